@@ -1,0 +1,50 @@
+# Everything a fresh clone needs: only python3 (3.11+) and make are assumed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STUBS := .stubs
+MPY_OUT := build/mpy
+SCHEDULE ?= schedules/bone-health.toml
+PY_SOURCES := host firmware boards tests bench tools
+
+.PHONY: all setup test lint typecheck mpy test-python demo bench clean
+
+all: test
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# The MicroPython stubs live in a folder of their own so they never shadow the
+# host code's typeshed; pyright's typeshedPath points here.
+$(STUBS)/.installed: $(BIN)/.installed
+	$(BIN)/pip install --quiet --target $(STUBS) micropython-rp2-rpi-pico-stubs==1.29.0.post1
+	touch $@
+
+setup: $(BIN)/.installed $(STUBS)/.installed
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
+
+typecheck: $(STUBS)/.installed
+	$(BIN)/pyright -p pyright-firmware.json
+
+mpy: $(BIN)/.installed
+	$(BIN)/python tools/build_mpy.py --out $(MPY_OUT)
+
+test-python: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+test: lint mpy typecheck test-python
+
+demo: $(BIN)/.installed
+	$(BIN)/pillctl demo --schedule $(SCHEDULE)
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(STUBS) build .pytest_cache

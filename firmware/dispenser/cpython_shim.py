@@ -1,0 +1,26 @@
+"""CPython stand-ins for MicroPython's `const` and `ticks_*` (never deployed to a board).
+
+Ticks wrap at 2**30 like the ports' small-int ticks, so wrap-around bugs show up under
+pytest too.
+"""
+
+import time
+
+_TICKS_PERIOD = 1 << 30
+_TICKS_HALF = _TICKS_PERIOD // 2
+
+
+def const(expr):
+    return expr
+
+
+def ticks_ms():
+    return int(time.monotonic() * 1000) & (_TICKS_PERIOD - 1)
+
+
+def ticks_add(ticks, delta):
+    return (ticks + delta) % _TICKS_PERIOD
+
+
+def ticks_diff(end, start):
+    return ((end - start + _TICKS_HALF) % _TICKS_PERIOD) - _TICKS_HALF
