@@ -4,4 +4,6 @@ from __future__ import annotations
 
 import click
 
-COMMANDS: list[click.Command] = []
+from pillctl.commands import sim, status
+
+COMMANDS: list[click.Command] = [sim.sim, status.status]

@@ -1,0 +1,30 @@
+"""Raspberry Pi Pico 2 (RP2350) board file, deployed as board.py.
+
+The RP2350 keeps the Pico's pinout and PWM slice layout for GP0-GP29, so the Pico map
+applies unchanged; its watchdog, like the RP2040's, cannot be stopped once started.
+"""
+
+from rp2common import Rp2Board
+
+NAME = "pico2"
+
+PINS = {
+    "servos": (2, 4, 6),
+    "compartment_leds": (10, 11, 12),
+    "status_led": 13,
+    "button": 14,
+    "buzzer": 15,
+    "drop_sensor": 16,
+    "i2c": (0, 20, 21),
+}
+
+SERVO_CALIBRATION = ((600, 2400), (600, 2400), (600, 2400))
+
+WIRING = """
+Raspberry Pi Pico 2 wiring: identical to the Pico (see boards/pico.py). The RP2350's
+PWM slices for GP2/GP4/GP6/GP15 are 1, 2, 3 and 7, as on the RP2040.
+"""
+
+
+def build():
+    return Rp2Board(NAME, PINS, WIRING, SERVO_CALIBRATION)

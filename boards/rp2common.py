@@ -1,0 +1,114 @@
+"""Hardware set-up shared by the RP2040/RP2350 boards (pico, pico_w, pico2).
+
+Each board file passes its pin map here; this is board code, so it may import `machine`.
+Deployed by `pillctl flash` next to board.py.
+"""
+
+import asyncio
+import sys
+import time
+
+import machine
+
+from dispenser.clock import Clock
+
+# time.time() counts from 1970 on current rp2 firmware, from 2000 on older ports.
+_EPOCH_SHIFT = 946684800 if time.gmtime(0)[0] == 2000 else 0
+_VALID_AFTER = 1_600_000_000  # an RTC earlier than 2020 has not been set
+SERVO_HZ = 50
+BUZZER_HZ = 2000
+
+_RESET_CAUSES = {
+    machine.PWRON_RESET: "power",
+    machine.WDT_RESET: "wdt",
+}
+
+
+class RtcClock(Clock):
+    """The RP2 real-time clock; known only after the host (or a DS3231) has set it."""
+
+    def __init__(self, rtc):
+        super().__init__()
+        self._rtc = rtc
+
+    def _read(self):
+        now = time.time() + _EPOCH_SHIFT
+        return now if now >= _VALID_AFTER else None
+
+    def _write(self, epoch_s):
+        tm = time.gmtime(epoch_s - _EPOCH_SHIFT)
+        # RTC.datetime wants (year, month, day, weekday, hours, minutes, seconds, subseconds)
+        self._rtc.datetime((tm[0], tm[1], tm[2], tm[6], tm[3], tm[4], tm[5], 0))
+
+
+class Rp2Board:
+    def __init__(self, name, pins, wiring, servo_calibration):
+        self.name = name
+        self.wiring = wiring
+        self.device_id = "".join("%02x" % b for b in machine.unique_id())
+        self.reset_cause = _RESET_CAUSES.get(machine.reset_cause(), "soft")
+        self.serial_in = sys.stdin.buffer
+        self.serial_out = sys.stdout
+        self.clock = RtcClock(machine.RTC())
+        out = machine.Pin.OUT
+        self.status_led = machine.Pin(pins["status_led"], out, value=0)
+        self.compartment_leds = [machine.Pin(p, out, value=0) for p in pins["compartment_leds"]]
+        self.servo_pwms = [self._pwm(p, SERVO_HZ) for p in pins["servos"]]
+        self.servo_calibration = servo_calibration
+        self.buzzer_pwm = self._pwm(pins["buzzer"], BUZZER_HZ)
+        self.button_pin, self.button_edge = self._input(pins["button"])
+        self.drop_pin, self.drop_edge = (None, None)
+        if pins.get("drop_sensor") is not None:
+            self.drop_pin, self.drop_edge = self._input(pins["drop_sensor"])
+        self.i2c = None
+        if pins.get("i2c") is not None:
+            bus, sda, scl = pins["i2c"]
+            self.i2c = machine.I2C(bus, sda=machine.Pin(sda), scl=machine.Pin(scl), freq=400_000)
+
+    @staticmethod
+    def _pwm(pin, hz):
+        pwm = machine.PWM(machine.Pin(pin))
+        pwm.freq(hz)
+        pwm.duty_u16(0)
+        return pwm
+
+    @staticmethod
+    def _input(pin_number):
+        pin = machine.Pin(pin_number, machine.Pin.IN, machine.Pin.PULL_UP)
+        edge = asyncio.ThreadSafeFlag()
+        # The handler only sets the flag: nothing is allocated in interrupt context.
+        pin.irq(
+            handler=lambda _pin: edge.set(),
+            trigger=machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING,
+        )
+        return pin, edge
+
+    def start_watchdog(self, timeout_ms):
+        return machine.WDT(timeout=timeout_ms)
+
+    def feed_for(self, watchdog, seconds):
+        """Maintenance: a hardware timer feeds the watchdog while the REPL runs, until the
+        deadline; then the watchdog resets the board back into the dispenser."""
+        deadline = time.ticks_add(time.ticks_ms(), seconds * 1000)
+        timer = machine.Timer(-1)  # a virtual (software) timer
+
+        def feed(_timer):
+            if time.ticks_diff(deadline, time.ticks_ms()) > 0:
+                watchdog.feed()
+            else:
+                timer.deinit()
+
+        timer.init(period=1000, mode=machine.Timer.PERIODIC, callback=feed)
+
+    def safe_outputs(self):
+        for pwm in self.servo_pwms:
+            pwm.duty_u16(0)
+        self.buzzer_pwm.duty_u16(0)
+        for led in self.compartment_leds:
+            led.value(0)
+
+    def background_tasks(self):
+        return []
+
+    def reset(self):
+        machine.reset()

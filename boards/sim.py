@@ -1,0 +1,323 @@
+"""Simulated board: the real firmware on the MicroPython unix port, under `pillctl sim`.
+
+The sim runner (host/pillctl/sim) starts `micropython -i main.py` with this file deployed as
+board.py, the device's serial port on a pseudo-terminal, and two FIFOs named in the
+environment:
+
+- PILLCTL_SIM_IN  (runner -> board): `btn 1|0`, `clock set|speed|step ...`, `jam HOPPER 1|0`
+- PILLCTL_SIM_OUT (board -> runner): the trace of every output change, watchdog feeds and
+  clock reports, one line each (see docs/sim.md)
+
+Every fake here implements exactly the contract its driver documents, and records each
+output change, with real ticks and simulated wall time, into the trace. Nothing here
+imports `machine`: the sim has no hardware to reach.
+"""
+
+import asyncio
+import os
+import sys
+
+from dispenser.clock import Clock
+from dispenser.compat import ticks_diff, ticks_ms
+
+NAME = "sim"
+
+# Same logical wiring as the Pico boards; pulse widths in microseconds per hopper.
+SERVO_CALIBRATION = ((600, 2400), (600, 2400), (600, 2400))
+DROP_DELAY_MS = 120  # a pill takes this long from the hopper to the beam
+
+WIRING = """
+Simulated board: no wiring. Outputs appear in the trace as
+  led.status, led.0..led.2   0/1
+  servo.0..servo.2           pulse width in us (0 = PWM off)
+  buzzer                     FREQ:DUTY_U16 (0:0 = silent)
+Inputs come from the control channel: button, clock, drop-sensor jams.
+"""
+
+
+class Trace:
+    """Writes trace lines to the runner. One line per change; the runner timestamps too."""
+
+    def __init__(self, path):
+        self._out = open(path, "w") if path else None
+        self.clock = None  # type: SimClock | None
+
+    def emit(self, kind, name, value):
+        if self._out is None:
+            return
+        now = self.clock.wall() if self.clock is not None else None
+        wall = "-" if now is None else "%.3f" % now
+        # No flush(): unix-port files write straight through, and fsync on a FIFO fails.
+        self._out.write("%s %d %s %s %s\n" % (kind, ticks_ms(), wall, name, value))
+
+
+class TracedPin:
+    """Output pin. Contract: .value([v])."""
+
+    def __init__(self, name, trace, initial=0):
+        self._name = name
+        self._trace = trace
+        self._value = initial
+
+    def value(self, v=None):
+        if v is None:
+            return self._value
+        v = 1 if v else 0
+        if v != self._value:
+            self._value = v
+            self._trace.emit("out", self._name, v)
+        return None
+
+
+class InputPin:
+    """Input pin driven by the runner. Contract: .value()."""
+
+    def __init__(self, initial):
+        self._value = initial
+
+    def value(self, v=None):
+        return self._value
+
+    def drive(self, v):
+        self._value = v
+
+
+class TracedPWM:
+    """PWM output. Contract: .freq([hz]), .duty_u16([v]), .duty_ns([ns]), .deinit()."""
+
+    def __init__(self, name, trace, as_pulse, on_pulse=None):
+        self._name = name
+        self._trace = trace
+        self._as_pulse = as_pulse  # servos trace pulse width, the buzzer traces freq:duty
+        self._on_pulse = on_pulse
+        self._freq = 50
+        self._duty = 0
+        self._shown = None
+
+    def freq(self, hz=None):
+        if hz is None:
+            return self._freq
+        self._freq = hz
+        self._show()
+        return None
+
+    def duty_u16(self, v=None):
+        if v is None:
+            return self._duty
+        self._duty = v
+        self._show()
+        return None
+
+    def duty_ns(self, ns=None):
+        period_ns = 1_000_000_000 // self._freq
+        if ns is None:
+            return self._duty * period_ns // 65535
+        self._duty = ns * 65535 // period_ns
+        self._show()
+        return None
+
+    def deinit(self):
+        self._duty = 0
+        self._show()
+
+    def _show(self):
+        if self._as_pulse:
+            value = (self._duty * 1_000_000 // self._freq + 32767) // 65535 if self._duty else 0
+        else:
+            value = "%d:%d" % (self._freq if self._duty else 0, self._duty)
+        if value != self._shown:
+            previous = self._shown
+            self._shown = value
+            self._trace.emit("out", self._name, value)
+            if self._on_pulse is not None and not previous and value:
+                self._on_pulse()
+
+
+class SimClock(Clock):
+    """Simulated wall clock: runs at a speed factor, can be set, paused, or stepped.
+
+    Stepping to T is a discrete-event fast-forward: every `sleep_until(t)` with t <= T
+    returns at once with the clock moved to t, so a simulated month takes seconds; at T the
+    clock pauses and reports `step T` to the runner.
+    """
+
+    def __init__(self, trace, spec):
+        super().__init__()
+        self._trace = trace
+        self._base = None
+        self._base_ticks = ticks_ms()
+        self._speed = 1.0
+        self._target = None
+        parts = spec.split()
+        if parts and parts[0] != "unknown":
+            self._base = float(parts[0])
+            self._speed = float(parts[1]) if len(parts) > 1 else 1.0
+
+    def wall(self):
+        if self._base is None:
+            return None
+        return self._base + ticks_diff(ticks_ms(), self._base_ticks) * self._speed / 1000
+
+    def _read(self):
+        wall = self.wall()
+        return None if wall is None else int(wall)
+
+    def _write(self, epoch_s):
+        self._rebase(epoch_s)
+
+    def _rebase(self, wall, speed=None):
+        self._base = wall
+        self._base_ticks = ticks_ms()
+        if speed is not None:
+            self._speed = speed
+
+    def ms_until(self, epoch_s):
+        if self._base is None or self._speed <= 0:
+            return 60000
+        return (epoch_s - self.wall()) * 1000 / self._speed
+
+    def control(self, words):
+        verb = words[0]
+        if verb == "set":
+            self._rebase(float(words[1]))
+        elif verb == "speed":
+            self._rebase(self.wall(), float(words[1]))
+        elif verb == "step":
+            target = float(words[1])
+            wall = self.wall()
+            if wall is None or target <= wall:
+                self._rebase(target, 0.0)
+                self._report("step")
+            else:
+                self._rebase(self.wall(), 0.0)
+                self._target = target
+        self.changed()
+        self._report("clock")
+
+    async def sleep_until(self, epoch_s):
+        target = self._target
+        if target is not None:
+            if epoch_s <= target:
+                if epoch_s > self.wall():
+                    self._rebase(epoch_s)
+                await asyncio.sleep_ms(0)
+                return
+            self._rebase(target)
+            self._target = None
+            self._report("step")
+        await super().sleep_until(epoch_s)
+
+    def _report(self, kind):
+        wall = self.wall()
+        self._trace.emit(kind, "speed", "%s %s" % (self._speed, "-" if wall is None else wall))
+
+
+class SimWatchdog:
+    """Like the RP2040's: cannot be stopped. The runner resets the board when feeds stop."""
+
+    def __init__(self, trace, timeout_ms):
+        self._trace = trace
+        trace.emit("wdt", "start", timeout_ms)
+
+    def feed(self):
+        self._trace.emit("wdt", "feed", 1)
+
+
+class SimBoard:
+    name = NAME
+    wiring = WIRING
+
+    def __init__(self):
+        env = os.getenv
+        self.device_id = env("PILLCTL_SIM_ID") or "51a0000000000000"
+        self.reset_cause = env("PILLCTL_SIM_RESET") or "power"
+        self._events_path = env("PILLCTL_SIM_IN")
+        self.trace = Trace(env("PILLCTL_SIM_OUT"))
+        self.clock = SimClock(self.trace, env("PILLCTL_SIM_CLOCK") or "unknown")
+        self.trace.clock = self.clock
+        self.serial_in = sys.stdin.buffer
+        self.serial_out = sys.stdout
+        trace = self.trace
+        self.status_led = TracedPin("led.status", trace)
+        self.compartment_leds = [TracedPin("led.%d" % i, trace) for i in range(3)]
+        self.servo_pwms = [
+            TracedPWM("servo.%d" % i, trace, True, self._pill_falls(i)) for i in range(3)
+        ]
+        self.servo_calibration = SERVO_CALIBRATION
+        self.buzzer_pwm = TracedPWM("buzzer", trace, False)
+        self.button_pin = InputPin(1)  # pull-up: 1 = released
+        self.button_edge = asyncio.ThreadSafeFlag()
+        has_drop = env("PILLCTL_SIM_DROP") != "0"
+        self.drop_pin = InputPin(1) if has_drop else None  # 0 = beam broken
+        self.drop_edge = asyncio.ThreadSafeFlag() if has_drop else None
+        self._jammed = [False, False, False]
+        self.i2c = None
+
+    def start_watchdog(self, timeout_ms):
+        return SimWatchdog(self.trace, timeout_ms)
+
+    def feed_for(self, watchdog, seconds):
+        """Maintenance: a thread keeps feeding (the REPL runs no Python of ours) until the
+        deadline, like the Pico's hardware timer does."""
+        import _thread
+        import time
+
+        def feeder():
+            deadline = time.time() + seconds
+            while time.time() < deadline:
+                watchdog.feed()
+                time.sleep(1)
+
+        _thread.start_new_thread(feeder, ())
+
+    def safe_outputs(self):
+        for pwm in self.servo_pwms:
+            pwm.duty_u16(0)
+        self.buzzer_pwm.duty_u16(0)
+        for led in self.compartment_leds:
+            led.value(0)
+
+    def background_tasks(self):
+        path = self._events_path
+        return [self._runner_events(path)] if path else []
+
+    def reset(self):
+        sys.exit(0)  # the runner restarts a process that exits, like a reset
+
+    def _pill_falls(self, hopper):
+        # A servo leaving the released state starts a move; unless that hopper is jammed,
+        # a pill breaks the beam shortly after.
+        def on_pulse():
+            if self.drop_pin is not None and not self._jammed[hopper]:
+                asyncio.create_task(self._beam_break())
+
+        return on_pulse
+
+    async def _beam_break(self):
+        await asyncio.sleep_ms(DROP_DELAY_MS)
+        self._drive(self.drop_pin, self.drop_edge, 0)
+        await asyncio.sleep_ms(15)
+        self._drive(self.drop_pin, self.drop_edge, 1)
+
+    def _drive(self, pin, edge, value):
+        if pin is not None and pin.value() != value:
+            pin.drive(value)
+            edge.set()
+
+    async def _runner_events(self, path):
+        stream = open(path, "rb")
+        reader = asyncio.StreamReader(stream)
+        while True:
+            words = (await reader.readline()).decode().split()
+            if not words:
+                continue
+            if words[0] == "btn":
+                self._drive(self.button_pin, self.button_edge, 0 if words[1] == "1" else 1)
+            elif words[0] == "clock":
+                self.clock.control(words[1:])
+            elif words[0] == "jam":
+                self._jammed[int(words[1])] = words[2] == "1"
+
+
+def build():
+    return SimBoard()

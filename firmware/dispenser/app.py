@@ -1,0 +1,158 @@
+"""The app: asyncio tasks that wire the core to the board's drivers and the serial port.
+
+Tasks: the status heartbeat (which also feeds the watchdog), the serial command loop and the
+button loop, plus whatever background tasks the board needs (the sim's event pipe).
+A KeyboardInterrupt (Ctrl-C on USB) ends the app into maintenance mode: outputs safe, the
+watchdog fed for a bounded time so an mpremote deploy can finish, then a reset back into
+dispensing.
+"""
+
+import asyncio
+import sys
+
+from dispenser import PROTOCOL_VERSION, VERSION, protocol
+from dispenser.compat import const
+from dispenser.drivers.button import LONG, Button
+from dispenser.link import LineLink
+
+WATCHDOG_MS = const(8000)  # the RP2040's longest watchdog period is 8.3 s
+MAINTENANCE_S = const(300)  # long enough for a full deploy, short enough to come back
+_BEAT_MS = const(1000)
+_IDLE_WAKE_S = const(3600)
+
+
+class App:
+    def __init__(self, board):
+        self.board = board
+        self.link = LineLink(board.serial_in, board.serial_out)
+        self.button = Button(board.button_pin, board.button_edge)
+        self.watchdog = None
+        self.commands = {
+            "hello": self.cmd_hello,
+            "time.set": self.cmd_time_set,
+        }
+
+    # --- tasks -------------------------------------------------------------------------
+    async def heartbeat(self):
+        """Feed the watchdog and show liveness: one blink when the clock is set, two if not."""
+        led = self.board.status_led
+        watchdog = self.board.start_watchdog(WATCHDOG_MS)
+        self.watchdog = watchdog
+        while True:
+            watchdog.feed()
+            blinks = 1 if self.board.clock.is_set() else 2
+            for _ in range(blinks):
+                led.value(1)
+                await asyncio.sleep_ms(60)
+                led.value(0)
+                await asyncio.sleep_ms(140)
+            await asyncio.sleep_ms(_BEAT_MS - blinks * 200)
+
+    async def scheduler(self):
+        """Sleep on the wall clock until the next scheduled change, then act on it."""
+        clock = self.board.clock
+        while True:
+            now = clock.now()
+            await clock.sleep_until(self.next_wake(now))
+
+    def next_wake(self, now):
+        if now is None:
+            return 0  # unknown time: sleep until the clock is set
+        return now + _IDLE_WAKE_S
+
+    async def serial_loop(self):
+        while True:
+            line = await self.link.readline()
+            if line is None:
+                self.link.send(0, "err", _error(protocol.E_TOO_LONG, "line over 1024 bytes"))
+                continue
+            self.handle_line(line)
+
+    async def button_loop(self):
+        while True:
+            kind = await self.button.press()
+            self.event({"kind": "press", "long": kind == LONG})
+
+    # --- serial commands ---------------------------------------------------------------
+    def handle_line(self, raw):
+        try:
+            frame = protocol.decode(raw.decode())
+        except UnicodeError:
+            self.link.send(0, "err", _error(protocol.E_FRAME, "not ASCII/UTF-8"))
+            return
+        except protocol.FrameError as exc:
+            self.link.send(0, "err", _error(exc.args[0], exc.args[1]))
+            return
+        if frame is None:
+            return  # not a frame: a stray newline or line noise
+        frame_id, verb, args = frame
+        handler = self.commands.get(verb)
+        if handler is None:
+            self.link.send(frame_id, "err", _error(protocol.E_UNKNOWN, "no command " + verb))
+            return
+        if not isinstance(args, dict):
+            self.link.send(frame_id, "err", _error(protocol.E_ARGS, "arguments must be an object"))
+            return
+        try:
+            reply = handler(args)
+        except ValueError as exc:  # a handler's verdict on its arguments
+            self.link.send(frame_id, "err", _error(protocol.E_ARGS, str(exc)))
+            return
+        except Exception as exc:  # never let one command take the app down
+            sys.print_exception(exc)
+            self.link.send(frame_id, "err", _error(protocol.E_INTERNAL, repr(exc)))
+            return
+        self.link.send(frame_id, "ok", reply)
+
+    def event(self, payload):
+        self.link.send(0, "evt", payload)
+
+    def cmd_hello(self, args):
+        board = self.board
+        return {
+            "proto": PROTOCOL_VERSION,
+            "fw": VERSION,
+            "board": board.name,
+            "id": board.device_id,
+            "clock": "set" if board.clock.is_set() else "unknown",
+            "t": board.clock.now(),
+            "reset": board.reset_cause,
+        }
+
+    def cmd_time_set(self, args):
+        t = args.get("t")
+        if not isinstance(t, int) or t < 1_600_000_000:
+            raise ValueError("t must be UTC epoch seconds (int, after 2020)")
+        self.board.clock.set(t)
+        return {"t": self.board.clock.now()}
+
+    # --- lifecycle ---------------------------------------------------------------------
+    async def main(self):
+        for coro in self.board.background_tasks():
+            asyncio.create_task(coro)
+        asyncio.create_task(self.heartbeat())
+        asyncio.create_task(self.button_loop())
+        asyncio.create_task(self.scheduler())
+        await self.serial_loop()
+
+    def enter_maintenance(self):
+        """Outputs safe; keep the watchdog fed for MAINTENANCE_S, then let it reset us."""
+        self.board.safe_outputs()
+        if self.watchdog is not None:
+            self.board.feed_for(self.watchdog, MAINTENANCE_S)
+        print(
+            "dispenser: maintenance mode; back to dispensing in %d s (machine.reset() now)"
+            % MAINTENANCE_S
+        )
+
+
+def _error(code, message):
+    return {"code": code, "msg": message}
+
+
+def run(board):
+    app = App(board)
+    try:
+        asyncio.run(app.main())
+    except KeyboardInterrupt:
+        app.enter_maintenance()

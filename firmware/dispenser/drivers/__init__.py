@@ -1,0 +1,1 @@
+"""Drivers: each receives hardware objects from the board and never constructs them."""

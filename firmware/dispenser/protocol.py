@@ -1,0 +1,70 @@
+"""Line framing of the serial protocol (docs/protocol.md), shared by device and host.
+
+A frame is one ASCII line: ``P1 <id> <verb> <json> <crc>`` where ``crc`` is the CRC-32 (8 lower
+hex digits) of everything before the last space. Requests carry a command name as verb;
+replies use ``ok`` or ``err``; unsolicited events use ``evt`` with id 0. Anything else on the
+line (REPL banners, tracebacks, garbage) is not a frame and is ignored by both sides.
+"""
+
+import json
+
+from dispenser.compat import const
+from dispenser.crc import crc32
+
+PREFIX = "P1"
+MAX_FRAME = const(1024)  # bytes, newline included; longer lines are refused unread
+
+# Error codes carried in err frames: {"code": ..., "msg": ...}
+E_FRAME = "bad_frame"
+E_CRC = "bad_crc"
+E_TOO_LONG = "too_long"
+E_VERSION = "bad_version"
+E_UNKNOWN = "unknown_cmd"
+E_ARGS = "bad_args"
+E_REFUSED = "refused"
+E_BUSY = "busy"
+E_INTERNAL = "internal"
+
+
+class FrameError(Exception):
+    """A line that looked like a frame but is not a valid one. args: (code, message)."""
+
+
+def encode(frame_id, verb, payload):
+    """The frame as a str without the newline."""
+    head = PREFIX + " " + str(frame_id) + " " + verb + " " + json.dumps(payload)
+    return head + " " + _crc_hex(head)
+
+
+def decode(line):
+    """Parse one line (str, no newline) into ``(id, verb, payload)``.
+
+    Returns None for a line that is not a frame at all (no ``P<n> `` prefix), so REPL output
+    and line noise are skipped silently. Raises FrameError for a damaged or foreign frame.
+    """
+    if len(line) < 3 or line[0] != "P" or line[1] not in "0123456789":
+        return None
+    cut = line.rfind(" ")
+    if cut < 0:
+        raise FrameError(E_FRAME, "no checksum")
+    head = line[:cut]
+    if line[cut + 1 :] != _crc_hex(head):
+        raise FrameError(E_CRC, "checksum mismatch")
+    parts = head.split(" ", 3)
+    if parts[0] != PREFIX:
+        raise FrameError(E_VERSION, "protocol " + parts[0] + " not supported, this is " + PREFIX)
+    if len(parts) != 4:
+        raise FrameError(E_FRAME, "expected: P1 <id> <verb> <json> <crc>")
+    try:
+        frame_id = int(parts[1])
+    except ValueError:
+        raise FrameError(E_FRAME, "request id is not a number")
+    try:
+        payload = json.loads(parts[3])
+    except ValueError:
+        raise FrameError(E_FRAME, "payload is not JSON")
+    return frame_id, parts[2], payload
+
+
+def _crc_hex(text):
+    return "%08x" % crc32(text.encode())

@@ -1,0 +1,170 @@
+"""The sim's control channel: JSON lines over a Unix socket, beside the serial port.
+
+Tests and people use it to press the button, drive the simulated clock, cut and restore
+power, jam a hopper and read the trace. The requests are listed in docs/sim.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import socketserver
+import threading
+from pathlib import Path
+from typing import Any
+
+from pillctl.errors import PillctlError
+from pillctl.sim.runner import SimRunner
+
+LONG_PRESS_MS = 2000
+SHORT_PRESS_MS = 150
+
+
+class ControlError(Exception):
+    pass
+
+
+def handle_request(runner: SimRunner, request: dict[str, Any]) -> dict[str, Any]:
+    """Carry out one control request; returns the reply object."""
+    cmd = request.get("cmd")
+    if cmd == "press":
+        ms = int(request.get("ms", LONG_PRESS_MS if request.get("long") else SHORT_PRESS_MS))
+        since = runner.trace.next_seq
+        runner.press(ms)
+        return {"since": since}
+    if cmd == "clock":
+        if "set" in request:
+            runner.set_clock(float(request["set"]))
+        if "speed" in request:
+            runner.set_speed(float(request["speed"]))
+        if "step" in request:
+            timeout = float(request.get("timeout", 60))
+            if not runner.step_to(float(request["step"]), timeout):
+                raise ControlError(f"board did not reach {request['step']} within {timeout} s")
+        return {"wall": runner.clock.estimate(), "speed": runner.clock.speed}
+    if cmd == "power":
+        if request.get("on"):
+            runner.power_on()
+        else:
+            runner.power_off()
+        return {"powered": runner.powered, "boots": runner.boots}
+    if cmd == "jam":
+        runner.jam(int(request["hopper"]), bool(request.get("on", True)))
+        return {}
+    if cmd == "trace":
+        since = int(request.get("since", 0))
+        events = runner.trace.since(since, int(request.get("limit", 10_000)))
+        return {"events": [e.as_dict() for e in events], "next": runner.trace.next_seq}
+    if cmd == "wait":
+        name, since = request.get("name"), int(request.get("since", 0))
+        value = request.get("value")
+        event = runner.trace.wait_for(
+            lambda e: e.name == name and (value is None or e.value == str(value)),
+            since,
+            float(request.get("timeout", 10)),
+        )
+        return {"event": event.as_dict() if event else None}
+    if cmd == "state":
+        return {
+            "port": runner.port,
+            "powered": runner.powered,
+            "boots": runner.boots,
+            "device_id": runner.device_id,
+            "clock": {"wall": runner.clock.estimate(), "speed": runner.clock.speed},
+            "outputs": dict(runner.trace.outputs),
+            "trace_next": runner.trace.next_seq,
+        }
+    raise ControlError(f"unknown control request {cmd!r}")
+
+
+class ControlServer(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+
+    def __init__(self, path: Path, runner: SimRunner) -> None:
+        self.runner = runner
+        self.path = path
+        if path.exists() or path.is_symlink():
+            path.unlink()
+        super().__init__(str(path), _ControlHandler)
+
+    def start(self) -> None:
+        threading.Thread(target=self.serve_forever, name="sim-control", daemon=True).start()
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+class _ControlHandler(socketserver.StreamRequestHandler):
+    server: ControlServer
+
+    def handle(self) -> None:
+        for raw in self.rfile:
+            try:
+                request = json.loads(raw)
+                if not isinstance(request, dict):
+                    raise ControlError("a request is a JSON object")
+                reply = {"ok": True, **handle_request(self.server.runner, request)}
+            except (ControlError, ValueError, KeyError, TypeError) as exc:
+                reply = {"ok": False, "error": str(exc)}
+            self.wfile.write((json.dumps(reply) + "\n").encode())
+
+
+class SimControl:
+    """Client of the control channel, for tests, the demo and the bench."""
+
+    def __init__(self, path: str | Path, timeout: float = 120) -> None:
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.settimeout(timeout)
+        try:
+            self._sock.connect(str(path))
+        except OSError as exc:
+            raise PillctlError(f"cannot reach the sim's control channel at {path}: {exc}") from exc
+        self._file = self._sock.makefile("rwb")
+
+    def request(self, **request: Any) -> dict[str, Any]:
+        self._file.write((json.dumps(request) + "\n").encode())
+        self._file.flush()
+        reply = json.loads(self._file.readline())
+        if not reply.pop("ok"):
+            raise PillctlError(f"sim control: {reply['error']}")
+        return reply
+
+    def press(self, ms: int = SHORT_PRESS_MS) -> int:
+        return self.request(cmd="press", ms=ms)["since"]
+
+    def long_press(self) -> int:
+        return self.request(cmd="press", ms=LONG_PRESS_MS)["since"]
+
+    def set_clock(self, wall: float) -> None:
+        self.request(cmd="clock", set=wall)
+
+    def set_speed(self, speed: float) -> None:
+        self.request(cmd="clock", speed=speed)
+
+    def step_to(self, wall: float, timeout: float = 60) -> None:
+        self.request(cmd="clock", step=wall, timeout=timeout)
+
+    def power(self, on: bool) -> dict[str, Any]:
+        return self.request(cmd="power", on=on)
+
+    def jam(self, hopper: int, on: bool = True) -> None:
+        self.request(cmd="jam", hopper=hopper, on=on)
+
+    def trace(self, since: int = 0) -> list[dict[str, Any]]:
+        return self.request(cmd="trace", since=since)["events"]
+
+    def wait_for(self, name: str, since: int, value=None, timeout: float = 10) -> dict | None:
+        return self.request(cmd="wait", name=name, since=since, value=value, timeout=timeout)[
+            "event"
+        ]
+
+    def state(self) -> dict[str, Any]:
+        return self.request(cmd="state")
+
+    def close(self) -> None:
+        self._file.close()
+        self._sock.close()

@@ -1,0 +1,34 @@
+"""What the sim's flash holds when it starts pre-flashed: the source firmware and board file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+FIRMWARE = ROOT / "firmware"
+BOARDS = ROOT / "boards"
+HOST_ONLY = {"cpython_shim.py"}  # CPython stand-ins: never deployed to a board
+
+
+def firmware_files(board: str) -> list[tuple[Path, str]]:
+    """(source file, path on the device) for the firmware and the given board's files."""
+    files: list[tuple[Path, str]] = [(FIRMWARE / "main.py", "main.py")]
+    for source in sorted((FIRMWARE / "dispenser").rglob("*.py")):
+        if source.name not in HOST_ONLY:
+            files.append((source, source.relative_to(FIRMWARE).as_posix()))
+    files.append((BOARDS / f"{board}.py", "board.py"))
+    if board != "sim":
+        files.append((BOARDS / "rp2common.py", "rp2common.py"))
+    return files
+
+
+def install_source(fs: Path, board: str = "sim") -> None:
+    """Copy the source firmware onto a sim flash folder, replacing any older copy."""
+    stale = fs / "dispenser"
+    if stale.exists():
+        shutil.rmtree(stale)
+    for source, target in firmware_files(board):
+        dest = fs / target
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)

@@ -1,0 +1,278 @@
+"""Runs the firmware in the MicroPython unix port as a simulated board.
+
+One runner owns: the flash folder, the serial ptys and relay, the trace, the two FIFOs to the
+board (inputs in, trace out), the watchdog, and the power state. Power cuts are kill -9; a
+process that exits by itself (Ctrl-D soft reset, machine.reset) boots again, like a Pico.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import signal
+import subprocess
+import tempfile
+import termios
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pillctl.micropython import micropython_command
+from pillctl.sim.serialpty import ClientPty, DevicePty, Relay
+from pillctl.sim.trace import Trace
+
+WATCHDOG_POLL_S = 0.25
+
+
+@dataclass
+class SimOptions:
+    fs: Path
+    link: Path | None = None
+    micropython: str | None = None
+    heap: str | None = None
+    clock: float | None = None  # initial simulated time; None = unknown, as a fresh board
+    speed: float = 1.0
+    rtc: bool = True  # a battery-backed RTC keeps time through power cuts
+    drop_sensor: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+class SimClockState:
+    """The runner's estimate of the board's simulated clock, handed over across reboots."""
+
+    def __init__(self, wall: float | None, speed: float) -> None:
+        self.wall = wall
+        self.speed = speed
+        self.seen_at = time.monotonic()
+
+    def update(self, wall: float | None, speed: float | None = None) -> None:
+        if wall is not None:
+            self.wall = wall
+            self.seen_at = time.monotonic()
+        if speed is not None:
+            self.speed = speed
+
+    def estimate(self) -> float | None:
+        if self.wall is None:
+            return None
+        return self.wall + (time.monotonic() - self.seen_at) * self.speed
+
+
+class SimRunner:
+    def __init__(self, options: SimOptions) -> None:
+        self.options = options
+        self.fs = options.fs.resolve()
+        self.fs.mkdir(parents=True, exist_ok=True)
+        self.device_id = hashlib.sha256(str(self.fs).encode()).hexdigest()[:16]
+        self.trace = Trace()
+        self.clock = SimClockState(options.clock, options.speed)
+        self._rundir = Path(tempfile.mkdtemp(prefix="pillctl-sim-"))
+        self._in_fifo = self._rundir / "in"
+        self._out_fifo = self._rundir / "out"
+        os.mkfifo(self._in_fifo)
+        os.mkfifo(self._out_fifo)
+        # Opened read-write so neither side ever blocks on open, across reboots.
+        self._in_fd = os.open(self._in_fifo, os.O_RDWR)
+        self._out_fd = os.open(self._out_fifo, os.O_RDWR)
+        self.client = ClientPty(options.link)
+        self.relay = Relay(self.client)
+        self._lock = threading.RLock()
+        self._process: subprocess.Popen | None = None
+        self._device: DevicePty | None = None
+        self._powered = False
+        self._wdt_timeout: float | None = None
+        self._wdt_last_feed = 0.0
+        self._stopping = False
+        self.boots = 0
+        self._next_reset_cause = "power"
+        self._step_event = threading.Event()
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        self.relay.start()
+        threading.Thread(target=self._read_board_trace, name="sim-trace", daemon=True).start()
+        threading.Thread(target=self._supervise, name="sim-supervisor", daemon=True).start()
+        self.power_on()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.power_off()
+        self.relay.stop()
+        self.client.close()
+        for fd in (self._in_fd, self._out_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        for path in (self._in_fifo, self._out_fifo):
+            with contextlib.suppress(OSError):
+                path.unlink()
+        with contextlib.suppress(OSError):
+            self._rundir.rmdir()
+
+    @property
+    def port(self) -> str:
+        return self.client.path
+
+    @property
+    def powered(self) -> bool:
+        return self._powered
+
+    def power_on(self) -> None:
+        with self._lock:
+            if self._powered:
+                return
+            self._boot(self._next_reset_cause)
+            self._powered = True
+
+    def power_off(self, cause: str = "power") -> None:
+        """Cut the power: kill -9, as pulling the plug; the flash folder keeps what it has."""
+        with self._lock:
+            self._powered = False
+            self._kill()
+            self._next_reset_cause = cause
+            self.trace.add("sim", "power", "off")
+
+    def reset(self, cause: str) -> None:
+        with self._lock:
+            self._kill()
+            self._boot(cause)
+
+    # --- inputs ------------------------------------------------------------------------
+    def send(self, line: str) -> None:
+        os.write(self._in_fd, (line + "\n").encode())
+
+    def press(self, ms: int) -> None:
+        self.send("btn 1")
+        time.sleep(ms / 1000)
+        self.send("btn 0")
+
+    def set_clock(self, wall: float) -> None:
+        self.clock.update(wall)
+        self.send(f"clock set {wall}")
+
+    def set_speed(self, speed: float) -> None:
+        self.clock.update(None, speed)
+        self.send(f"clock speed {speed}")
+
+    def step_to(self, wall: float, timeout: float) -> bool:
+        """Fast-forward the board's clock to `wall`; True once the board reports it there."""
+        since = self.trace.next_seq
+        self.send(f"clock step {wall}")
+        done = self.trace.wait_for(
+            lambda e: e.kind == "step" and e.wall is not None and e.wall >= wall - 0.001,
+            since,
+            timeout,
+        )
+        return done is not None
+
+    def jam(self, hopper: int, on: bool) -> None:
+        self.send(f"jam {hopper} {1 if on else 0}")
+
+    # --- internals ---------------------------------------------------------------------
+    def _environment(self, reset_cause: str) -> dict[str, str]:
+        env = dict(os.environ)
+        wall = self.clock.estimate() if self.options.rtc else None
+        env.update(
+            {
+                "PILLCTL_SIM_IN": str(self._in_fifo),
+                "PILLCTL_SIM_OUT": str(self._out_fifo),
+                "PILLCTL_SIM_ID": self.device_id,
+                "PILLCTL_SIM_RESET": reset_cause,
+                "PILLCTL_SIM_CLOCK": "unknown" if wall is None else f"{wall} {self.clock.speed}",
+                "PILLCTL_SIM_DROP": "1" if self.options.drop_sensor else "0",
+                # The flash folder is the whole path: the board sees nothing of the host's.
+                "MICROPYPATH": ".frozen:.:lib",
+            }
+        )
+        env.update(self.options.extra_env)
+        return env
+
+    def _boot(self, reset_cause: str) -> None:
+        argv = micropython_command(self.options.micropython)
+        if self.options.heap:
+            argv += ["-X", f"heapsize={self.options.heap}"]
+        # As on a Pico: run main.py if the flash has one, then the REPL.
+        argv += ["-i", "main.py"] if (self.fs / "main.py").exists() else []
+        device = DevicePty()
+
+        def controlling_tty() -> None:
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self._wdt_timeout = None
+        self._process = subprocess.Popen(
+            argv,
+            stdin=device.slave,
+            stdout=device.slave,
+            stderr=device.slave,
+            cwd=self.fs,
+            env=self._environment(reset_cause),
+            preexec_fn=controlling_tty,
+        )
+        device.close_slave()
+        self._device = device
+        self.relay.attach(device)
+        self.boots += 1
+        self.trace.add("sim", "boot", reset_cause)
+
+    def _kill(self) -> None:
+        process, device = self._process, self._device
+        self._process = None
+        self._device = None
+        self._wdt_timeout = None
+        self.relay.attach(None)
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        if device is not None:
+            device.close()
+
+    def _supervise(self) -> None:
+        """Restart a board whose process ended, and reset one whose watchdog starved."""
+        while not self._stopping:
+            time.sleep(WATCHDOG_POLL_S)
+            with self._lock:
+                process = self._process
+                if not self._powered or process is None:
+                    continue
+                if process.poll() is not None:
+                    self.trace.add("sim", "exit", str(process.returncode))
+                    self._kill()
+                    self._boot("soft")
+                    continue
+                timeout = self._wdt_timeout
+                if timeout is not None and time.monotonic() - self._wdt_last_feed > timeout:
+                    self.trace.add("sim", "watchdog", "reset")
+                    self._kill()
+                    self._boot("wdt")
+
+    def _read_board_trace(self) -> None:
+        buffer = b""
+        while not self._stopping:
+            try:
+                chunk = os.read(self._out_fd, 65536)
+            except OSError:
+                return
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for raw in lines:
+                self._on_board_line(raw.decode(errors="replace"))
+
+    def _on_board_line(self, line: str) -> None:
+        if line.startswith("wdt "):  # feeds arrive every second: supervise, don't trace
+            self._wdt_last_feed = time.monotonic()
+            words = line.split()
+            if len(words) == 5 and words[3] == "start":
+                self._wdt_timeout = int(words[4]) / 1000
+            return
+        event = self.trace.add_board_line(line)
+        if event is None:
+            return
+        if event.kind in ("clock", "step"):
+            speed = float(event.value.split()[0])
+            self.clock.update(event.wall, speed)
+        elif event.wall is not None:
+            self.clock.update(event.wall)

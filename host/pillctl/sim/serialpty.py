@@ -1,0 +1,116 @@
+"""The sim's serial port: two pseudo-terminals joined by a relay.
+
+The firmware runs on pty A, whose line discipline turns Ctrl-C (0x03) into SIGINT, so the
+MicroPython process raises KeyboardInterrupt as a Pico does on USB. Clients (pyserial,
+mpremote, pillctl) open pty B, which lives as long as the sim does, across reboots. The
+relay drops device output that no client reads, as a Pico's USB CDC does with no host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import termios
+import threading
+import tty
+from pathlib import Path
+
+
+def _raw(fd: int, signals: bool) -> None:
+    tty.setraw(fd)
+    if signals:
+        attrs = termios.tcgetattr(fd)
+        attrs[3] |= termios.ISIG
+        termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+
+class DevicePty:
+    """pty A, the firmware's stdin/stdout for one boot."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        _raw(self.slave, signals=True)
+
+    def close_slave(self) -> None:
+        # Close once only: a second close could hit an unrelated file that reused the number.
+        if self.slave >= 0:
+            os.close(self.slave)
+            self.slave = -1
+
+    def close(self) -> None:
+        self.close_slave()
+        if self.master >= 0:
+            os.close(self.master)
+            self.master = -1
+
+
+class ClientPty:
+    """pty B, the path users open. We hold its slave open so the master never sees EIO."""
+
+    def __init__(self, link: Path | None) -> None:
+        self.master, self._slave = os.openpty()
+        _raw(self._slave, signals=False)
+        os.set_blocking(self.master, False)
+        self.path = os.ttyname(self._slave)
+        self.link = link
+        if link is not None:
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(self.path)
+
+    def close(self) -> None:
+        if self.link is not None and self.link.is_symlink():
+            self.link.unlink()
+        for fd in (self.master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class Relay(threading.Thread):
+    """Copies bytes between the current device pty and the client pty."""
+
+    def __init__(self, client: ClientPty) -> None:
+        super().__init__(name="sim-relay", daemon=True)
+        self._client = client
+        self._device: DevicePty | None = None
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = os.pipe()
+        self._stopping = False
+
+    def attach(self, device: DevicePty | None) -> None:
+        with self._lock:
+            self._device = device
+        os.write(self._wake_w, b"x")
+
+    def stop(self) -> None:
+        self._stopping = True
+        os.write(self._wake_w, b"x")
+
+    def run(self) -> None:
+        client = self._client.master
+        while not self._stopping:
+            with self._lock:
+                device = self._device
+            fds = [client, self._wake_r] + ([device.master] if device else [])
+            readable, _, _ = select.select(fds, [], [])
+            if self._wake_r in readable:
+                os.read(self._wake_r, 64)
+            if device and device.master in readable:
+                try:
+                    data = os.read(device.master, 4096)
+                except OSError:  # the process died; wait for the next attach
+                    with self._lock:
+                        if self._device is device:
+                            self._device = None
+                    continue
+                with contextlib.suppress(BlockingIOError, OSError):
+                    os.write(client, data)
+            if client in readable:
+                try:
+                    data = os.read(client, 4096)
+                except (BlockingIOError, OSError):
+                    continue
+                if device is not None:
+                    with contextlib.suppress(OSError):
+                        os.write(device.master, data)

@@ -1,0 +1,53 @@
+"""Frame encoding and decoding against the shared example frames (tests/data/frames.json).
+
+The same file is read by the host tests, so device and host agree on every frame.
+"""
+
+import json
+
+from dispenser import protocol
+
+_FRAMES_PATH = __file__.rsplit("/", 2)[0] + "/data/frames.json"
+
+
+def _frames():
+    with open(_FRAMES_PATH) as f:
+        return json.load(f)
+
+
+def test_valid_frames_decode():
+    for case in _frames()["valid"]:
+        assert protocol.decode(case["line"]) == (case["id"], case["verb"], case["payload"])
+
+
+def test_lines_that_are_not_frames_are_skipped():
+    for line in _frames()["not_frames"]:
+        assert protocol.decode(line) is None
+
+
+def test_invalid_frames_raise_their_error_code():
+    for case in _frames()["invalid"]:
+        try:
+            protocol.decode(case["line"])
+        except protocol.FrameError as exc:
+            assert exc.args[0] == case["code"], case["why"] + ": got " + exc.args[0]
+        else:
+            raise AssertionError("accepted: " + case["why"])
+
+
+def test_encode_then_decode_round_trips():
+    payload = {"t": 1795000000, "list": [1, 2, 3], "text": 'caf\u00e9 "quoted"'}
+    line = protocol.encode(123, "time.set", payload)
+    assert "\n" not in line
+    assert protocol.decode(line) == (123, "time.set", payload)
+
+
+def test_every_single_character_corruption_is_detected():
+    line = protocol.encode(8, "hello", {"a": 1})
+    for i in range(len(line)):
+        damaged = line[:i] + ("#" if line[i] != "#" else "%") + line[i + 1 :]
+        try:
+            result = protocol.decode(damaged)
+        except protocol.FrameError:
+            continue
+        assert result is None, "corruption at %d accepted" % i
