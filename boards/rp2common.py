@@ -42,6 +42,8 @@ class RtcClock(Clock):
 
 
 class Rp2Board:
+    maintenance_s = 300  # after Ctrl-C: long enough for a deploy, short enough to come back
+
     def __init__(self, name, pins, wiring, servo_calibration):
         self.name = name
         self.wiring = wiring

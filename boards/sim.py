@@ -231,6 +231,8 @@ class SimBoard:
         env = os.getenv
         self.device_id = env("PILLCTL_SIM_ID") or "51a0000000000000"
         self.reset_cause = env("PILLCTL_SIM_RESET") or "power"
+        # After Ctrl-C: as on the Pico, unless a test shortens it.
+        self.maintenance_s = int(env("PILLCTL_SIM_MAINTENANCE_S") or 300)
         self._events_path = env("PILLCTL_SIM_IN")
         self.trace = Trace(env("PILLCTL_SIM_OUT"))
         self.clock = SimClock(self.trace, env("PILLCTL_SIM_CLOCK") or "unknown")

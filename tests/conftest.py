@@ -1,7 +1,33 @@
-"""Shared pytest set-up: paths of the repository."""
+"""Shared pytest set-up: repository paths and a simulated board fixture."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+from pillctl.sim.process import SimProcess
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def sim_board(tmp_path):
+    """A simulated board running the source firmware, stopped after the test."""
+    with SimProcess(tmp_path / "board") as board:
+        yield board
+
+
+def run_pillctl(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run the CLI as a separate process, as a user would."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "host"))
+    return subprocess.run(
+        [sys.executable, "-m", "pillctl", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )

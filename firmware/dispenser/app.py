@@ -16,7 +16,6 @@ from dispenser.drivers.button import LONG, Button
 from dispenser.link import LineLink
 
 WATCHDOG_MS = const(8000)  # the RP2040's longest watchdog period is 8.3 s
-MAINTENANCE_S = const(300)  # long enough for a full deploy, short enough to come back
 _BEAT_MS = const(1000)
 _IDLE_WAKE_S = const(3600)
 
@@ -75,6 +74,8 @@ class App:
 
     # --- serial commands ---------------------------------------------------------------
     def handle_line(self, raw):
+        if not raw.startswith(b"P"):
+            return  # not a frame: a stray newline, REPL chatter or line noise
         try:
             frame = protocol.decode(raw.decode())
         except UnicodeError:
@@ -138,11 +139,11 @@ class App:
     def enter_maintenance(self):
         """Outputs safe; keep the watchdog fed for MAINTENANCE_S, then let it reset us."""
         self.board.safe_outputs()
-        if self.watchdog is not None:
-            self.board.feed_for(self.watchdog, MAINTENANCE_S)
+        seconds = self.board.maintenance_s
+        self.board.feed_for(self.watchdog, seconds)
         print(
             "dispenser: maintenance mode; back to dispensing in %d s (machine.reset() now)"
-            % MAINTENANCE_S
+            % seconds
         )
 
 
@@ -155,4 +156,8 @@ def run(board):
     try:
         asyncio.run(app.main())
     except KeyboardInterrupt:
+        if app.watchdog is None:
+            # Interrupted before the heartbeat started the watchdog: start it now, so the
+            # bounded maintenance window still ends in a reset back into the app.
+            app.watchdog = board.start_watchdog(WATCHDOG_MS)
         app.enter_maintenance()

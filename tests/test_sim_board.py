@@ -1,0 +1,131 @@
+"""End to end on the real MicroPython unix port behind a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import serial
+from conftest import run_pillctl
+
+from dispenser import protocol
+
+
+def test_status_reports_what_hello_returned(sim_board):
+    result = run_pillctl("status", "--port", sim_board.port, "--json")
+    assert result.returncode == 0, result.stderr
+    hello = json.loads(result.stdout)["hello"]
+    assert hello["board"] == "sim"
+    assert hello["proto"] == protocol_version()
+    assert hello["clock"] == "unknown"
+    assert hello["id"] == sim_board.control.state()["device_id"]
+
+
+def protocol_version() -> int:
+    from dispenser import PROTOCOL_VERSION
+
+    return PROTOCOL_VERSION
+
+
+def test_button_press_shows_in_trace_and_on_serial(sim_board):
+    control = sim_board.control
+    with serial.Serial(sim_board.port, timeout=2) as port:
+        port.reset_input_buffer()
+        since = control.press()
+        line = port.readline().decode()
+    assert protocol.decode(line.strip())[2] == {"kind": "press", "long": False}
+    # The fake button input and the heartbeat both appear in the trace.
+    assert control.wait_for("led.status", since, timeout=5) is not None
+
+
+def test_clock_set_through_protocol_and_stepped_through_control(sim_board):
+    with serial.Serial(sim_board.port, timeout=2) as port:
+        port.write((protocol.encode(5, "time.set", {"t": 1_800_000_000}) + "\n").encode())
+        reply = protocol.decode(port.readline().decode().strip())
+    assert reply[1] == "ok" and abs(reply[2]["t"] - 1_800_000_000) <= 1
+    sim_board.control.step_to(1_800_000_000 + 7 * 86400)
+    result = run_pillctl("status", "--port", sim_board.port, "--json")
+    assert json.loads(result.stdout)["hello"]["t"] >= 1_800_000_000 + 7 * 86400
+
+
+def test_power_cut_then_device_answers_again(sim_board):
+    control = sim_board.control
+    control.power(False)
+    result = run_pillctl("status", "--port", sim_board.port, "--timeout", "1")
+    assert result.returncode == 1
+    assert result.stderr.startswith("pillctl: no answer")
+    state = control.power(True)
+    assert state["boots"] == 2
+    result = run_pillctl("status", "--port", sim_board.port, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["hello"]["reset"] == "power"
+
+
+def test_mpremote_sees_the_firmware_files_while_it_runs(sim_board):
+    mpremote = shutil.which("mpremote") or str(Path(sys.executable).parent / "mpremote")
+    result = subprocess.run(
+        [mpremote, "connect", sim_board.port, "resume", "fs", "ls"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    for name in ("main.py", "board.py", "dispenser/"):
+        assert name in result.stdout
+    # Ctrl-C put the firmware into maintenance mode, not dead: the watchdog is still fed.
+    events = sim_board.control.trace(0)
+    assert not [e for e in events if e["kind"] == "sim" and e["name"] == "watchdog"]
+
+
+def test_garbage_and_bad_frames_get_error_frames_and_no_state_change(sim_board):
+    with serial.Serial(sim_board.port, timeout=2) as port:
+        port.reset_input_buffer()
+        port.write(b"\x00\xff garbage that is not a frame\n")
+        port.write(b"P1 5 hello {} 00000000\n")
+        bad_crc = protocol.decode(port.readline().decode().strip())
+        port.write(b"x" * 5000 + b"\n")
+        too_long = protocol.decode(port.readline().decode().strip())
+        port.write((protocol.encode(6, "hello", {}) + "\n").encode())
+        hello = protocol.decode(port.readline().decode().strip())
+    assert bad_crc[1:] == ("err", {"code": "bad_crc", "msg": "checksum mismatch"})
+    assert too_long[2]["code"] == "too_long"
+    assert hello[0] == 6 and hello[1] == "ok" and hello[2]["clock"] == "unknown"
+
+
+def test_status_on_a_silent_port_fails_within_bounded_time(tmp_path):
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        started = time.monotonic()
+        result = run_pillctl("status", "--port", os.ttyname(slave), "--timeout", "1")
+        assert result.returncode == 1
+        assert result.stderr.count("\n") == 1 and "no answer" in result.stderr
+        assert time.monotonic() - started < 15
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_ctrl_c_gives_a_bounded_maintenance_window_then_the_watchdog_restarts(tmp_path):
+    from pillctl.sim.process import SimProcess
+
+    env = {"PILLCTL_SIM_MAINTENANCE_S": "2"}
+    with SimProcess(tmp_path / "b", env=env) as board:
+        with serial.Serial(board.port, timeout=2) as port:
+            port.write(b"\x03")
+            banner = port.read_until(b">>> ").decode()
+        assert "maintenance mode" in banner
+        # In the REPL nothing of ours answers, but the watchdog is fed for the window ...
+        since = board.control.state()["trace_next"]
+        assert board.control.wait_for("watchdog", since, timeout=1) is None
+        # ... and once it ends, the starved watchdog resets the board back into the app.
+        assert board.control.wait_for("watchdog", since, timeout=20) is not None
+        result = run_pillctl("status", "--port", board.port, "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["hello"]["reset"] == "wdt"
