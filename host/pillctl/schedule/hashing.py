@@ -25,15 +25,17 @@ def with_hash(schedule: dict) -> bytes:
     return body[:-1] + _HASH_MEMBER + digest + b'"}'
 
 
+def embedded_hash(data: bytes) -> str:
+    """The sha256 member of a device file, as written (not checked)."""
+    start = data.rfind(_HASH_MEMBER) + len(_HASH_MEMBER)
+    return data[start : start + _HEX_DIGITS].decode("ascii", "replace")
+
+
 def verify(data: bytes) -> bool:
     """The device's own check, byte for byte as documented."""
     start = data.rfind(_HASH_MEMBER)
     if start < 0:
         return False
-    digest_start = start + len(_HASH_MEMBER)
-    digest = data[digest_start : digest_start + _HEX_DIGITS]
+    digest_end = start + len(_HASH_MEMBER) + _HEX_DIGITS
     body = data[:start] + b"}"
-    return (
-        hashlib.sha256(body).hexdigest().encode() == digest
-        and data[digest_start + _HEX_DIGITS :] == b'"}'
-    )
+    return hashlib.sha256(body).hexdigest() == embedded_hash(data) and data[digest_end:] == b'"}'
