@@ -32,6 +32,6 @@ def validate(ctx: click.Context, file: Path, as_json: bool) -> None:
         errors = sum(finding.is_error for finding in result.findings)
         others = len(result.findings) - errors
         verdict = "rejected" if failed else "ok"
-        click.echo(f"{file}: {verdict} ({errors} errors, {others} other findings)")
+        click.echo(f"{file}: {verdict} (errors: {errors}, other findings: {others})")
     if failed:
         ctx.exit(1)

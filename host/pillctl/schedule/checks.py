@@ -60,6 +60,7 @@ class _Checker:
         self.findings: list[Finding] = []
         self.plans = dosing_days(schedule)
         self.dated = any(dose.start or dose.end for dose in schedule.doses)
+        self.weekly = any(dose.days != EVERY_DAY for dose in schedule.doses)
         self.medications = {kind for kind, *_ in medication_times(schedule)} | {
             med.kind for med in schedule.profile.medications
         }
@@ -91,7 +92,9 @@ class _Checker:
 
     def _day_name(self, plan: DayPlan) -> str:
         name = plan.day.strftime("%A")
-        return f"{name} {plan.day.isoformat()}" if self.dated else f"{name}s"
+        if self.dated:
+            return f"{name} {plan.day.isoformat()}"
+        return f"{name}s" if self.weekly else "every day"
 
     def _paths(self, plan: DayPlan, nutrient: str) -> str:
         return ", ".join(d.path for d in plan.doses if dose_amount(self.schedule, d)[0] == nutrient)
