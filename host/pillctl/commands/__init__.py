@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from pillctl.commands.compile import compile_command
+from pillctl.commands.show import show
 from pillctl.commands.validate import validate
 
 COMMANDS: list[click.Command] = []
 COMMANDS.append(validate)
 COMMANDS.append(compile_command)
+COMMANDS.append(show)
