@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pillctl.commands.compile import compile_command
+from pillctl.commands.export_ics import export_ics
 from pillctl.commands.show import show
 from pillctl.commands.validate import validate
 
@@ -12,3 +13,4 @@ COMMANDS: list[click.Command] = []
 COMMANDS.append(validate)
 COMMANDS.append(compile_command)
 COMMANDS.append(show)
+COMMANDS.append(export_ics)
