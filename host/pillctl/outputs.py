@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import click
+
 from pillctl.errors import PillctlError
 
 
@@ -16,3 +18,24 @@ def write_output(path: Path, data: bytes) -> None:
         os.replace(temporary, path)
     except OSError as exc:
         raise PillctlError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def output_option(what: str):
+    """The ``-o/--output FILE`` option of a command that writes one file."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=True,
+        help=f"Where to write {what}.",
+    )
+
+
+def start_day_option(what: str):
+    """``--start YYYY-MM-DD`` (default today), so output for a given day is reproducible."""
+    return click.option(
+        "--start",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help=f"{what} (YYYY-MM-DD); default today.",
+    )

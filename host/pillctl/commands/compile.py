@@ -7,26 +7,15 @@ from pathlib import Path
 
 import click
 
-from pillctl.outputs import write_output
+from pillctl.outputs import output_option, start_day_option, write_output
 from pillctl.schedule import compile_file
 from pillctl.schedule.hashing import embedded_hash
 
 
 @click.command(name="compile")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Where to write the device schedule (JSON).",
-)
-@click.option(
-    "--start",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Compile day (YYYY-MM-DD) where the UTC offset table begins; default today.",
-)
+@output_option("the device schedule (JSON)")
+@start_day_option("Compile day, where the UTC offset table begins")
 def compile_command(file: Path, output: Path, start: datetime | None) -> None:
     """Compile FILE into the device's schedule format."""
     data = compile_file(file, start.date() if start else None)

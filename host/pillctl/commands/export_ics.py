@@ -7,26 +7,15 @@ from pathlib import Path
 
 import click
 
-from pillctl.outputs import write_output
+from pillctl.outputs import output_option, start_day_option, write_output
 from pillctl.schedule import require_valid
 from pillctl.schedule.ics import export_calendar
 
 
 @click.command(name="export-ics")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Where to write the calendar (.ics).",
-)
-@click.option(
-    "--start",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="First day of the calendar (YYYY-MM-DD); default today.",
-)
+@output_option("the calendar (.ics)")
+@start_day_option("First day of the calendar")
 def export_ics(file: Path, output: Path, start: datetime | None) -> None:
     """Export FILE as an RFC 5545 calendar: one recurring event with an alarm per meal."""
     schedule = require_valid(file).schedule
