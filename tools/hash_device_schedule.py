@@ -1,19 +1,17 @@
 """Rewrite the sha256 member of a hand-edited device schedule file.
 
 Usage: python tools/hash_device_schedule.py FILE...
-The hashing rule is documented in docs/device-schedule.md.
+The hashing rule is documented in docs/device-schedule.md and implemented once, in
+pillctl.schedule.hashing, which `pillctl compile` uses too.
 """
 
-import hashlib
 import json
 import sys
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "host"))
 
-def canonical_with_hash(schedule: dict) -> bytes:
-    body = {k: v for k, v in schedule.items() if k != "sha256"}
-    canon = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-    digest = hashlib.sha256(canon).hexdigest()
-    return canon[:-1] + b',"sha256":"' + digest.encode() + b'"}'
+from pillctl.schedule.hashing import with_hash  # noqa: E402
 
 
 def main(paths: list[str]) -> int:
@@ -21,7 +19,7 @@ def main(paths: list[str]) -> int:
         with open(path, encoding="utf-8") as f:
             schedule = json.load(f)
         with open(path, "wb") as f:
-            f.write(canonical_with_hash(schedule))
+            f.write(with_hash(schedule))
         print(f"{path}: rehashed")
     return 0
 

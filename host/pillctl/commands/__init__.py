@@ -5,5 +5,16 @@ from __future__ import annotations
 import click
 
 from pillctl.commands import sim, status
+from pillctl.commands.compile import compile_command
+from pillctl.commands.export_ics import export_ics
+from pillctl.commands.show import show
+from pillctl.commands.validate import validate
 
-COMMANDS: list[click.Command] = [sim.sim, status.status]
+COMMANDS: list[click.Command] = [
+    validate,
+    show,
+    compile_command,
+    export_ics,
+    status.status,
+    sim.sim,
+]

@@ -1,0 +1,275 @@
+"""The domain rules of the rules file, applied to a parsed schedule.
+
+Each check reports the rule id, the values, the limit and the field path; ``_report`` then
+applies the schedule's clinician overrides, so every check treats overrides the same way.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from pillctl.schedule.findings import Finding
+from pillctl.schedule.model import EVERY_DAY, Schedule, clock, weekday_names
+from pillctl.schedule.rules import (
+    ADULT_AGE,
+    CALCIUM_MONITORING_MEDICATIONS,
+    CALCIUM_PER_DOSE_MAX_MG,
+    ERROR,
+    KIDNEY_DISEASE,
+    MK4_DAILY_MAX_UG,
+    MK4_PER_DOSE_UG,
+    OVERRIDDEN,
+    RULES,
+    SPACING_RULES,
+    VITAMIN_D_UL_IU,
+    VITAMIN_K_ANTAGONISTS,
+    SpacingRule,
+    calcium_ul_mg,
+    vitamin_d_rda_iu,
+)
+from pillctl.schedule.schema import MINUTES_PER_DAY
+from pillctl.schedule.totals import DayPlan, dose_amount, dosing_days
+from pillctl.schedule.units import CALCIUM, MK4, MK7, VITAMIN_D, format_amount
+
+
+def medication_times(schedule: Schedule) -> Iterator[tuple[str, str, int, int, str]]:
+    """(kind, name, minutes, weekday mask, path) of every timed medicine: profile and items."""
+    for med in schedule.profile.medications:
+        for minutes in med.times:
+            yield med.kind, med.name, minutes, med.days, med.path
+    for item in schedule.items:
+        yield item.medication, item.name, schedule.slot(item.slot).at, item.days, item.path
+
+
+def _signed_gaps(calcium_at: int, calcium_days: int, med_at: int, med_days: int) -> Iterator[int]:
+    """Minutes from the medicine to the calcium dose, including across midnight."""
+    for day_shift in (-1, 0, 1):
+        rotated = ((med_days << 7 | med_days) >> (day_shift % 7)) & EVERY_DAY
+        if calcium_days & rotated:
+            yield calcium_at - (med_at + day_shift * MINUTES_PER_DAY)
+
+
+def _violates(rule: SpacingRule, gap: int) -> bool:
+    return 0 <= gap < rule.after if gap >= 0 else -gap < rule.before
+
+
+class _Checker:
+    def __init__(self, schedule: Schedule):
+        self.schedule = schedule
+        self.findings: list[Finding] = []
+        self.plans = dosing_days(schedule)
+        self.dated = any(dose.start or dose.end for dose in schedule.doses)
+        self.weekly = any(dose.days != EVERY_DAY for dose in schedule.doses)
+        self.medications = {kind for kind, *_ in medication_times(schedule)} | {
+            med.kind for med in schedule.profile.medications
+        }
+        self.dispensed = {
+            schedule.compartment(dose.compartment).nutrient for dose in schedule.doses
+        }
+
+    def _report(self, rule_id: str, path: str, message: str, value: str = "", limit: str = ""):
+        rule = RULES[rule_id]
+        override = self.schedule.override_for(rule_id)
+        severity = rule.severity
+        if rule.signoff_required and override is None:
+            severity = ERROR
+            message += "; needs a clinician sign-off: an [[overrides]] entry for this rule"
+        elif rule.overridable and override is not None and severity == ERROR:
+            severity = OVERRIDDEN
+        self.findings.append(
+            Finding(
+                rule_id,
+                severity,
+                message,
+                path=path,
+                value=value or None,
+                limit=limit or None,
+                source=rule.source,
+                override=f"{override.clinician}: {override.reason}" if override else None,
+            )
+        )
+
+    def _day_name(self, plan: DayPlan) -> str:
+        name = plan.day.strftime("%A")
+        if self.dated:
+            return f"{name} {plan.day.isoformat()}"
+        return f"{name}s" if self.weekly else "every day"
+
+    def _paths(self, plan: DayPlan, nutrient: str) -> str:
+        return ", ".join(d.path for d in plan.doses if dose_amount(self.schedule, d)[0] == nutrient)
+
+    def _daily_limit(self, rule: str, nutrient: str, limit: int, extra: int = 0, what: str = ""):
+        worst = max(self.plans, key=lambda plan: plan.totals.get(nutrient, 0), default=None)
+        if worst is None or worst.totals.get(nutrient, 0) + extra <= limit:
+            return
+        total = worst.totals[nutrient] + extra
+        self._report(
+            rule,
+            self._paths(worst, nutrient),
+            f"{what or 'daily'} {format_amount(total, nutrient)} on {self._day_name(worst)}",
+            value=format_amount(total, nutrient),
+            limit=f"<= {format_amount(limit, nutrient)}/day",
+        )
+
+    def run(self) -> list[Finding]:
+        profile = self.schedule.profile
+        if profile.age < ADULT_AGE:
+            self._report(
+                "AGE-ADULT",
+                "profile.age",
+                "the profile is not an adult's",
+                str(profile.age),
+                ">= 19",
+            )
+        self._compartments()
+        self._daily_limit("D3-UL", VITAMIN_D, VITAMIN_D_UL_IU, what="vitamin D")
+        self._vitamin_d_low()
+        diet = profile.dietary_calcium_mg or 0
+        what = f"calcium (dispenser + {diet} mg diet)" if diet else "calcium"
+        self._daily_limit("CA-UL", CALCIUM, calcium_ul_mg(profile.age), diet, what)
+        self._daily_limit("MK4-MAX", MK4, MK4_DAILY_MAX_UG, what="MK-4")
+        self._per_dose()
+        self._meal_anchoring()
+        self._spacing()
+        self._combinations()
+        return self.findings
+
+    def _compartments(self) -> None:
+        for comp in self.schedule.compartments:
+            if comp.supplement != "vitamin-k2":
+                continue
+            if comp.form is None:
+                self._report("K2-FORM", f"{comp.path}.form", 'K2 must say form = "MK-4" or "MK-7"')
+            elif comp.form == MK7 and comp.unit == "mg":
+                self._report(
+                    "K2-FORM",
+                    f"{comp.path}.unit",
+                    "MK-7 is dosed in µg; a strength in mg is 1000 times a usual dose",
+                    value=f"{comp.unit}",
+                    limit="µg",
+                )
+            if self.medications & set(VITAMIN_K_ANTAGONISTS):
+                anticoagulant = sorted(self.medications & set(VITAMIN_K_ANTAGONISTS))[0]
+                self._report(
+                    "K2-VKA",
+                    comp.path,
+                    f"compartment '{comp.id}' holds K2 while the profile lists {anticoagulant}",
+                    value=comp.id,
+                    limit="no K2 with a vitamin K antagonist",
+                )
+
+    def _vitamin_d_low(self) -> None:
+        if VITAMIN_D not in self.dispensed:
+            return  # the dispenser cannot judge vitamin D it does not hand out
+        rda = vitamin_d_rda_iu(self.schedule.profile.age)
+        lowest = min(self.plans, key=lambda plan: plan.totals.get(VITAMIN_D, 0))
+        total = lowest.totals.get(VITAMIN_D, 0)
+        if total < rda:
+            self._report(
+                "D3-LOW",
+                self._paths(lowest, VITAMIN_D) or "doses",
+                f"vitamin D {total} IU on {self._day_name(lowest)} is below the RDA",
+                value=f"{total} IU",
+                limit=f">= {rda} IU/day",
+            )
+
+    def _per_dose(self) -> None:
+        """Calcium and MK-4 per intake: all doses of one slot on one day count together."""
+        reported: set[tuple[str, str]] = set()
+        limits = (
+            (CALCIUM, "CA-PER-DOSE", CALCIUM_PER_DOSE_MAX_MG),
+            (MK4, "MK4-SPLIT", MK4_PER_DOSE_UG),
+        )
+        for plan in self.plans:
+            per_slot: dict[tuple[str, str], int] = defaultdict(int)
+            for dose in plan.doses:
+                nutrient, amount = dose_amount(self.schedule, dose)
+                per_slot[dose.slot, nutrient or ""] += amount
+            for nutrient, rule, limit in limits:
+                for (slot, slot_nutrient), amount in per_slot.items():
+                    if slot_nutrient != nutrient or amount <= limit or (slot, rule) in reported:
+                        continue
+                    reported.add((slot, rule))
+                    paths = ", ".join(
+                        d.path
+                        for d in plan.doses
+                        if d.slot == slot and dose_amount(self.schedule, d)[0] == nutrient
+                    )
+                    self._report(
+                        rule,
+                        paths,
+                        f"{format_amount(amount, nutrient)} in one dose at '{slot}'",
+                        value=format_amount(amount, nutrient),
+                        limit=f"<= {format_amount(limit, nutrient)} per dose",
+                    )
+
+    def _meal_anchoring(self) -> None:
+        for dose in self.schedule.doses:
+            comp = self.schedule.compartment(dose.compartment)
+            slot = self.schedule.slot(dose.slot)
+            where = f"{clock(slot.at)} ('{slot.id}')"
+            if comp.form == "ca_carbonate" and not slot.meal:
+                self._report(
+                    "CA-CARB-FOOD", dose.path, f"calcium carbonate at {where} is not with a meal"
+                )
+            if comp.supplement in ("vitamin-d3", "vitamin-k2") and not (slot.meal and slot.fat):
+                self._report(
+                    "FAT-MEAL",
+                    dose.path,
+                    f"{comp.id} at {where} is not with a meal that contains fat",
+                )
+            if comp.nutrient == MK4 and not slot.meal:
+                self._report("MK4-SPLIT", dose.path, f"MK-4 at {where} is not taken after a meal")
+
+    def _spacing(self) -> None:
+        calcium_doses = [
+            dose
+            for dose in self.schedule.doses
+            if self.schedule.compartment(dose.compartment).nutrient == CALCIUM
+        ]
+        for kind, name, med_at, med_days, med_path in medication_times(self.schedule):
+            rule = next((r for r in SPACING_RULES if kind in r.medications), None)
+            if rule is None:
+                continue
+            for dose in calcium_doses:
+                calcium_at = self.schedule.slot(dose.slot).at
+                gaps = [
+                    g
+                    for g in _signed_gaps(calcium_at, dose.days, med_at, med_days)
+                    if _violates(rule, g)
+                ]
+                if not gaps:
+                    continue
+                gap = min(gaps, key=abs)
+                relation = "after" if gap >= 0 else "before"
+                self._report(
+                    rule.rule,
+                    f"{dose.path}, {med_path}",
+                    f"calcium at {clock(calcium_at)} is {abs(gap)} min {relation} {name} at "
+                    f"{clock(med_at)} ({weekday_names(dose.days & med_days or dose.days)})",
+                    value=f"{abs(gap)} min {relation}",
+                    limit=rule.limit_text,
+                )
+
+    def _combinations(self) -> None:
+        if not {VITAMIN_D, CALCIUM} <= self.dispensed:
+            return
+        monitored = sorted(self.medications & set(CALCIUM_MONITORING_MEDICATIONS))
+        if monitored:
+            self._report(
+                "CA-D3-MONITOR",
+                "profile.medications",
+                f"D3 + calcium with {', '.join(monitored)}: have serum calcium monitored",
+            )
+        if KIDNEY_DISEASE in self.schedule.profile.conditions:
+            self._report(
+                "CKD-CA",
+                "profile.conditions",
+                "D3 + calcium with chronic kidney disease: calcium-alkali syndrome risk",
+            )
+
+
+def check_schedule(schedule: Schedule) -> list[Finding]:
+    """Domain findings of a structurally valid schedule, overrides already applied."""
+    return _Checker(schedule).run()

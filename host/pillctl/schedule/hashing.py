@@ -1,0 +1,41 @@
+"""The canonical form and content hash of a device schedule (docs/device-schedule.md).
+
+The body is JSON with sorted keys, no whitespace and ASCII only; the file is that body with
+``,"sha256":"<hex>"`` inserted before the final ``}``, so the device can check it by slicing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+_HASH_MEMBER = b',"sha256":"'
+_HEX_DIGITS = 64
+
+
+def canonical_body(schedule: dict) -> bytes:
+    body = {key: value for key, value in schedule.items() if key != "sha256"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def with_hash(schedule: dict) -> bytes:
+    """The device file: canonical body with its sha256 member appended."""
+    body = canonical_body(schedule)
+    digest = hashlib.sha256(body).hexdigest().encode()
+    return body[:-1] + _HASH_MEMBER + digest + b'"}'
+
+
+def embedded_hash(data: bytes) -> str:
+    """The sha256 member of a device file, as written (not checked)."""
+    start = data.rfind(_HASH_MEMBER) + len(_HASH_MEMBER)
+    return data[start : start + _HEX_DIGITS].decode("ascii", "replace")
+
+
+def verify(data: bytes) -> bool:
+    """The device's own check, byte for byte as documented."""
+    start = data.rfind(_HASH_MEMBER)
+    if start < 0:
+        return False
+    digest_end = start + len(_HASH_MEMBER) + _HEX_DIGITS
+    body = data[:start] + b"}"
+    return hashlib.sha256(body).hexdigest() == embedded_hash(data) and data[digest_end:] == b'"}'

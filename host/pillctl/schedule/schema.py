@@ -1,0 +1,229 @@
+"""Typed field access on a TOML document that reports problems with their dotted path.
+
+The reader never raises on bad input: it records a SCHEMA finding and returns None, so one
+run reports every structural problem in the file, not just the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from pillctl.schedule.findings import SCHEMA_RULE, Finding
+from pillctl.schedule.model import EVERY_DAY, WEEKDAYS
+from pillctl.schedule.rules import ERROR
+
+_REQUIRED = object()
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+MINUTES_PER_DAY = 1440
+
+
+def child(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _type_name(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", str: "a string", Decimal: "a float"}
+    names.update({list: "an array", dict: "a table", dt.date: "a date", dt.time: "a time"})
+    names[dt.datetime] = "a date-time"
+    return names.get(type(value), type(value).__name__)
+
+
+class SchemaReader:
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def error(self, path: str, message: str, value: Any = None) -> None:
+        shown = None if value is None else repr(value)
+        self.findings.append(Finding(SCHEMA_RULE, ERROR, message, path=path, value=shown))
+
+    def _wrong_type(self, path: str, expected: str, value: Any) -> None:
+        self.error(path, f"expected {expected}, got {_type_name(value)}", value)
+
+    def table(self, value: Any, path: str, keys: tuple[str, ...]) -> dict | None:
+        """``value`` if it is a table; every key outside ``keys`` is reported as unknown."""
+        if not isinstance(value, dict):
+            self._wrong_type(path, "a table", value)
+            return None
+        for key in value:
+            if key not in keys:
+                close = difflib.get_close_matches(key, keys, n=1)
+                hint = (
+                    f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(keys)}"
+                )
+                self.error(child(path, key), f"unknown key '{key}'{hint}")
+        return value
+
+    def tables(
+        self, parent: dict, key: str, path: str, keys: tuple[str, ...]
+    ) -> Iterator[tuple[str, dict]]:
+        """Each table of the array of tables ``parent[key]``, with its path; none if absent."""
+        value = parent.get(key, [])
+        here = child(path, key)
+        if not isinstance(value, list):
+            self._wrong_type(here, "an array of tables", value)
+            return
+        for index, entry in enumerate(value):
+            entry_path = child(here, index)
+            table = self.table(entry, entry_path, keys)
+            if table is not None:
+                yield entry_path, table
+
+    def _get(self, table: dict, key: str, path: str, default: Any) -> tuple[bool, Any]:
+        if key in table:
+            return True, table[key]
+        if default is _REQUIRED:
+            self.error(child(path, key), f"missing required field '{key}'")
+        return False, default
+
+    def integer(
+        self,
+        table: dict,
+        key: str,
+        path: str,
+        minimum: int,
+        maximum: int | None = None,
+        default: Any = _REQUIRED,
+    ) -> int | None:
+        present, value = self._get(table, key, path, default)
+        if not present:
+            return None if default is _REQUIRED else default
+        here = child(path, key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self._wrong_type(here, "an integer", value)
+            return None
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = "" if maximum is None else f"..{maximum}"
+            self.error(here, f"must be in {minimum}{upper or ' or more'}", value)
+            return None
+        return value
+
+    def amount(self, table: dict, key: str, path: str) -> Decimal | None:
+        """A positive number (integer or float), kept exact."""
+        present, value = self._get(table, key, path, _REQUIRED)
+        if not present:
+            return None
+        here = child(path, key)
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            self._wrong_type(here, "a number", value)
+            return None
+        if not value > 0 or not Decimal(value).is_finite():
+            self.error(here, "must be a positive amount", value)
+            return None
+        return Decimal(value)
+
+    def text(
+        self, table: dict, key: str, path: str, default: Any = _REQUIRED, max_length: int = 200
+    ) -> str | None:
+        present, value = self._get(table, key, path, default)
+        if not present:
+            return default if default is not _REQUIRED else None
+        here = child(path, key)
+        if not isinstance(value, str):
+            self._wrong_type(here, "a string", value)
+            return None
+        if not value.strip():
+            self.error(here, "must not be empty")
+            return None
+        if len(value) > max_length:
+            self.error(here, f"is {len(value)} characters; at most {max_length}", value)
+            return None
+        return value
+
+    def choice(
+        self, table: dict, key: str, path: str, choices: tuple[str, ...], default: Any = _REQUIRED
+    ) -> str | None:
+        value = self.text(table, key, path, default)
+        if value is None or value in choices:
+            return value
+        self.error(
+            child(path, key), f"unknown {key} '{value}'; expected one of {', '.join(choices)}"
+        )
+        return None
+
+    def boolean(self, table: dict, key: str, path: str, default: Any = _REQUIRED) -> bool | None:
+        present, value = self._get(table, key, path, default)
+        if present and not isinstance(value, bool):
+            self._wrong_type(child(path, key), "true or false", value)
+            return None
+        return value if value is not _REQUIRED else None
+
+    def clock_time(self, value: Any, path: str) -> int | None:
+        """Minutes after midnight from ``"HH:MM"`` or a TOML local time."""
+        if isinstance(value, dt.time):
+            if value.second or value.microsecond:
+                self.error(path, "times are whole minutes", value.isoformat())
+                return None
+            return value.hour * 60 + value.minute
+        if not isinstance(value, str):
+            self._wrong_type(path, 'a time "HH:MM"', value)
+            return None
+        match = _CLOCK.match(value)
+        if match is None:
+            self.error(path, 'expected a time "HH:MM"', value)
+            return None
+        hour, minute = int(match[1]), int(match[2])
+        if hour > 23 or minute > 59:
+            self.error(path, "not a time of day: hours are 00..23 and minutes 00..59", value)
+            return None
+        return hour * 60 + minute
+
+    def local_date(self, table: dict, key: str, path: str) -> dt.date | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            self._wrong_type(child(path, key), "a date (YYYY-MM-DD)", value)
+            return None
+        return value
+
+    def weekdays(self, table: dict, key: str, path: str) -> int | None:
+        """Weekday bitmask from ``["mon", "wed"]``; every day when absent."""
+        value = table.get(key, list(WEEKDAYS))
+        here = child(path, key)
+        if not isinstance(value, list) or not value:
+            self.error(
+                here, f"expected a non-empty array of weekdays ({', '.join(WEEKDAYS)})", value
+            )
+            return None
+        mask = 0
+        for index, name in enumerate(value):
+            if name not in WEEKDAYS:
+                self.error(
+                    child(here, index),
+                    f"not a weekday; expected one of {', '.join(WEEKDAYS)}",
+                    name,
+                )
+                return None
+            bit = 1 << WEEKDAYS.index(name)
+            if mask & bit:
+                self.error(child(here, index), f"weekday '{name}' listed twice")
+                return None
+            mask |= bit
+        return mask if mask else EVERY_DAY
+
+    def string_list(
+        self, table: dict, key: str, path: str, choices: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        value = table.get(key, [])
+        here = child(path, key)
+        if not isinstance(value, list):
+            self._wrong_type(here, "an array of strings", value)
+            return ()
+        accepted = []
+        for index, entry in enumerate(value):
+            if entry not in choices:
+                self.error(
+                    child(here, index),
+                    f"unknown {key} entry; expected one of {', '.join(choices)}",
+                    entry,
+                )
+            else:
+                accepted.append(entry)
+        return tuple(accepted)

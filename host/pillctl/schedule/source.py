@@ -1,0 +1,72 @@
+"""Reading a schedule file into a TOML document, with every failure as a located finding.
+
+Floats are parsed as ``Decimal`` so amounts such as 12.5 µg convert exactly.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+
+from pillctl.schedule.findings import INPUT_RULE, SYNTAX_RULE, Finding
+from pillctl.schedule.rules import ERROR
+
+MAX_SCHEDULE_BYTES = 256 * 1024
+"""A hand-written schedule is a few KB; anything far larger is a mistake, not a schedule."""
+
+_LOCATION = re.compile(r"^(?P<what>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
+
+
+class LoadFailed(Exception):
+    """The file could not be turned into a TOML document; ``finding`` says why."""
+
+    def __init__(self, finding: Finding):
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def _input_error(message: str) -> LoadFailed:
+    return LoadFailed(Finding(INPUT_RULE, ERROR, message))
+
+
+def read_document(path: Path) -> dict:
+    """The parsed TOML of ``path``; raises LoadFailed for unreadable, binary or invalid files."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_SCHEDULE_BYTES:
+            raise _input_error(
+                f"file is {size} bytes; a schedule is at most {MAX_SCHEDULE_BYTES} bytes"
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _input_error(f"cannot read the file: {exc.strerror or exc}") from exc
+    return parse_document(raw)
+
+
+def parse_document(raw: bytes) -> dict:
+    if b"\x00" in raw:
+        raise _input_error("file is binary (it contains NUL bytes), not a TOML schedule")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _input_error(
+            f"file is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8"
+        ) from exc
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = _LOCATION.match(message)
+        if match is None:
+            raise LoadFailed(Finding(SYNTAX_RULE, ERROR, f"TOML syntax: {message}")) from exc
+        raise LoadFailed(
+            Finding(
+                SYNTAX_RULE,
+                ERROR,
+                f"TOML syntax: {match['what']}",
+                line=int(match["line"]),
+                column=int(match["column"]),
+            )
+        ) from exc

@@ -1,0 +1,83 @@
+"""``pillctl export-ics``: the calendar parses back and keeps local times across DST."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+from dateutil.rrule import rrulestr
+from icalendar import Calendar
+from schedule_builder import base, write
+
+from pillctl.cli import main
+
+SCHEDULES = Path(__file__).resolve().parents[2] / "schedules"
+
+
+def _export(tmp_path: Path, schedule: Path, start: str = "2027-03-20") -> Calendar:
+    out = tmp_path / "out.ics"
+    result = CliRunner().invoke(
+        main, ["export-ics", str(schedule), "-o", str(out), "--start", start]
+    )
+    assert result.exit_code == 0, result.output
+    return Calendar.from_ical(out.read_bytes())
+
+
+def test_each_meal_is_a_recurring_event_with_an_alarm(tmp_path):
+    calendar = _export(tmp_path, SCHEDULES / "bone-health.toml")
+    events = calendar.walk("VEVENT")
+    assert [str(e["summary"]) for e in events] == [
+        "breakfast 07:30: 1 x ca",
+        "lunch 12:30: 1 x d3, 1 x k2",
+        "dinner 18:30: 1 x ca",
+    ]
+    for event in events:
+        (alarm,) = event.walk("VALARM")
+        assert alarm["action"] == "DISPLAY"
+        assert alarm["trigger"].dt == timedelta(0)
+        assert event["rrule"]["FREQ"] == ["WEEKLY"]
+
+
+def test_local_time_holds_across_the_dst_change(tmp_path):
+    calendar = _export(tmp_path, SCHEDULES / "bone-health.toml")
+    lunch = calendar.walk("VEVENT")[1]
+    start = lunch["dtstart"].dt
+    assert str(start.tzinfo) == "Europe/Berlin"
+    occurrences = list(rrulestr(lunch["rrule"].to_ical().decode(), dtstart=start)[:14])
+    before, after = occurrences[0], occurrences[13]  # 2027-03-20 and 2027-04-02
+    assert (before.hour, before.minute, after.hour, after.minute) == (12, 30, 12, 30)
+    assert before.utcoffset() == timedelta(hours=1) and after.utcoffset() == timedelta(hours=2)
+    # The calendar's own VTIMEZONE (not only the host's tz database) says the same.
+    (zone,) = calendar.walk("VTIMEZONE")
+    embedded = zone.to_tz()
+    naive = datetime(2027, 3, 20, 12, 30)
+    assert embedded.utcoffset(naive) == timedelta(hours=1)
+    assert embedded.utcoffset(naive.replace(month=4, day=2)) == timedelta(hours=2)
+
+
+def test_weekdays_and_date_ranges_become_byday_and_until(tmp_path):
+    document = base()
+    document["doses"][1].update(days=["mon", "thu"], end=date(2027, 6, 30))
+    calendar = _export(tmp_path, write(tmp_path, document), start="2027-01-01")
+    d3_event = next(e for e in calendar.walk("VEVENT") if "d3" in str(e["summary"]))
+    assert d3_event["rrule"]["BYDAY"] == ["MO", "TH"]
+    assert d3_event["rrule"]["UNTIL"][0].date() == date(2027, 6, 30)
+    assert d3_event["dtstart"].dt.date() == date(2027, 1, 4)  # first Monday on or after start
+
+
+def test_reminder_items_are_in_the_calendar(tmp_path):
+    calendar = _export(tmp_path, SCHEDULES / "levothyroxine-morning.toml")
+    summaries = [str(e["summary"]) for e in calendar.walk("VEVENT")]
+    assert summaries[0] == "t0630 06:30: levothyroxine 75 µg"
+
+
+def test_export_refuses_a_schedule_with_errors(tmp_path):
+    document = base()
+    document["profile"]["medications"] = [{"kind": "warfarin"}]
+    out = tmp_path / "x.ics"
+    result = CliRunner().invoke(
+        main, ["export-ics", str(write(tmp_path, document)), "-o", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "K2-VKA" in result.output and not out.exists()
