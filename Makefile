@@ -44,7 +44,7 @@ demo: $(BIN)/.installed
 	$(BIN)/pillctl demo --schedule $(SCHEDULE)
 
 bench: $(BIN)/.installed
-	$(BIN)/python -m bench
+	PYTHONPATH=host $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) $(STUBS) build .pytest_cache

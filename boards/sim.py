@@ -133,6 +133,25 @@ class TracedPWM:
                 self._on_pulse()
 
 
+class EdgeFlag:
+    """ThreadSafeFlag's contract (`set()`, `wait()` that clears) on a plain asyncio.Event.
+
+    The sim's "interrupts" come from an asyncio task, so no thread safety is needed; and on
+    the unix port a ThreadSafeFlag is not a file descriptor, so the event loop would have to
+    poll it every millisecond instead of sleeping.
+    """
+
+    def __init__(self):
+        self._event = asyncio.Event()
+
+    def set(self):
+        self._event.set()
+
+    async def wait(self):
+        await self._event.wait()
+        self._event.clear()
+
+
 class SimClock(Clock):
     """Simulated wall clock: runs at a speed factor, can be set, paused, or stepped.
 
@@ -248,10 +267,10 @@ class SimBoard:
         self.servo_calibration = SERVO_CALIBRATION
         self.buzzer_pwm = TracedPWM("buzzer", trace, False)
         self.button_pin = InputPin(1)  # pull-up: 1 = released
-        self.button_edge = asyncio.ThreadSafeFlag()
+        self.button_edge = EdgeFlag()
         has_drop = env("PILLCTL_SIM_DROP") != "0"
         self.drop_pin = InputPin(1) if has_drop else None  # 0 = beam broken
-        self.drop_edge = asyncio.ThreadSafeFlag() if has_drop else None
+        self.drop_edge = EdgeFlag() if has_drop else None
         self._jammed = [False, False, False]
         self.i2c = None
 

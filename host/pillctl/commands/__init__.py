@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pillctl.commands import sim, status
+from pillctl.commands import demo, sim, status
 from pillctl.commands.compile import compile_command
 from pillctl.commands.export_ics import export_ics
 from pillctl.commands.show import show
@@ -17,4 +17,5 @@ COMMANDS: list[click.Command] = [
     export_ics,
     status.status,
     sim.sim,
+    demo.demo,
 ]
