@@ -6,6 +6,7 @@ structure and the caps against its own absolute caps before a schedule may be in
 
 import hashlib
 import json
+from binascii import hexlify
 
 from dispenser import nutrients
 from dispenser.compat import const
@@ -44,12 +45,10 @@ def verify_hash(data):
     i = data.rfind(_HASH_MARK)
     if i < 0 or data[i + 75 :] != b'"}':
         _fail("no sha256 member at the end", E_HASH)
-    digest = hashlib.sha256(data[:i] + b"}").digest()
-    claimed = data[i + 11 : i + 75]
-    hex_digest = "".join("%02x" % b for b in digest)
-    if claimed != hex_digest.encode():
+    hex_digest = hexlify(hashlib.sha256(data[:i] + b"}").digest())
+    if data[i + 11 : i + 75] != hex_digest:
         _fail("sha256 does not match the content", E_HASH)
-    return hex_digest
+    return hex_digest.decode()
 
 
 def _bounded(value, what, lo, hi):

@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import random
+from binascii import hexlify
 
 from dispenser import localtime, logrec, schedule
 from dispenser.engine import Engine
@@ -37,8 +38,8 @@ def schedule_bytes(obj):
     body = dict(obj)
     body.pop("sha256", None)
     canon = _canonical(body).encode()
-    digest = "".join("%02x" % b for b in hashlib.sha256(canon).digest())
-    return canon[:-1] + b',"sha256":"' + digest.encode() + b'"}'
+    digest = hexlify(hashlib.sha256(canon).digest())
+    return canon[:-1] + b',"sha256":"' + digest + b'"}'
 
 
 def parse(obj):
