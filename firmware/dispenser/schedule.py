@@ -45,7 +45,9 @@ def verify_hash(data):
     i = data.rfind(_HASH_MARK)
     if i < 0 or data[i + 75 :] != b'"}':
         _fail("no sha256 member at the end", E_HASH)
-    hex_digest = hexlify(hashlib.sha256(data[:i] + b"}").digest())
+    digest = hashlib.sha256(memoryview(data)[:i])  # no copy of the body
+    digest.update(b"}")
+    hex_digest = hexlify(digest.digest())
     if data[i + 11 : i + 75] != hex_digest:
         _fail("sha256 does not match the content", E_HASH)
     return hex_digest.decode()
