@@ -53,3 +53,26 @@ def to_utc(table, day, minute):
     local = day * DAY_S + minute * MINUTE_S
     t = local - offset_min(table, local) * MINUTE_S
     return local - offset_min(table, t) * MINUTE_S
+
+
+def civil_from_days(day):
+    """(year, month 1..12, day 1..31) of a day number (H. Hinnant's algorithm, proleptic
+    Gregorian); used where a clock chip or a report needs calendar fields."""
+    z = day + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    month = mp + 3 if mp < 10 else mp - 9
+    return yoe + era * 400 + (1 if month <= 2 else 0), month, doy - (153 * mp + 2) // 5 + 1
+
+
+def days_from_civil(year, month, mday):
+    """Day number of a calendar date (inverse of civil_from_days)."""
+    year -= 1 if month <= 2 else 0
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + mday - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468

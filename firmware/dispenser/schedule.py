@@ -113,7 +113,7 @@ class Compartment:
 
 class Slot:
     def __init__(self, obj):
-        self.id = _str(obj, "id", 16)
+        self.id = _str(obj, "id", 32)
         self.at = _int(obj, "at", 0, 1439)
         self.opens = self.at - _int(obj, "early", 0, self.at)
         self.closes = self.at + _int(obj, "late", 0, 1439 - self.at)
@@ -126,7 +126,7 @@ def _day_range(obj):
 
 class Dose:
     def __init__(self, obj, slot_ids, comps):
-        self.id = _str(obj, "id", 24)
+        self.id = _str(obj, "id", 32)
         self.slot = _index_of(slot_ids, obj.get("slot"), "slot")
         self.comp = comps[_index_of([c.id for c in comps], obj.get("comp"), "compartment")]
         self.pills = _int(obj, "pills", 1, 16)
@@ -140,7 +140,7 @@ class Dose:
 
 class Item:
     def __init__(self, obj, slot_ids):
-        self.id = _str(obj, "id", 24)
+        self.id = _str(obj, "id", 32)
         self.slot = _index_of(slot_ids, obj.get("slot"), "slot")
         self.days = _int(obj, "days", 1, 127)
         self.first_day, self.last_day = _day_range(obj)
