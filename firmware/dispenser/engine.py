@@ -195,6 +195,11 @@ class Engine:
         self._emit(events, now, logrec.JAM, (dose_key, hopper, delivered))
         return events
 
+    def error(self, now, code, detail):
+        """An ERROR event (e.g. logrec.ERR_SCHEDULE_REJECTED with the ScheduleError code),
+        so that the app writes every record through the engine's events."""
+        return [(now, logrec.ERROR, (code, detail & 0xFFFF))]
+
     def _emit(self, events, t, kind, fields):
         self.apply(t, kind, fields)
         events.append((t, kind, fields))
@@ -391,6 +396,19 @@ class Engine:
             return
         if stock <= comp.low:
             self._emit(events, now, logrec.LOW, (hopper, stock))
+
+    def pending(self, now):
+        """Today's unresolved doses and items, for `status`: a list of
+        (id, slot id, window opens, reminder start, window closes) in UTC, schedule order."""
+        result = []
+        if not self._usable(now) or local_day(self.schedule.utc, now) != self.day:
+            return result
+        self._plan(self.day)
+        for entry in self._today:
+            if entry.key not in self.resolved:
+                opens, start, closes, _ = self._window(entry)
+                result.append((entry.id, self.schedule.slots[entry.slot].id, opens, start, closes))
+        return result
 
     def _snooze(self, now, events):
         for si in range(len(self.schedule.slots)):

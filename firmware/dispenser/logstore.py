@@ -37,6 +37,7 @@ class LogStore:
         self.max_segments = segments
         self.segment_size = budget // segments
         self.snapshot = snapshot
+        self.skipped_bytes = 0  # garbage skipped by the last records() pass (torn tails)
         self._wbuf = bytearray(logrec.MAX_RECORD)
         self._rbuf = bytearray(_READ_BUF)
         if not _exists(root):
@@ -138,13 +139,17 @@ class LogStore:
                 rec = logrec.decode_at(buf, pos, filled)
                 if rec is None:
                     pos += 1
+                    self.skipped_bytes += 1
                     continue
                 size = buf[pos]
                 yield pos, rec
                 pos += size
 
     def records(self, since=0):
-        """Every readable record with seq > `since`, oldest first, as (seq, t, kind, fields)."""
+        """Every readable record with seq > `since`, oldest first, as (seq, t, kind, fields).
+        Afterwards `skipped_bytes` tells how much garbage was skipped (worth an ERROR record
+        with logrec.ERR_LOG_CORRUPT after the boot replay)."""
+        self.skipped_bytes = 0
         for number in self._numbers[:]:
             for _, rec in self._scan(number):
                 if rec[0] > since:

@@ -324,3 +324,17 @@ def test_next_wake_is_in_the_future_and_reaches_tomorrow():
     t = at(s, DAY, 1300)
     e.tick(t)
     assert e.next_wake(t) == at(s, DAY + 1, 0)
+
+
+def test_pending_lists_todays_open_entries_for_status():
+    e = fresh_engine()
+    s = e.schedule
+    e.press(at(s, DAY, 450))
+    pending = e.pending(at(s, DAY, 451))
+    assert [p[0] for p in pending] == ["d3-lunch", "k2-lunch", "ca-dinner"]
+    assert pending[0][1:] == ("lunch", at(s, DAY, 720), at(s, DAY, 750), at(s, DAY, 870))
+
+
+def test_error_event_carries_code_and_detail():
+    e = fresh_engine()
+    assert e.error(5, logrec.ERR_SCHEDULE_REJECTED, 7) == [(5, logrec.ERROR, (1, 7))]

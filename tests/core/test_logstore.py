@@ -43,6 +43,7 @@ def test_torn_tail_is_skipped_and_later_appends_stay_readable():
         assert store.last_seq == 1
         assert store.append(12, logrec.BOOT, (1,)) == 2
         assert list(store.records()) == [(1, 10, logrec.BOOT, (0,)), (2, 12, logrec.BOOT, (1,))]
+        assert store.skipped_bytes == 13
     finally:
         remove_tree(root)
 
