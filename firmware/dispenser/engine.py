@@ -12,6 +12,18 @@ event itself (log rotation between two appends) does no harm.
 A DISPENSE event is the lockout record: the app must append it to the log BEFORE it moves
 the servo. A power cut between the two loses that dose (logged as dispensed, not dropped)
 rather than ever dropping it twice.
+
+How the app drives it:
+    boot:     engine = Engine(schedstore.load(path)); store = LogStore(dir, snapshot=
+              engine.checkpoint); engine.restore(store.records()); engine.clock_known =
+              rtc time valid; log(engine.boot(now, cause)); log(engine.tick(now))
+    loop:     sleep until engine.next_wake(now) (or a press / serial command); log(engine
+              .tick(now)); show engine.indication(now)
+    press:    for t, kind, fields in engine.press(now, long): store.append(t, kind, fields);
+              if kind == DISPENSE: delivered = await deliver(servo[fields[1] & 15], ...);
+              if delivered < fields[2]: log(engine.jammed(now, fields[0], hopper, delivered))
+    commands: clock_set, refill, install (after schedstore.install), each returns events.
+where log(events) appends each (t, kind, fields) to the store in order.
 """
 
 from dispenser import logrec
