@@ -44,6 +44,14 @@ _FORMATS = (
     None, "<B", "<I", "<I", "<HB", "<H", "<HBBH", "<H", "<HB", "<HBB", "<BH", "<BH", "<H", "<BH",
 )  # fmt: skip
 
+# Names of each kind's fields, for readers (pillctl logs --format jsonl/csv).
+FIELD_NAMES = (
+    None, ("cause",), ("previous",), ("hash32",), ("slot", "level"), ("slot",),
+    ("dose", "hopper_nut", "pills", "amount"), ("entry",), ("dose", "reason"),
+    ("dose", "hopper", "delivered"), ("hopper", "count"), ("hopper", "count"), ("item",),
+    ("code", "detail"), ("day", "stock", "flags", "totals", "confirms", "resolved"),
+)  # fmt: skip
+
 # REFUSED reasons
 REASON_CAP = const(1)
 REASON_SPACING = const(2)
@@ -179,3 +187,18 @@ def scan(buf, end=-1):
             continue
         yield pos, rec
         pos += buf[pos]
+
+
+def as_dict(rec):
+    """A decoded record as a flat dict with named fields (host-side export)."""
+    seq, t, kind, fields = rec
+    out = {"seq": seq, "t": t}
+    if 0 < kind < len(KIND_NAMES):
+        out["kind"] = KIND_NAMES[kind]
+        names = FIELD_NAMES[kind]
+        for i in range(len(names)):
+            out[names[i]] = fields[i]
+    else:
+        out["kind"] = kind
+        out["raw"] = fields
+    return out

@@ -80,3 +80,13 @@ def test_unknown_kind_is_kept_as_raw_payload():
 def test_id_key_is_stable():
     assert logrec.id_key("d3-lunch") == logrec.id_key("d3-lunch")
     assert logrec.id_key("d3-lunch") != logrec.id_key("k2-lunch")
+
+
+def test_as_dict_names_the_fields():
+    rec = (4, 1796000000, logrec.DISPENSE, (59897, 0x12, 1, 250))
+    assert logrec.as_dict(rec) == {
+        "seq": 4, "t": 1796000000, "kind": "dispense",
+        "dose": 59897, "hopper_nut": 0x12, "pills": 1, "amount": 250,
+    }  # fmt: skip
+    assert logrec.as_dict((5, 0, 99, b"x")) == {"seq": 5, "t": 0, "kind": 99, "raw": b"x"}
+    assert len(logrec.FIELD_NAMES) == len(logrec.KIND_NAMES)
