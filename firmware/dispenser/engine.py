@@ -31,7 +31,7 @@ from dispenser.compat import const
 from dispenser.localtime import DAY_S, MINUTE_S, local_day, local_seconds, to_utc, weekday
 from dispenser.schedule import occurs_on
 
-# Indication.status values, highest priority first in Engine.indication().
+# Indication.status values (which one wins is decided in Engine.indication).
 STATUS_IDLE = const(0)
 STATUS_DUE = const(1)
 STATUS_TIME_UNKNOWN = const(2)

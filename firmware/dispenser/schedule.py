@@ -175,7 +175,7 @@ class Schedule:
         keys = _unique_keys([e.id for e in entries])
         for i in range(len(entries)):
             entries[i].key = keys[i]
-        self.overrides = [_str(o, "rule", 16) for o in _list(obj, "ovr") if _str(o, "by", 64)]
+        self.overrides = _overrides(_list(obj, "ovr"))
         self.caps = _effective_caps(obj.get("caps"), self.overrides, self.comps)
         self.spacing = [_spacing(s, self.items) for s in _list(obj, "spacing")]
         remind = obj.get("remind")
@@ -213,6 +213,15 @@ def _check_slots(slots):
     for i in range(1, len(slots)):
         if slots[i].opens <= slots[i - 1].closes:
             _fail("slot windows overlap or are not sorted: " + slots[i].id)
+
+
+def _overrides(raw):
+    """Rule ids of the clinician overrides; each must name who signed it off."""
+    rules = []
+    for entry in raw:
+        _str(entry, "by", 64)
+        rules.append(_str(entry, "rule", 16))
+    return rules
 
 
 def _effective_caps(caps, overrides, comps):

@@ -121,3 +121,10 @@ def test_not_json_is_refused():
         raise AssertionError("accepted garbage")
     except schedule.ScheduleError:
         pass
+
+
+def test_override_without_a_signature_is_refused():
+    obj = bone_health_obj()
+    obj["caps"]["vitd"] = 6000
+    obj["ovr"] = [{"rule": "D3-UL", "why": "deficiency"}]
+    assert _error_code(obj) == schedule.E_STRUCTURE
