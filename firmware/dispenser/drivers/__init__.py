@@ -1,1 +1,3 @@
-"""Drivers: each receives hardware objects from the board and never constructs them."""
+"""Hardware drivers. Each receives its hardware objects (never constructs them; only the
+board files import `machine`) and documents the minimal contract it needs, which the
+tests' fakes implement exactly."""

@@ -1,0 +1,506 @@
+"""The dose state machine: what is due, what to remind, what was missed, what may drop.
+
+Pure: every method takes the current UTC time `now` (epoch seconds) and returns the events
+the app must log, as `(t, kind, fields)` tuples (kinds and fields in dispenser.logrec).
+
+Event sourcing keeps replay honest: the engine changes its persistent state ONLY in
+`apply()`, and every decision is turned into an event that is applied at once. Replaying the
+log through `apply()` at boot therefore rebuilds exactly the state the engine had. `apply()`
+is idempotent for every kind, so a checkpoint that already contains an event followed by the
+event itself (log rotation between two appends) does no harm.
+
+A DISPENSE event is the lockout record: the app must append it to the log BEFORE it moves
+the servo. A power cut between the two loses that dose (logged as dispensed, not dropped)
+rather than ever dropping it twice.
+
+How the app drives it:
+    boot:     engine = Engine(schedstore.load(path)); store = LogStore(dir, snapshot=
+              engine.checkpoint); engine.restore(store.records()); engine.clock_known =
+              rtc time valid; log(engine.boot(now, cause)); log(engine.tick(now))
+    loop:     sleep until engine.next_wake(now) (or a press / serial command); log(engine
+              .tick(now)); show engine.indication(now)
+    press:    for t, kind, fields in engine.press(now, long): store.append(t, kind, fields);
+              if kind == DISPENSE: delivered = await deliver(servo[fields[1] & 15], ...);
+              if delivered < fields[2]: log(engine.jammed(now, fields[0], hopper, delivered))
+    commands: clock_set, refill, install (after schedstore.install), each returns events.
+where log(events) appends each (t, kind, fields) to the store in order.
+"""
+
+from dispenser import logrec
+from dispenser.compat import const
+from dispenser.localtime import DAY_S, MINUTE_S, local_day, local_seconds, to_utc, weekday
+from dispenser.schedule import occurs_on
+
+# Indication.status values (which one wins is decided in Engine.indication).
+STATUS_IDLE = const(0)
+STATUS_DUE = const(1)
+STATUS_TIME_UNKNOWN = const(2)
+STATUS_NOTHING_DUE = const(3)
+STATUS_REFUSED = const(4)
+STATUS_ERROR = const(5)  # a jammed compartment, or the log not replayed yet
+STATUS_LOW = const(6)
+STATUS_NAMES = ("idle", "due", "time_unknown", "nothing_due", "refused", "error", "low")
+
+# How a dose or item instance of the current day was resolved (absent = still pending).
+DONE = const(1)  # dispensed, or item confirmed
+MISSED = const(2)
+REFUSED_CAP = const(3)  # a cap refusal cannot get better later the same day
+
+# A clock before this (2024-01-01) has never been set: the Pico boots at 2021-01-01.
+MIN_VALID_TIME = const(1704067200)
+# How long a press's answer (nothing due / refused) is shown.
+FLASH_S = const(3)
+
+
+class Indication:
+    """What the LEDs and the buzzer should show. One instance, updated in place.
+
+    status: STATUS_*; level: reminder level 0..3 (0 = silent, also while snoozed);
+    due_mask / low_mask / jam_mask: bit h = hopper h's compartment LED.
+    """
+
+    def __init__(self):
+        self.status = STATUS_IDLE
+        self.level = 0
+        self.due_mask = 0
+        self.low_mask = 0
+        self.jam_mask = 0
+
+
+class Engine:
+    def __init__(self, schedule):
+        self.schedule = schedule
+        self.ready = False  # True after restore(): nothing is dispensed before the replay
+        self.clock_known = False  # set by the app from the RTC, or by clock_set()
+        self.stock = [logrec.UNKNOWN_STOCK] * 3  # per hopper; unknown until the first refill
+        self.low_flags = 0
+        self.jam_flags = 0
+        self.day = -1  # local day the daily state below belongs to
+        self.totals = [0, 0, 0, 0]  # per nutrient code, dispensed on self.day
+        self.resolved = {}  # dose/item key -> DONE | MISSED | REFUSED_CAP, on self.day
+        self.confirms = {}  # item key -> UTC time of its latest confirmation
+        self.reminded = {}  # slot key -> highest reminder level logged on self.day
+        self.snoozed = {}  # slot key -> UTC end of the snooze
+        self._flash_status = STATUS_IDLE
+        self._flash_until = 0
+        self._indication = Indication()
+        self._plan_day = -1
+        self._alloc_plan()
+
+    # ----- state changes: only here ------------------------------------------------------
+
+    def apply(self, t, kind, fields):
+        """Fold one event (live, or replayed from the log) into the state."""
+        if kind == logrec.REFILL:
+            hopper, count = fields
+            self.stock[hopper] = count
+            self.low_flags &= ~(1 << hopper)
+            self.jam_flags &= ~(1 << hopper)  # refilling means the hopper was opened and cleared
+        elif kind == logrec.LOW:
+            self.low_flags |= 1 << fields[0]
+        elif kind == logrec.JAM:
+            self.jam_flags |= 1 << fields[1]
+        elif kind == logrec.CHECKPOINT:
+            self._load_checkpoint(fields)
+        elif kind == logrec.CONFIRM:
+            self.confirms[fields[0]] = t
+            self._resolve(t, fields[0], DONE)
+        elif kind == logrec.DISPENSE:
+            key, packed, pills, amount = fields
+            if self._resolve(t, key, DONE):
+                self.totals[packed >> 4] += amount
+                hopper = packed & 0x0F
+                if self.stock[hopper] != logrec.UNKNOWN_STOCK:
+                    self.stock[hopper] = max(0, self.stock[hopper] - pills)
+        elif kind == logrec.MISSED:
+            self._resolve(t, fields[0], MISSED)
+        elif kind == logrec.REFUSED:
+            if fields[1] == logrec.REASON_CAP:
+                self._resolve(t, fields[0], REFUSED_CAP)
+        elif kind == logrec.REMIND:
+            if self._same_day(t):
+                self.reminded[fields[0]] = max(fields[1], self.reminded.get(fields[0], 0))
+        elif kind == logrec.SNOOZE:
+            if self._same_day(t):
+                self.snoozed[fields[0]] = t + self.schedule.snooze * MINUTE_S
+        # BOOT, CLOCK_SET, SCHEDULE, ERROR and unknown kinds carry no engine state.
+
+    def _same_day(self, t):
+        day = local_day(self.schedule.utc, t)
+        self._roll_to(day)
+        return day == self.day
+
+    def _resolve(self, t, key, how):
+        """Mark an instance of t's day resolved; False if it already was (or is in the past)."""
+        if not self._same_day(t) or key in self.resolved:
+            return False
+        self.resolved[key] = how
+        return True
+
+    def _roll_to(self, day):
+        # The daily state only moves forward: a clock stepped back to an earlier day must
+        # not reopen that day's doses.
+        if day > self.day:
+            self.day = day
+            self.totals = [0, 0, 0, 0]
+            self.resolved = {}
+            self.reminded = {}
+            self.snoozed = {}
+
+    def checkpoint(self):
+        """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation."""
+        return (
+            max(self.day, 0),
+            tuple(self.stock),
+            self.low_flags | self.jam_flags << 4,
+            tuple(self.totals),
+            tuple(self.confirms.items()),
+            tuple(self.resolved.items()),
+        )
+
+    def _load_checkpoint(self, fields):
+        day, stock, flags, totals, confirms, resolved = fields
+        self.day = day
+        self.stock = list(stock)
+        self.low_flags = flags & 0x0F
+        self.jam_flags = flags >> 4
+        self.totals = list(totals)
+        self.confirms = dict(confirms)
+        self.resolved = dict(resolved)
+        self.reminded = {}
+        self.snoozed = {}
+
+    # ----- lifecycle ---------------------------------------------------------------------
+
+    def restore(self, records):
+        """Rebuild the state from the log's records, (seq, t, kind, fields), oldest first.
+        Until this has run the engine dispenses nothing."""
+        for rec in records:
+            self.apply(rec[1], rec[2], rec[3])
+        self.ready = True
+
+    def boot(self, now, cause):
+        return [(now, logrec.BOOT, (cause,))]
+
+    def clock_set(self, now, previous):
+        """The clock was set to `now` (from `previous`, 0 if it was unknown)."""
+        self.clock_known = True
+        return [(now, logrec.CLOCK_SET, (previous,))]
+
+    def install(self, now, schedule):
+        """Switch to a checked schedule (dispenser.schedule.parse). The day's lockout and
+        totals carry over, because records name doses by id key, not by position."""
+        self.schedule = schedule
+        self._alloc_plan()
+        return [(now, logrec.SCHEDULE, (schedule.hash_prefix(),))]
+
+    def refill(self, now, hopper, count):
+        events = []
+        self._emit(events, now, logrec.REFILL, (hopper, count))
+        self._check_low(events, now, hopper)
+        return events
+
+    def jammed(self, now, dose_key, hopper, delivered):
+        """The app gave up on a dispense after its bounded retries: mark the hopper jammed.
+        The dose stays counted as dispensed (the sensor may have missed a pill)."""
+        events = []
+        self._emit(events, now, logrec.JAM, (dose_key, hopper, delivered))
+        return events
+
+    def error(self, now, code, detail):
+        """An ERROR event (e.g. logrec.ERR_SCHEDULE_REJECTED with the ScheduleError code),
+        so that the app writes every record through the engine's events."""
+        return [(now, logrec.ERROR, (code, detail & 0xFFFF))]
+
+    def _emit(self, events, t, kind, fields):
+        self.apply(t, kind, fields)
+        events.append((t, kind, fields))
+
+    def _usable(self, now):
+        return self.ready and self.clock_known and now >= MIN_VALID_TIME
+
+    # ----- the day plan ------------------------------------------------------------------
+
+    def _alloc_plan(self):
+        n = len(self.schedule.slots)
+        self._opens = [0] * n
+        self._starts = [0] * n
+        self._closes = [0] * n
+        self._today = []
+        self._plan_day = -1
+
+    def _plan(self, day):
+        """Today's entries and slot windows in UTC, computed once per day."""
+        if day == self._plan_day:
+            return
+        sched = self.schedule
+        tab = sched.utc
+        for i in range(len(sched.slots)):
+            slot = sched.slots[i]
+            self._opens[i] = to_utc(tab, day, slot.opens)
+            self._starts[i] = to_utc(tab, day, slot.at)
+            self._closes[i] = to_utc(tab, day, slot.closes)
+        wd = weekday(day)
+        self._today = [e for e in sched.doses + sched.items if occurs_on(e, day, wd)]
+        self._midnight = to_utc(tab, day + 1, 0)
+        self._plan_day = day
+
+    def _hold_until(self, entry):
+        """UTC time before which a spacing rule holds this dose back (0: none)."""
+        comp = entry.comp
+        if comp is None:
+            return 0
+        hold = 0
+        for item_index, nut, gap in self.schedule.spacing:
+            if nut == comp.nut:
+                confirmed = self.confirms.get(self.schedule.items[item_index].key)
+                if confirmed is not None and confirmed + gap * MINUTE_S > hold:
+                    hold = confirmed + gap * MINUTE_S
+        return hold
+
+    def _window(self, entry):
+        """(opens, reminder start, closes, held until) in UTC for an entry of today.
+        A spacing hold moves the reminder to the hold's end and stretches the window to
+        the hold's end plus the slot's `late`, at most to local midnight."""
+        slot = self.schedule.slots[entry.slot]
+        opens = self._opens[entry.slot]
+        start = self._starts[entry.slot]
+        closes = self._closes[entry.slot]
+        hold = self._hold_until(entry)
+        if hold > opens:
+            start = max(start, hold)
+            tab = self.schedule.utc
+            minute = (local_seconds(tab, hold) - self.day * DAY_S) // MINUTE_S
+            closes = max(closes, to_utc(tab, self.day, min(minute + slot.closes - slot.at, 1440)))
+        return opens, start, closes, hold
+
+    def _catch_up(self, now, events):
+        """Log what the passage of time decided: missed entries, a new day, reminders.
+        Returns False when the clock is behind the engine's day (nothing may happen)."""
+        day = local_day(self.schedule.utc, now)
+        if day < self.day:
+            return False
+        if self.day >= 0 and day > self.day:
+            self._plan(self.day)
+            self._log_missed(self._midnight + 1, events)  # every pending entry of the old day
+        self._roll_to(day)
+        self._plan(day)
+        self._log_missed(now, events)
+        self._log_reminders(now, events)
+        return True
+
+    def _log_missed(self, now, events):
+        for entry in self._today:
+            if entry.key not in self.resolved:
+                closes = self._window(entry)[2]
+                if closes < now:
+                    self._emit(events, closes, logrec.MISSED, (entry.key,))
+
+    def _slot_reminder(self, si, now):
+        """(hopper mask, reminder start) of slot si's entries due at `now` (start 0: none)."""
+        mask = 0
+        start = 0
+        for entry in self._today:
+            if entry.slot != si or entry.key in self.resolved:
+                continue
+            _, entry_start, closes, _ = self._window(entry)
+            if entry_start <= now <= closes:
+                if start == 0 or entry_start < start:
+                    start = entry_start
+                if entry.comp is not None:
+                    mask |= 1 << entry.comp.hopper
+        return mask, start
+
+    def _level(self, si, start, now):
+        """Reminder level of slot si at `now` (0 while snoozed)."""
+        snooze_end = self.snoozed.get(self.schedule.slot_keys[si], 0)
+        if now < snooze_end:
+            return 0
+        elapsed = (now - max(start, snooze_end)) // MINUTE_S
+        level = 0
+        for minutes, step_level in self.schedule.steps:
+            if minutes <= elapsed:
+                level = step_level
+        return level
+
+    def _log_reminders(self, now, events):
+        # Only the start (first level) and the top level are logged: enough to tell a late
+        # press from an ignored reminder, at a fraction of the flash.
+        steps = self.schedule.steps
+        top = steps[len(steps) - 1][1]
+        for si in range(len(self.schedule.slots)):
+            start = self._slot_reminder(si, now)[1]
+            if start == 0:
+                continue
+            level = self._level(si, start, now)
+            key = self.schedule.slot_keys[si]
+            logged = self.reminded.get(key, 0)
+            if level > logged and (logged == 0 or level == top):
+                self._emit(events, now, logrec.REMIND, (key, level))
+
+    # ----- what the app calls ------------------------------------------------------------
+
+    def tick(self, now):
+        """Let time pass to `now`: returns the events to log (missed, reminders)."""
+        events = []
+        if self._usable(now):
+            self._catch_up(now, events)
+        return events
+
+    def press(self, now, long=False):
+        """A button press. Short: dispense everything due in the current window (DISPENSE
+        events, in schedule order; the app drops their pills one compartment after another)
+        and confirm reminder-only items. Long: snooze the active reminders."""
+        events = []
+        if not self._usable(now):
+            return events  # indication() already shows time unknown / not ready
+        if not self._catch_up(now, events):
+            self._flash(now, STATUS_NOTHING_DUE)  # clock behind the day already handled
+            return events
+        if long:
+            self._snooze(now, events)
+            return events
+        found = False
+        refused = False
+        # items first, so a confirmation in this very press already holds spaced doses
+        for pass_doses in (False, True):
+            for entry in self._today:
+                if entry.key in self.resolved or (entry.comp is not None) != pass_doses:
+                    continue
+                opens, _, closes, hold = self._window(entry)
+                if not opens <= now <= closes:
+                    continue
+                found = True
+                if pass_doses:
+                    refused = not self._dispense(entry, now, hold, events) or refused
+                else:
+                    self._emit(events, now, logrec.CONFIRM, (entry.key,))
+        if not found:
+            self._flash(now, STATUS_NOTHING_DUE)
+        elif refused:
+            self._flash(now, STATUS_REFUSED)
+        return events
+
+    def _dispense(self, dose, now, hold, events):
+        comp = dose.comp
+        reason = 0
+        stock = self.stock[comp.hopper]
+        if self.jam_flags & (1 << comp.hopper):
+            reason = logrec.REASON_JAMMED
+        elif now < hold:
+            reason = logrec.REASON_SPACING
+        elif self.totals[comp.nut] + dose.amount > self.schedule.caps[comp.nut]:
+            reason = logrec.REASON_CAP
+        elif stock != logrec.UNKNOWN_STOCK and stock < dose.pills:
+            reason = logrec.REASON_EMPTY
+        if reason:
+            self._emit(events, now, logrec.REFUSED, (dose.key, reason))
+            return False
+        packed = comp.hopper | comp.nut << 4
+        self._emit(events, now, logrec.DISPENSE, (dose.key, packed, dose.pills, dose.amount))
+        self._check_low(events, now, comp.hopper)
+        return True
+
+    def _check_low(self, events, now, hopper):
+        comp = self.schedule.comp_for_hopper(hopper)
+        stock = self.stock[hopper]
+        if comp is None or stock == logrec.UNKNOWN_STOCK or self.low_flags & (1 << hopper):
+            return
+        if stock <= comp.low:
+            self._emit(events, now, logrec.LOW, (hopper, stock))
+
+    def pending(self, now):
+        """Today's unresolved doses and items, for `status`: a list of
+        (id, slot id, window opens, reminder start, window closes) in UTC, schedule order."""
+        result = []
+        if not self._usable(now) or local_day(self.schedule.utc, now) != self.day:
+            return result
+        self._plan(self.day)
+        for entry in self._today:
+            if entry.key not in self.resolved:
+                opens, start, closes, _ = self._window(entry)
+                result.append((entry.id, self.schedule.slots[entry.slot].id, opens, start, closes))
+        return result
+
+    def _snooze(self, now, events):
+        for si in range(len(self.schedule.slots)):
+            if self._slot_reminder(si, now)[1]:
+                self._emit(events, now, logrec.SNOOZE, (self.schedule.slot_keys[si],))
+        if not events:
+            self._flash(now, STATUS_NOTHING_DUE)
+
+    def _flash(self, now, status):
+        self._flash_status = status
+        self._flash_until = now + FLASH_S
+
+    def indication(self, now):
+        """The Indication for `now` (the same object every call, updated in place)."""
+        ind = self._indication
+        ind.level = 0
+        ind.due_mask = 0
+        ind.low_mask = self.low_flags
+        ind.jam_mask = self.jam_flags
+        if not self.ready:
+            ind.status = STATUS_ERROR
+            return ind
+        if not self._usable(now):
+            ind.status = STATUS_TIME_UNKNOWN
+            return ind
+        due = False
+        day = local_day(self.schedule.utc, now)
+        if day == self.day:
+            self._plan(day)
+            for si in range(len(self.schedule.slots)):
+                mask, start = self._slot_reminder(si, now)
+                if start:
+                    due = True
+                    ind.due_mask |= mask
+                    ind.level = max(ind.level, self._level(si, start, now))
+        if now < self._flash_until:
+            ind.status = self._flash_status
+        elif due:
+            ind.status = STATUS_DUE
+        elif self.jam_flags:
+            ind.status = STATUS_ERROR
+        elif self.low_flags:
+            ind.status = STATUS_LOW
+        else:
+            ind.status = STATUS_IDLE
+        return ind
+
+    def next_wake(self, now):
+        """The next UTC time after `now` at which tick() or indication() can change, so the
+        app can sleep until then (a press wakes it earlier). None while the clock is unknown
+        or the log is not replayed: only clock_set()/restore() change anything then."""
+        if not self._usable(now):
+            return None
+        day = local_day(self.schedule.utc, now)
+        if day < self.day:
+            return to_utc(self.schedule.utc, self.day, 0)
+        self._plan(day)
+        best = self._midnight if day == self.day else now + 1
+        if now < self._flash_until < best:
+            best = self._flash_until
+        for entry in self._today:
+            if entry.key in self.resolved:
+                continue
+            _, start, closes, hold = self._window(entry)
+            for t in (start, hold, closes + 1):
+                if now < t < best:
+                    best = t
+        for si in range(len(self.schedule.slots)):
+            start = self._slot_reminder(si, now)[1]
+            if start:
+                best = self._next_step(si, start, now, best)
+        return best
+
+    def _next_step(self, si, start, now, best):
+        snooze_end = self.snoozed.get(self.schedule.slot_keys[si], 0)
+        if now < snooze_end:
+            return min(best, snooze_end)
+        base = max(start, snooze_end)
+        for minutes, _ in self.schedule.steps:
+            t = base + minutes * MINUTE_S
+            if now < t < best:
+                best = t
+        return best

@@ -1,0 +1,204 @@
+"""Log record encoding: compact binary, one CRC per record, shared by device and host.
+
+Layout (little-endian), documented in docs/log-format.md:
+
+    u8 len | u32 seq | u32 t (UTC epoch s) | u8 kind | payload | u32 crc32(len..payload)
+
+`len` counts the whole record, so a reader can skip kinds it does not know, and a torn or
+corrupt record fails its length or CRC check and is skipped one byte at a time until the
+next valid record (resync), never misread.
+"""
+
+import struct
+
+from dispenser.compat import const
+from dispenser.crc import crc32
+
+HEADER_SIZE = const(10)
+CRC_SIZE = const(4)
+OVERHEAD = const(14)
+MAX_RECORD = const(255)
+
+BOOT = const(1)  # (reset cause,)
+CLOCK_SET = const(2)  # (previous UTC time, 0 = was unknown)
+SCHEDULE = const(3)  # (first 32 bits of the schedule's sha256,)
+REMIND = const(4)  # (slot key, level)  logged when a reminder starts and at its top level
+SNOOZE = const(5)  # (slot key,)
+DISPENSE = const(6)  # (dose key, hopper | nutrient << 4, pills, amount); written BEFORE the servo
+MISSED = const(7)  # (dose or item key,)
+REFUSED = const(8)  # (dose key, reason)
+JAM = const(9)  # (dose key, hopper, pills delivered)
+REFILL = const(10)  # (hopper, count)
+LOW = const(11)  # (hopper, count)
+CONFIRM = const(12)  # (item key,)  reminder-only item confirmed by a press
+ERROR = const(13)  # (code, detail)
+CHECKPOINT = const(14)  # engine state summary, first record of every log segment
+
+KIND_NAMES = (
+    None, "boot", "clock_set", "schedule", "remind", "snooze", "dispense", "missed",
+    "refused", "jam", "refill", "low", "confirm", "error", "checkpoint",
+)  # fmt: skip
+
+# Payload layouts of the fixed-size kinds, indexed by kind.
+_FORMATS = (
+    None, "<B", "<I", "<I", "<HB", "<H", "<HBBH", "<H", "<HB", "<HBB", "<BH", "<BH", "<H", "<BH",
+)  # fmt: skip
+
+# Names of each kind's fields, for readers (pillctl logs --format jsonl/csv).
+FIELD_NAMES = (
+    None, ("cause",), ("previous",), ("hash32",), ("slot", "level"), ("slot",),
+    ("dose", "hopper_nut", "pills", "amount"), ("entry",), ("dose", "reason"),
+    ("dose", "hopper", "delivered"), ("hopper", "count"), ("hopper", "count"), ("item",),
+    ("code", "detail"), ("day", "stock", "flags", "totals", "confirms", "resolved"),
+)  # fmt: skip
+
+# REFUSED reasons
+REASON_CAP = const(1)
+REASON_SPACING = const(2)
+REASON_EMPTY = const(3)
+REASON_JAMMED = const(4)
+REASON_NAMES = (None, "cap", "spacing", "empty", "jammed")
+
+# ERROR codes
+ERR_SCHEDULE_REJECTED = const(1)  # detail: ScheduleError code
+ERR_LOG_CORRUPT = const(2)  # detail: bytes skipped while scanning (capped at 65535)
+
+# BOOT causes (machine.reset_cause() values are mapped by the board)
+BOOT_POWER_ON = const(0)
+BOOT_WATCHDOG = const(1)
+BOOT_SOFT = const(2)
+
+UNKNOWN_STOCK = const(0xFFFF)
+
+_HEADER = "<BIIB"
+_CHECKPOINT_HEAD = "<H3HB4I"  # day, stock x3, flags, totals x4
+_CONFIRM_ENTRY = "<HI"
+_RESOLVED_ENTRY = "<HB"
+
+
+def id_key(name):
+    """16-bit key that stands for a dose, item or slot id in records (the schedule check
+    rejects collisions within a schedule). Keys survive a schedule change, indices would not."""
+    return crc32(name.encode()) & 0xFFFF
+
+
+def _checkpoint_size(fields):
+    return struct.calcsize(_CHECKPOINT_HEAD) + 2 + 6 * len(fields[4]) + 3 * len(fields[5])
+
+
+def _pack_checkpoint(buf, pos, fields):
+    day, stock, flags, totals, confirms, resolved = fields
+    struct.pack_into(_CHECKPOINT_HEAD, buf, pos, day, stock[0], stock[1], stock[2], flags,
+                     totals[0], totals[1], totals[2], totals[3])  # fmt: skip
+    pos += struct.calcsize(_CHECKPOINT_HEAD)
+    buf[pos] = len(confirms)
+    pos += 1
+    for key, t in confirms:
+        struct.pack_into(_CONFIRM_ENTRY, buf, pos, key, t)
+        pos += 6
+    buf[pos] = len(resolved)
+    pos += 1
+    for key, status in resolved:
+        struct.pack_into(_RESOLVED_ENTRY, buf, pos, key, status)
+        pos += 3
+
+
+def _unpack_checkpoint(buf, pos, end):
+    head = struct.unpack_from(_CHECKPOINT_HEAD, buf, pos)
+    pos += struct.calcsize(_CHECKPOINT_HEAD)
+    confirms = []
+    for _ in range(buf[pos]):
+        confirms.append(struct.unpack_from(_CONFIRM_ENTRY, buf, pos + 1))
+        pos += 6
+    pos += 1
+    resolved = []
+    for _ in range(buf[pos]):
+        resolved.append(struct.unpack_from(_RESOLVED_ENTRY, buf, pos + 1))
+        pos += 3
+    if pos + 1 != end:
+        raise ValueError("checkpoint length")
+    return (head[0], head[1:4], head[4], head[5:9], tuple(confirms), tuple(resolved))
+
+
+def payload_size(kind, fields):
+    if kind == CHECKPOINT:
+        return _checkpoint_size(fields)
+    return struct.calcsize(_FORMATS[kind])
+
+
+def encode_into(buf, seq, t, kind, fields):
+    """Write one record at the start of `buf` (>= MAX_RECORD bytes); returns its length."""
+    size = OVERHEAD + payload_size(kind, fields)
+    if size > MAX_RECORD:
+        raise ValueError("record too long")
+    struct.pack_into(_HEADER, buf, 0, size, seq, t, kind)
+    if kind == CHECKPOINT:
+        _pack_checkpoint(buf, HEADER_SIZE, fields)
+    else:
+        struct.pack_into(_FORMATS[kind], buf, HEADER_SIZE, *fields)
+    body = size - CRC_SIZE
+    struct.pack_into("<I", buf, body, crc32(memoryview(buf)[:body]))
+    return size
+
+
+def encode(seq, t, kind, fields):
+    """One record as bytes (allocates; the log store uses encode_into with its own buffer)."""
+    buf = bytearray(MAX_RECORD)
+    return bytes(buf[: encode_into(buf, seq, t, kind, fields)])
+
+
+def decode_at(buf, pos, end):
+    """The record at `pos` as (seq, t, kind, fields), or None if no valid record starts
+    there. `fields` is a tuple; unknown kinds give their raw payload bytes."""
+    if end - pos < OVERHEAD:
+        return None
+    size = buf[pos]
+    if size < OVERHEAD or pos + size > end:
+        return None
+    body = pos + size - CRC_SIZE
+    if crc32(memoryview(buf)[pos:body]) != struct.unpack_from("<I", buf, body)[0]:
+        return None
+    _, seq, t, kind = struct.unpack_from(_HEADER, buf, pos)
+    start = pos + HEADER_SIZE
+    try:
+        if kind == CHECKPOINT:
+            fields = _unpack_checkpoint(buf, start, body)
+        elif 0 < kind < len(_FORMATS):
+            if struct.calcsize(_FORMATS[kind]) != body - start:
+                return None
+            fields = struct.unpack_from(_FORMATS[kind], buf, start)
+        else:
+            fields = bytes(buf[start:body])
+    except (ValueError, IndexError):
+        return None
+    return (seq, t, kind, fields)
+
+
+def scan(buf, end=-1):
+    """Yield (offset, record) for every valid record in buf[:end]; garbage (a torn tail, a
+    corrupt stretch) is skipped byte by byte until the next record that checks out."""
+    if end < 0:
+        end = len(buf)
+    pos = 0
+    while pos < end:
+        rec = decode_at(buf, pos, end)
+        if rec is None:
+            pos += 1
+            continue
+        yield pos, rec
+        pos += buf[pos]
+
+
+def as_dict(rec):
+    """A decoded record as a flat dict with named fields (host-side export)."""
+    seq, t, kind, fields = rec
+    out = {"seq": seq, "t": t}
+    if 0 < kind < len(KIND_NAMES):
+        out["kind"] = KIND_NAMES[kind]
+        names = FIELD_NAMES[kind]
+        for i in range(len(names)):
+            out[names[i]] = fields[i]
+    else:
+        out["kind"] = kind
+        out["raw"] = fields
+    return out

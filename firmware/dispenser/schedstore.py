@@ -1,0 +1,45 @@
+"""Keeps the installed schedule file: checked before use, replaced atomically.
+
+A new schedule is written to a temporary file and renamed over the old one; littlefs and
+POSIX both make the rename atomic, so after a power cut either the old or the new file is
+in place, never a mix. A failed check or write leaves the old schedule untouched.
+"""
+
+import os
+
+from dispenser import schedule
+
+_TMP_SUFFIX = ".tmp"
+
+
+def load(path):
+    """The installed Schedule, or None if none was ever installed. A file that fails its
+    check (it never should) raises ScheduleError, so the app can show an error."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return schedule.parse(data)
+
+
+def install(path, data):
+    """Check `data` and make it the installed schedule; returns the new Schedule.
+    Raises ScheduleError (nothing changed) if the check fails, OSError if writing does."""
+    checked = schedule.parse(data)
+    tmp = path + _TMP_SUFFIX
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        # Read back before the switch: a short write must not replace a good schedule.
+        with open(tmp, "rb") as f:
+            if f.read() != data:
+                raise OSError(5)  # EIO
+        os.rename(tmp, path)
+    except OSError:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+    return checked

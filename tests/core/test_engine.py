@@ -1,0 +1,340 @@
+"""The dose state machine against the safety invariants of DESIGN.md.
+
+Times are built with `at(sched, day, minute)`. bone-health: breakfast 07:30 (window
+07:00-09:00, calcium), lunch 12:30 (12:00-14:30, D3 + K2), dinner 18:30 (18:00-20:30, calcium).
+"""
+
+from coretools import (
+    DAY,
+    as_records,
+    at,
+    bone_health_obj,
+    dispensed_keys,
+    fresh_engine,
+    kinds,
+    parse,
+)
+
+from dispenser import engine as eng
+from dispenser import logrec
+from dispenser.logrec import id_key
+
+CA_BREAKFAST = id_key("ca-breakfast")
+D3_LUNCH = id_key("d3-lunch")
+K2_LUNCH = id_key("k2-lunch")
+CA_DINNER = id_key("ca-dinner")
+
+
+def _restart(engine, log):
+    """A power cut: a new engine rebuilt only from what was logged."""
+    again = eng.Engine(engine.schedule)
+    again.restore(as_records(log))
+    again.clock_known = True
+    return again
+
+
+def test_short_press_in_window_dispenses_everything_due_for_the_slot():
+    e = fresh_engine()
+    events = e.press(at(e.schedule, DAY, 760))
+    assert dispensed_keys(events) == [D3_LUNCH, K2_LUNCH]
+    fields = [ev[2] for ev in events if ev[1] == logrec.DISPENSE]
+    assert fields[0] == (D3_LUNCH, 0 | 0 << 4, 1, 2000)
+    assert fields[1] == (K2_LUNCH, 1 | 2 << 4, 1, 100)
+
+
+def test_press_accepted_from_early_to_late_edge():
+    e = fresh_engine()
+    assert dispensed_keys(e.press(at(e.schedule, DAY, 420))) == [CA_BREAKFAST]
+    e = fresh_engine()
+    assert dispensed_keys(e.press(at(e.schedule, DAY, 540))) == [CA_BREAKFAST]
+
+
+def test_press_outside_any_window_dispenses_nothing_and_says_so():
+    e = fresh_engine()
+    t = at(e.schedule, DAY, 600)
+    assert dispensed_keys(e.press(t)) == []
+    assert e.indication(t).status == eng.STATUS_NOTHING_DUE
+    assert e.indication(t + eng.FLASH_S).status == eng.STATUS_IDLE
+
+
+def test_second_press_never_dispenses_again():
+    e = fresh_engine()
+    t = at(e.schedule, DAY, 760)
+    assert len(dispensed_keys(e.press(t))) == 2
+    assert dispensed_keys(e.press(t + 60)) == []
+    assert e.indication(t + 61).status == eng.STATUS_NOTHING_DUE
+
+
+def test_lockout_survives_a_restart():
+    e = fresh_engine()
+    t = at(e.schedule, DAY, 760)
+    log = e.press(t)
+    e = _restart(e, log)
+    assert dispensed_keys(e.press(t + 30)) == []
+
+
+def test_nothing_is_dispensed_before_the_log_is_replayed():
+    e = eng.Engine(fresh_engine().schedule)
+    e.clock_known = True
+    t = at(e.schedule, DAY, 760)
+    assert e.press(t) == [] and e.tick(t) == []
+    assert e.indication(t).status == eng.STATUS_ERROR
+
+
+def test_unknown_clock_dispenses_nothing_and_shows_time_unknown():
+    e = fresh_engine()
+    e.clock_known = False
+    t = at(e.schedule, DAY, 760)
+    assert e.press(t) == [] and e.tick(t) == []
+    assert e.indication(t).status == eng.STATUS_TIME_UNKNOWN
+    assert e.next_wake(t) is None
+    events = e.clock_set(t, 0)
+    assert kinds(events) == [logrec.CLOCK_SET]
+    assert len(dispensed_keys(e.press(t))) == 2
+
+
+def test_clock_before_2024_counts_as_unknown():
+    e = fresh_engine()
+    assert e.press(1609459200) == []  # 2021-01-01, the Pico's reset time
+    assert e.indication(1609459200).status == eng.STATUS_TIME_UNKNOWN
+
+
+def test_missed_dose_is_logged_at_window_close_and_never_added_later():
+    e = fresh_engine()
+    events = e.tick(at(e.schedule, DAY, 871))
+    missed = [ev for ev in events if ev[1] == logrec.MISSED]
+    assert [m[2][0] for m in missed] == [CA_BREAKFAST, D3_LUNCH, K2_LUNCH]
+    assert missed[1][0] == at(e.schedule, DAY, 870)
+    assert dispensed_keys(e.press(at(e.schedule, DAY, 1100))) == [CA_DINNER]
+    assert dispensed_keys(e.press(at(e.schedule, DAY, 1102))) == []
+
+
+def test_missed_is_logged_once_even_across_a_restart():
+    e = fresh_engine()
+    log = e.tick(at(e.schedule, DAY, 600))
+    e = _restart(e, log)
+    assert kinds(e.tick(at(e.schedule, DAY, 601))) == []
+
+
+def test_days_offline_close_the_old_day_as_missed():
+    e = fresh_engine()
+    log = e.press(at(e.schedule, DAY, 450))
+    e = _restart(e, log)
+    events = e.tick(at(e.schedule, DAY + 3, 300))
+    assert [ev[2][0] for ev in events if ev[1] == logrec.MISSED] == [D3_LUNCH, K2_LUNCH, CA_DINNER]
+
+
+def test_clock_stepped_back_to_an_earlier_day_reopens_nothing():
+    e = fresh_engine()
+    e.press(at(e.schedule, DAY + 1, 450))
+    assert dispensed_keys(e.press(at(e.schedule, DAY, 760))) == []
+    assert e.tick(at(e.schedule, DAY, 800)) == []
+
+
+def test_next_day_doses_are_due_again():
+    e = fresh_engine()
+    e.press(at(e.schedule, DAY, 760))
+    assert len(dispensed_keys(e.press(at(e.schedule, DAY + 1, 760)))) == 2
+
+
+def test_daily_cap_refuses_the_excess_and_logs_it():
+    obj = bone_health_obj()
+    obj["doses"].append(
+        {"comp": "d3", "days": 127, "id": "d3-dinner", "pills": 1, "slot": "dinner"}
+    )
+    e = fresh_engine(parse(obj))
+    e.press(at(e.schedule, DAY, 760))
+    events = e.press(at(e.schedule, DAY, 1110))
+    assert dispensed_keys(events) == [CA_DINNER]
+    assert (id_key("d3-dinner"), logrec.REASON_CAP) in [ev[2] for ev in events]
+    assert e.totals[0] == 2000
+    assert e.indication(at(e.schedule, DAY, 1110)).status == eng.STATUS_REFUSED
+
+
+def test_daily_cap_holds_across_a_restart():
+    obj = bone_health_obj()
+    obj["doses"].append(
+        {"comp": "d3", "days": 127, "id": "d3-dinner", "pills": 1, "slot": "dinner"}
+    )
+    e = fresh_engine(parse(obj))
+    log = e.press(at(e.schedule, DAY, 760))
+    e = _restart(e, log)
+    assert dispensed_keys(e.press(at(e.schedule, DAY, 1110))) == [CA_DINNER]
+
+
+def test_weekday_mask_and_day_range():
+    obj = bone_health_obj()
+    obj["doses"][1]["days"] = 1 << 0  # D3 on Mondays only; DAY is a Friday
+    obj["doses"][2]["from"] = DAY + 1
+    e = fresh_engine(parse(obj))
+    assert dispensed_keys(e.press(at(e.schedule, DAY, 760))) == []
+    assert dispensed_keys(e.press(at(e.schedule, DAY + 3, 760))) == [D3_LUNCH, K2_LUNCH]
+
+
+def test_reminder_starts_at_slot_time_and_escalates():
+    e = fresh_engine()
+    s = e.schedule
+    e.tick(at(s, DAY, 700))
+    assert e.next_wake(at(s, DAY, 700)) == at(s, DAY, 750)
+    assert e.indication(at(s, DAY, 740)).status == eng.STATUS_IDLE
+    events = e.tick(at(s, DAY, 750))
+    assert [ev[2] for ev in events] == [(id_key("lunch"), 1)]
+    ind = e.indication(at(s, DAY, 750))
+    assert (ind.status, ind.level, ind.due_mask) == (eng.STATUS_DUE, 1, 0b011)
+    assert e.next_wake(at(s, DAY, 750)) == at(s, DAY, 760)
+    assert e.tick(at(s, DAY, 760)) == []  # level 2 is shown, not logged
+    assert e.indication(at(s, DAY, 760)).level == 2
+    assert [ev[2] for ev in e.tick(at(s, DAY, 770))] == [(id_key("lunch"), 3)]
+    assert e.indication(at(s, DAY, 771)).level == 3
+
+
+def test_long_press_snoozes_and_the_reminder_restarts():
+    e = fresh_engine()
+    s = e.schedule
+    e.tick(at(s, DAY, 775))
+    events = e.press(at(s, DAY, 775), long=True)
+    assert kinds(events) == [logrec.SNOOZE]
+    assert dispensed_keys(events) == []
+    assert e.indication(at(s, DAY, 780)).level == 0
+    assert e.next_wake(at(s, DAY, 776)) == at(s, DAY, 785)
+    assert e.indication(at(s, DAY, 785)).level == 1
+    assert e.indication(at(s, DAY, 795)).level == 2
+
+
+def test_snooze_survives_a_restart():
+    e = fresh_engine()
+    s = e.schedule
+    log = e.press(at(s, DAY, 760), long=True)
+    e = _restart(e, log)
+    assert e.indication(at(s, DAY, 765)).level == 0
+
+
+def _stock_events(events):
+    return [ev for ev in events if ev[1] in (logrec.DISPENSE, logrec.LOW, logrec.REFUSED)]
+
+
+def test_refill_low_stock_once_per_crossing_and_empty_refusal():
+    e = fresh_engine()
+    s = e.schedule
+    events = e.refill(0, 2, 16)  # calcium, low threshold 14; refills need no clock
+    assert kinds(events) == [logrec.REFILL]
+    e.press(at(s, DAY, 450))
+    events = _stock_events(e.press(at(s, DAY, 1110)))
+    assert kinds(events) == [logrec.DISPENSE, logrec.LOW]
+    assert events[1][2] == (2, 14)
+    assert e.indication(at(s, DAY, 1200)).status == eng.STATUS_LOW
+    assert kinds(_stock_events(e.press(at(s, DAY + 1, 450)))) == [logrec.DISPENSE]  # no 2nd LOW
+    e.refill(0, 2, 0)
+    events = e.press(at(s, DAY + 1, 1110))
+    assert [ev[2] for ev in events if ev[1] == logrec.REFUSED] == [(CA_DINNER, logrec.REASON_EMPTY)]
+    assert e.refill(0, 2, 100) and e.low_flags == 0
+    assert dispensed_keys(e.press(at(s, DAY + 1, 1111))) == [CA_DINNER]
+
+
+def test_unknown_stock_is_allowed_and_never_low():
+    e = fresh_engine()
+    for day in range(DAY, DAY + 200):
+        e.press(at(e.schedule, day, 450))
+    assert e.stock[2] == logrec.UNKNOWN_STOCK and e.low_flags == 0
+
+
+def test_jam_marks_the_hopper_and_blocks_it_until_refill():
+    e = fresh_engine()
+    s = e.schedule
+    e.press(at(s, DAY, 450))
+    events = e.jammed(at(s, DAY, 451), CA_BREAKFAST, 2, 0)
+    assert kinds(events) == [logrec.JAM]
+    assert e.indication(at(s, DAY, 600)).status == eng.STATUS_ERROR
+    assert e.indication(at(s, DAY, 600)).jam_mask == 0b100
+    events = _stock_events(e.press(at(s, DAY, 1110)))
+    assert [ev[2] for ev in events] == [(CA_DINNER, logrec.REASON_JAMMED)]
+    assert dispensed_keys(e.press(at(s, DAY, 450))) == []  # the jammed dose counts as given
+    e.refill(at(s, DAY, 1112), 2, 50)
+    assert dispensed_keys(e.press(at(s, DAY, 1113))) == [CA_DINNER]
+
+
+def _levo_schedule():
+    obj = bone_health_obj()
+    obj["slots"].insert(0, {"at": 360, "early": 0, "fat": 0, "id": "levo", "late": 30, "meal": 0})
+    obj["items"] = [
+        {"days": 127, "id": "levo", "med": "levothyroxine", "name": "L", "slot": "levo"}
+    ]
+    obj["spacing"] = [{"gap": 240, "item": "levo", "nut": "ca", "rule": "CA-LEVO"}]
+    return parse(obj)
+
+
+def test_item_confirmation_is_logged_with_the_actual_time():
+    e = fresh_engine(_levo_schedule())
+    events = e.press(at(e.schedule, DAY, 370))
+    assert (logrec.CONFIRM, (id_key("levo"),)) in [(ev[1], ev[2]) for ev in events]
+    assert e.confirms[id_key("levo")] == at(e.schedule, DAY, 370)
+
+
+def test_spacing_holds_the_dose_then_reminds_it_never_skips_it():
+    e = fresh_engine(_levo_schedule())
+    s = e.schedule
+    e.press(at(s, DAY, 385))  # late levo: calcium must wait until 10:25
+    events = _stock_events(e.press(at(s, DAY, 450)))
+    assert [ev[2] for ev in events] == [(CA_BREAKFAST, logrec.REASON_SPACING)]
+    assert e.indication(at(s, DAY, 460)).due_mask == 0  # not reminded while held
+    assert e.tick(at(s, DAY, 545)) == []  # not missed at the normal close (09:00)
+    assert e.next_wake(at(s, DAY, 545)) == at(s, DAY, 625)
+    assert [ev[2] for ev in e.tick(at(s, DAY, 625))] == [(id_key("breakfast"), 1)]
+    assert e.indication(at(s, DAY, 625)).due_mask == 0b100
+    assert dispensed_keys(e.press(at(s, DAY, 700))) == [CA_BREAKFAST]
+
+
+def test_held_dose_is_missed_at_the_extended_close_not_before():
+    e = fresh_engine(_levo_schedule())
+    s = e.schedule
+    e.press(at(s, DAY, 385))
+    assert logrec.MISSED not in kinds(e.tick(at(s, DAY, 715)))
+    missed = [ev for ev in e.tick(at(s, DAY, 716)) if ev[1] == logrec.MISSED]
+    assert [m[2][0] for m in missed] == [CA_BREAKFAST] and missed[0][0] == at(s, DAY, 715)
+
+
+def test_schedule_change_keeps_the_days_lockout():
+    e = fresh_engine()
+    e.press(at(e.schedule, DAY, 760))
+    obj = bone_health_obj()
+    obj["name"] = "renamed"
+    events = e.install(at(e.schedule, DAY, 761), parse(obj))
+    assert kinds(events) == [logrec.SCHEDULE]
+    assert dispensed_keys(e.press(at(e.schedule, DAY, 762))) == []
+
+
+def test_checkpoint_replaces_history_and_duplicates_are_harmless():
+    e = fresh_engine()
+    s = e.schedule
+    e.refill(0, 0, 30)
+    log = e.press(at(s, DAY, 760))
+    cp = e.checkpoint()
+    again = eng.Engine(s)
+    # a checkpoint, then the very events it already contains (rotation between appends)
+    again.restore([(1, at(s, DAY, 760), logrec.CHECKPOINT, cp)] + as_records(log, 2))
+    assert again.totals == e.totals and again.stock == e.stock
+    assert again.resolved == e.resolved
+    again.clock_known = True
+    assert dispensed_keys(again.press(at(s, DAY, 761))) == []
+
+
+def test_next_wake_is_in_the_future_and_reaches_tomorrow():
+    e = fresh_engine()
+    s = e.schedule
+    t = at(s, DAY, 1300)
+    e.tick(t)
+    assert e.next_wake(t) == at(s, DAY + 1, 0)
+
+
+def test_pending_lists_todays_open_entries_for_status():
+    e = fresh_engine()
+    s = e.schedule
+    e.press(at(s, DAY, 450))
+    pending = e.pending(at(s, DAY, 451))
+    assert [p[0] for p in pending] == ["d3-lunch", "k2-lunch", "ca-dinner"]
+    assert pending[0][1:] == ("lunch", at(s, DAY, 720), at(s, DAY, 750), at(s, DAY, 870))
+
+
+def test_error_event_carries_code_and_detail():
+    e = fresh_engine()
+    assert e.error(5, logrec.ERR_SCHEDULE_REJECTED, 7) == [(5, logrec.ERROR, (1, 7))]

@@ -1,0 +1,86 @@
+"""The flash log: append, read back, rotation with checkpoints, torn tails, log.read/info."""
+
+from coretools import DAY, at, fresh_engine, remove_tree, temp_dir
+
+from dispenser import logrec
+from dispenser.engine import Engine
+from dispenser.logstore import LogStore
+
+
+def _segment_paths(root):
+    return sorted(root + "/" + n for n in __import__("os").listdir(root))
+
+
+def test_append_and_read_back_after_reopen():
+    root = temp_dir()
+    try:
+        store = LogStore(root)
+        assert store.append(10, logrec.BOOT, (0,)) == 1
+        assert store.append(11, logrec.REFILL, (2, 120)) == 2
+        again = LogStore(root)
+        assert list(again.records()) == [
+            (1, 10, logrec.BOOT, (0,)),
+            (2, 11, logrec.REFILL, (2, 120)),
+        ]
+        assert again.append(12, logrec.MISSED, (7,)) == 3
+        assert [r[0] for r in again.records(since=1)] == [2, 3]
+    finally:
+        remove_tree(root)
+
+
+def test_torn_tail_is_skipped_and_later_appends_stay_readable():
+    root = temp_dir()
+    try:
+        store = LogStore(root)
+        store.append(10, logrec.BOOT, (0,))
+        store.append(11, logrec.DISPENSE, (1, 2, 1, 250))
+        path = _segment_paths(root)[-1]
+        with open(path, "rb") as f:
+            data = f.read()
+        with open(path, "wb") as f:
+            f.write(data[:-7])  # power cut in the middle of the second record
+        store = LogStore(root)
+        assert store.last_seq == 1
+        assert store.append(12, logrec.BOOT, (1,)) == 2
+        assert list(store.records()) == [(1, 10, logrec.BOOT, (0,)), (2, 12, logrec.BOOT, (1,))]
+        assert store.skipped_bytes == 13
+    finally:
+        remove_tree(root)
+
+
+def test_rotation_stays_in_budget_and_keeps_the_lockout():
+    root = temp_dir()
+    try:
+        engine = fresh_engine()
+        s = engine.schedule
+        store = LogStore(root, budget=1024, segments=4, snapshot=engine.checkpoint)
+        for t, kind, fields in engine.press(at(s, DAY, 760)):
+            store.append(t, kind, fields)
+        for i in range(200):  # enough reminders to rotate several times
+            store.append(at(s, DAY, 800) + i, logrec.BOOT, (0,))
+        info = store.info()
+        assert info["bytes"] <= 1024 and info["segments"] == 4
+        assert info["last"] == store.last_seq and info["first"] > 2
+        rebuilt = Engine(s)
+        rebuilt.restore(LogStore(root).records())
+        rebuilt.clock_known = True
+        assert rebuilt.resolved == engine.resolved
+        assert [ev for ev in rebuilt.press(at(s, DAY, 801)) if ev[1] == logrec.DISPENSE] == []
+    finally:
+        remove_tree(root)
+
+
+def test_read_since_returns_whole_records_within_the_byte_limit():
+    root = temp_dir()
+    try:
+        store = LogStore(root)
+        for i in range(10):
+            store.append(100 + i, logrec.REFILL, (0, i))
+        data, last = store.read_since(3, 40)
+        recs = [rec for _, rec in logrec.scan(data)]
+        assert [r[0] for r in recs] == [4, 5] and last == 5 and len(data) == 34
+        data, last = store.read_since(last, 1)  # always at least one record
+        assert [rec[0] for _, rec in logrec.scan(data)] == [6] and last == 6
+        assert store.read_since(10, 1000) == (b"", 10)
+    finally:
+        remove_tree(root)
