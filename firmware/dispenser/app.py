@@ -10,14 +10,14 @@ dispensing.
 import asyncio
 import sys
 
-from dispenser import PROTOCOL_VERSION, VERSION, protocol
+from dispenser import PROTOCOL_VERSION, VERSION, logrec, protocol
 from dispenser.compat import const
+from dispenser.controller import Controller
 from dispenser.drivers.button import LONG, Button
 from dispenser.link import LineLink
 
 WATCHDOG_MS = const(8000)  # the RP2040's longest watchdog period is 8.3 s
-_BEAT_MS = const(1000)
-_IDLE_WAKE_S = const(3600)
+_FEED_MS = const(1000)
 
 
 class App:
@@ -26,38 +26,20 @@ class App:
         self.link = LineLink(board.serial_in, board.serial_out)
         self.button = Button(board.button_pin, board.button_edge)
         self.watchdog = None
+        self.controller = Controller(board, self.record_event)
         self.commands = {
             "hello": self.cmd_hello,
             "time.set": self.cmd_time_set,
         }
 
     # --- tasks -------------------------------------------------------------------------
-    async def heartbeat(self):
-        """Feed the watchdog and show liveness: one blink when the clock is set, two if not."""
-        led = self.board.status_led
+    async def feed_watchdog(self):
+        """Feed the watchdog while the event loop runs; a hung loop starves it into a reset."""
         watchdog = self.board.start_watchdog(WATCHDOG_MS)
         self.watchdog = watchdog
         while True:
             watchdog.feed()
-            blinks = 1 if self.board.clock.is_set() else 2
-            for _ in range(blinks):
-                led.value(1)
-                await asyncio.sleep_ms(60)
-                led.value(0)
-                await asyncio.sleep_ms(140)
-            await asyncio.sleep_ms(_BEAT_MS - blinks * 200)
-
-    async def scheduler(self):
-        """Sleep on the wall clock until the next scheduled change, then act on it."""
-        clock = self.board.clock
-        while True:
-            now = clock.now()
-            await clock.sleep_until(self.next_wake(now))
-
-    def next_wake(self, now):
-        if now is None:
-            return 0  # unknown time: sleep until the clock is set
-        return now + _IDLE_WAKE_S
+            await asyncio.sleep_ms(_FEED_MS)
 
     async def serial_loop(self):
         while True:
@@ -71,6 +53,7 @@ class App:
         while True:
             kind = await self.button.press()
             self.event({"kind": "press", "long": kind == LONG})
+            await self.controller.press(kind == LONG)
 
     # --- serial commands ---------------------------------------------------------------
     def handle_line(self, raw):
@@ -108,6 +91,9 @@ class App:
     def event(self, payload):
         self.link.send(0, "evt", payload)
 
+    def record_event(self, record):
+        self.event(logrec.as_dict(record))
+
     def cmd_hello(self, args):
         board = self.board
         return {
@@ -124,20 +110,23 @@ class App:
         t = args.get("t")
         if not isinstance(t, int) or t < 1_600_000_000:
             raise ValueError("t must be UTC epoch seconds (int, after 2020)")
+        previous = self.board.clock.now()
         self.board.clock.set(t)
+        self.controller.clock_was_set(previous)
         return {"t": self.board.clock.now()}
 
     # --- lifecycle ---------------------------------------------------------------------
     async def main(self):
-        for coro in self.board.background_tasks():
+        asyncio.create_task(self.feed_watchdog())
+        self.controller.boot()
+        for coro in self.board.background_tasks() + self.controller.tasks():
             asyncio.create_task(coro)
-        asyncio.create_task(self.heartbeat())
         asyncio.create_task(self.button_loop())
-        asyncio.create_task(self.scheduler())
         await self.serial_loop()
 
     def enter_maintenance(self):
-        """Outputs safe; keep the watchdog fed for MAINTENANCE_S, then let it reset us."""
+        """Outputs safe; keep the watchdog fed for a bounded window, then let it reset us."""
+        self.controller.safe()
         self.board.safe_outputs()
         seconds = self.board.maintenance_s
         self.board.feed_for(self.watchdog, seconds)

@@ -1,0 +1,172 @@
+"""Wires the dose engine to the log on flash, the drivers and the wall clock.
+
+Every engine event is appended to the log before it takes effect in the world: a dispense
+record is on flash before its servo moves (DESIGN.md invariant 1). Boot replays the log into
+the engine before anything can be dispensed.
+"""
+
+import asyncio
+
+from dispenser import logrec, schedstore
+from dispenser.compat import const
+from dispenser.drivers import patterns
+from dispenser.drivers.buzzer import Buzzer
+from dispenser.drivers.delivery import deliver
+from dispenser.drivers.dropsensor import DropSensor
+from dispenser.drivers.leds import Led
+from dispenser.drivers.servo import Servo
+from dispenser.engine import Engine
+from dispenser.logstore import LogStore
+from dispenser.schedule import ScheduleError
+
+SCHEDULE_PATH = "schedule.json"
+LOG_DIR = "log"
+_IDLE_WAKE_S = const(3600)  # with nothing scheduled, still look again hourly
+_BEEP_REPEAT_MS = const(5000)
+_BOOT_CAUSES = {"power": logrec.BOOT_POWER_ON, "wdt": logrec.BOOT_WATCHDOG}
+
+
+class Controller:
+    def __init__(self, board, on_record=None):
+        self.board = board
+        self.clock = board.clock
+        self.on_record = on_record  # called with each (seq, t, kind, fields) logged
+        self.status_led = Led(board.status_led)
+        self.compartment_leds = [Led(pin) for pin in board.compartment_leds]
+        self.buzzer = Buzzer(board.buzzer_pwm)
+        self.servos = [
+            Servo(pwm, cal[0], cal[1])
+            for pwm, cal in zip(board.servo_pwms, board.servo_calibration)
+        ]
+        self.sensor = DropSensor(board.drop_pin) if board.drop_pin is not None else None
+        self.engine = None
+        self.store = LogStore(LOG_DIR)
+        self._level = 0
+        self._level_changed = asyncio.Event()
+        self._dispensing = False
+
+    # --- boot --------------------------------------------------------------------------
+    def boot(self):
+        """Load the schedule, replay the log into the engine, log the boot."""
+        now = self.clock.now()
+        rejected = None
+        try:
+            schedule = schedstore.load(SCHEDULE_PATH)
+        except ScheduleError as exc:
+            schedule, rejected = None, exc
+        if schedule is not None:
+            self.engine = Engine(schedule)
+            self.store = LogStore(LOG_DIR, snapshot=self.engine.checkpoint)
+            self.engine.restore(self.store.records())
+            self.engine.clock_known = now is not None
+        t = now or 0
+        self.append(t, logrec.BOOT, (_BOOT_CAUSES.get(self.board.reset_cause, logrec.BOOT_SOFT),))
+        if self.store.skipped_bytes:
+            self.append(
+                t, logrec.ERROR, (logrec.ERR_LOG_CORRUPT, min(self.store.skipped_bytes, 65535))
+            )
+        if rejected is not None:
+            self.append(t, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, 0))
+
+    # --- logging -----------------------------------------------------------------------
+    def append(self, t, kind, fields):
+        seq = self.store.append(t, kind, fields)
+        if self.on_record is not None:
+            self.on_record((seq, t, kind, fields))
+        return seq
+
+    def log(self, events):
+        for t, kind, fields in events:
+            self.append(t, kind, fields)
+
+    # --- tasks -------------------------------------------------------------------------
+    def tasks(self):
+        leds = [self.status_led] + self.compartment_leds
+        return [led.run() for led in leds] + [self.schedule_loop(), self.buzzer_loop()]
+
+    async def schedule_loop(self):
+        """Sleep on the wall clock until the engine's next change; log what happened."""
+        while True:
+            now = self.clock.now()
+            wake = None
+            if self.engine is not None and now is not None:
+                if not self.engine.clock_known:
+                    # The clock became valid without time.set (an RTC, the sim's clock).
+                    self.log(self.engine.clock_set(now, 0))
+                self.log(self.engine.tick(now))
+                wake = self.engine.next_wake(now)
+            self.show(now)
+            if wake is None:
+                wake = 0 if now is None else now + _IDLE_WAKE_S
+            await self.clock.sleep_until(wake)
+
+    async def buzzer_loop(self):
+        """Beep at the reminder's level while it is 2 or more; silent otherwise."""
+        while True:
+            if self._level < 2:
+                self._level_changed.clear()
+                await self._level_changed.wait()
+                continue
+            await self.buzzer.remind(self._level)
+            try:
+                await asyncio.wait_for_ms(self._level_changed.wait(), _BEEP_REPEAT_MS)
+            except asyncio.TimeoutError:
+                pass
+            self._level_changed.clear()
+
+    def show(self, now):
+        """Put the engine's indication on the LEDs and the buzzer."""
+        engine = self.engine
+        if engine is None:
+            self.status_led.show(patterns.TIME_UNKNOWN if now is None else patterns.HEARTBEAT)
+            for led in self.compartment_leds:
+                led.show(patterns.OFF)
+            level = 0
+        else:
+            ind = engine.indication(now or 0)
+            self.status_led.show(patterns.status_pattern(ind))
+            for hopper, led in enumerate(self.compartment_leds):
+                led.show(patterns.compartment_pattern(ind, hopper))
+            level = ind.level
+        if level != self._level:
+            self._level = level
+            self._level_changed.set()
+
+    # --- inputs ------------------------------------------------------------------------
+    async def press(self, long):
+        """A button press: dispense what is due (short) or snooze (long)."""
+        now = self.clock.now()
+        if self._dispensing:
+            return  # presses during a dispense are part of it, not a second one
+        if self.engine is None or now is None:
+            self.status_led.show(patterns.NOTHING_DUE)
+            return
+        engine = self.engine
+        self._dispensing = True
+        try:
+            for t, kind, fields in engine.press(now, long):
+                self.append(t, kind, fields)  # on flash before the servo moves
+                if kind == logrec.DISPENSE:
+                    await self._drop(engine, now, fields)
+        finally:
+            self._dispensing = False
+        self.show(now)
+        self.clock.changed()  # re-plan: the next wake-up may have moved
+
+    async def _drop(self, engine, now, fields):
+        hopper, pills = fields[1] & 15, fields[2]
+        delivered = await deliver(self.servos[hopper], self.sensor, pills)
+        if delivered < pills:
+            self.log(engine.jammed(now, fields[0], hopper, delivered))
+
+    def clock_was_set(self, previous):
+        now = self.clock.now()
+        if self.engine is not None:
+            self.log(self.engine.clock_set(now, previous or 0))
+        else:
+            self.append(now, logrec.CLOCK_SET, (previous or 0,))
+
+    def safe(self):
+        for servo in self.servos:
+            servo.release()
+        self.buzzer.off()
