@@ -26,13 +26,16 @@ def flash_command(board: str | None, port: str) -> None:
     """Compile the firmware with mpy-cross, deploy it with mpremote, restart and verify."""
     path = resolve_port(port)
     board = check_board(board) if board else detect_board(path)
+    console = Console(stderr=True)
     progress = Progress(
         TextColumn("deploying"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("files"),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
+        # Scripts and logs get the one summary line only, not bar remnants.
+        disable=not console.is_terminal,
     )
     task = progress.add_task("deploy", total=None)
     with progress, tempfile.TemporaryDirectory(prefix="pillctl-flash-") as workdir:
