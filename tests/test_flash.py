@@ -11,8 +11,8 @@ import pytest
 from conftest import run_pillctl
 
 import dispenser
+from pillctl.executables import require_tool
 from pillctl.flashing import ImageFile, build_image, device_dirs
-from pillctl.mpremote import mpremote_executable
 from pillctl.sim.process import SimProcess
 
 
@@ -25,7 +25,7 @@ def blank_board(tmp_path):
 
 def mpremote_ls(port: str, path: str = ":") -> str:
     result = subprocess.run(
-        [mpremote_executable(), "connect", port, "resume", "fs", "ls", path],
+        [require_tool("mpremote"), "connect", port, "resume", "fs", "ls", path],
         capture_output=True,
         text=True,
         timeout=30,

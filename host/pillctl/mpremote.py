@@ -8,26 +8,14 @@ bounded maintenance mode, where the REPL answers.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 from pillctl.errors import PillctlError
+from pillctl.executables import require_tool
 
 DEFAULT_TIMEOUT_S = 120
-
-
-def mpremote_executable() -> str:
-    beside = Path(sys.executable).parent / "mpremote"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("mpremote")
-    if found is None:
-        raise PillctlError("mpremote not found; run `make setup` (it installs the pinned wheel)")
-    return found
 
 
 class Mpremote:
@@ -35,7 +23,7 @@ class Mpremote:
 
     def __init__(self, port: str) -> None:
         self.port = port
-        self._argv = [mpremote_executable(), "connect", port, "resume"]
+        self._argv = [require_tool("mpremote"), "connect", port, "resume"]
 
     def run(self, *args: str, timeout: float = DEFAULT_TIMEOUT_S) -> str:
         """Run one (possibly `+`-chained) command line; returns its stdout, raises on failure."""

