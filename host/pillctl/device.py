@@ -66,7 +66,8 @@ class Device:
             if frame is None:
                 continue
             reply_id, reply_verb, payload = frame
-            if reply_id != frame_id:
+            # Only replies count: a REPL echoes our own request line back, same id and all.
+            if reply_id != frame_id or reply_verb not in ("ok", "err"):
                 continue
             if reply_verb == "err":
                 raise DeviceError(verb, payload.get("code", "?"), payload.get("msg", ""))
@@ -121,3 +122,12 @@ def open_device(port: str, timeout: float = DEFAULT_TIMEOUT_S) -> Device:
         device.close()
         raise
     return device
+
+
+def probe_hello(port: str, timeout: float) -> dict[str, Any] | None:
+    """What the dispenser on `port` says to hello, or None when nothing of ours answers."""
+    try:
+        with open_device(port, timeout) as device:
+            return device.hello
+    except PillctlError:
+        return None

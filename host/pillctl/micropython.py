@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 from pillctl.errors import PillctlError
+from pillctl.executables import find_tool
 
 ENV_VAR = "PILLCTL_MICROPYTHON"
 
@@ -24,10 +24,7 @@ def micropython_command(explicit: str | None = None) -> list[str]:
         if not Path(path).is_file():
             raise PillctlError(f"MicroPython interpreter {chosen!r} not found; check --micropython")
         return [path]
-    beside = Path(sys.executable).parent / "micropython"
-    if beside.is_file():
-        return [str(beside)]
-    found = shutil.which("micropython")
+    found = find_tool("micropython")
     if found:
         return [found]
     raise PillctlError(

@@ -16,6 +16,15 @@ def usb_candidates() -> list[str]:
     return sorted(p.device for p in list_ports.comports() if p.vid == RASPBERRY_PI_VID)
 
 
+def all_candidates() -> list[tuple[str, str]]:
+    """(port, where it came from) for every port a dispenser might be on."""
+    found = [(port, "usb") for port in usb_candidates()]
+    env_port = os.environ.get(ENV_VAR)
+    if env_port and env_port not in {port for port, _ in found}:
+        found.insert(0, (env_port, f"${ENV_VAR}"))
+    return found
+
+
 def resolve_port(port: str) -> str:
     if port != "auto":
         return port

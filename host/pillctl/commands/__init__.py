@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from pillctl.commands import demo, sim, status
+from pillctl.commands import demo, ports, sim, status, time
 from pillctl.commands.compile import compile_command
 from pillctl.commands.export_ics import export_ics
+from pillctl.commands.flash import flash_command
 from pillctl.commands.show import show
 from pillctl.commands.validate import validate
 
@@ -16,6 +17,9 @@ COMMANDS: list[click.Command] = [
     compile_command,
     export_ics,
     status.status,
+    flash_command,
+    ports.ports,
+    time.time_group,
     sim.sim,
     demo.demo,
 ]

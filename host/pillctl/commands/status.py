@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 from rich.console import Console
 from rich.table import Table
 
+from pillctl.clocksync import device_time, format_epoch
 from pillctl.commands.common import connect, json_option, port_option, print_json, timeout_option
 
 
 def _clock_text(hello: dict) -> str:
-    if hello.get("clock") != "set" or hello.get("t") is None:
-        return "unknown: run `pillctl time sync`"
-    return datetime.fromtimestamp(hello["t"], UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    t = device_time(hello)
+    return "unknown: run `pillctl time sync`" if t is None else format_epoch(t)
 
 
 @click.command()

