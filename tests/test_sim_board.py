@@ -43,10 +43,13 @@ def test_button_press_shows_in_trace_and_on_serial(sim_board):
 
 
 def test_clock_set_through_protocol_and_stepped_through_control(sim_board):
-    with serial.Serial(sim_board.port, timeout=2) as port:
-        port.write((protocol.encode(5, "time.set", {"t": 1_800_000_000}) + "\n").encode())
-        reply = protocol.decode(port.readline().decode().strip())
-    assert reply[1] == "ok" and abs(reply[2]["t"] - 1_800_000_000) <= 1
+    from pillctl.device import open_device
+
+    with open_device(sim_board.port) as device:
+        reply = device.request("time.set", {"t": 1_800_000_000})
+        assert abs(reply["t"] - 1_800_000_000) <= 1
+        # Setting the clock is logged, and the log record is announced as an event.
+        assert device.read_event(2)["kind"] == "clock_set"
     sim_board.control.step_to(1_800_000_000 + 7 * 86400)
     result = run_pillctl("status", "--port", sim_board.port, "--json")
     assert json.loads(result.stdout)["hello"]["t"] >= 1_800_000_000 + 7 * 86400
