@@ -5,23 +5,12 @@ GP15 (slice 7), LEDs on plain GPIOs, button and drop sensor with internal pull-u
 on I2C0 (GP20 SDA, GP21 SCL). GP23-25 and GP29 stay free, so the same map fits the Pico W.
 """
 
-from rp2common import Rp2Board
+from rp2common import PICO_PINS, SERVO_CALIBRATION, Rp2Board
 
 NAME = "pico"
 
-PINS = {
-    "servos": (2, 4, 6),
-    "compartment_leds": (10, 11, 12),
-    "status_led": 13,
-    "button": 14,
-    "buzzer": 15,
-    "drop_sensor": 16,
-    "i2c": (0, 20, 21),  # bus, SDA, SCL
-}
+PINS = PICO_PINS
 
-# Pulse widths (us) for each hopper's servo: (rest, drop). Adjust per build if a hopper
-# does not reach its drop position.
-SERVO_CALIBRATION = ((600, 2400), (600, 2400), (600, 2400))
 
 WIRING = """
 Raspberry Pi Pico wiring (pin numbers are the physical pins of the 40-pin header)

@@ -4,21 +4,12 @@ The RP2350 keeps the Pico's pinout and PWM slice layout for GP0-GP29, so the Pic
 applies unchanged; its watchdog, like the RP2040's, cannot be stopped once started.
 """
 
-from rp2common import Rp2Board
+from rp2common import PICO_PINS, SERVO_CALIBRATION, Rp2Board
 
 NAME = "pico2"
 
-PINS = {
-    "servos": (2, 4, 6),
-    "compartment_leds": (10, 11, 12),
-    "status_led": 13,
-    "button": 14,
-    "buzzer": 15,
-    "drop_sensor": 16,
-    "i2c": (0, 20, 21),
-}
+PINS = PICO_PINS
 
-SERVO_CALIBRATION = ((600, 2400), (600, 2400), (600, 2400))
 
 WIRING = """
 Raspberry Pi Pico 2 wiring: identical to the Pico (see boards/pico.py). The RP2350's

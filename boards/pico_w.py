@@ -4,21 +4,12 @@ The Pico W's wireless chip uses GP23, GP24, GP25 and GP29 and its onboard LED is
 CYW43, so this map uses none of them: it is the Pico map (all on GP2-GP21).
 """
 
-from rp2common import Rp2Board
+from rp2common import PICO_PINS, SERVO_CALIBRATION, Rp2Board
 
 NAME = "pico_w"
 
-PINS = {
-    "servos": (2, 4, 6),
-    "compartment_leds": (10, 11, 12),
-    "status_led": 13,
-    "button": 14,
-    "buzzer": 15,
-    "drop_sensor": 16,
-    "i2c": (0, 20, 21),
-}
+PINS = PICO_PINS
 
-SERVO_CALIBRATION = ((600, 2400), (600, 2400), (600, 2400))
 
 WIRING = """
 Raspberry Pi Pico W wiring: identical to the Pico (see boards/pico.py), pins 4, 6, 9,

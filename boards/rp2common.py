@@ -15,6 +15,20 @@ from dispenser.clock import Clock
 # time.time() counts from 1970 on current rp2 firmware, from 2000 on older ports.
 _EPOCH_SHIFT = 946684800 if time.gmtime(0)[0] == 2000 else 0
 _VALID_AFTER = 1_600_000_000  # an RTC earlier than 2020 has not been set
+# The pin map all three RP2 boards share: servos on PWM slices 1-3, buzzer on slice 7, and
+# nothing on GP23-25/GP29, which the Pico W's wireless chip owns.
+PICO_PINS = {
+    "servos": (2, 4, 6),
+    "compartment_leds": (10, 11, 12),
+    "status_led": 13,
+    "button": 14,
+    "buzzer": 15,
+    "drop_sensor": 16,
+    "i2c": (0, 20, 21),  # bus, SDA, SCL
+}
+# Pulse widths (us) for each hopper's servo: (rest, drop). Adjust per build if a hopper
+# does not reach its drop position.
+SERVO_CALIBRATION = ((600, 2400), (600, 2400), (600, 2400))
 SERVO_HZ = 50
 BUZZER_HZ = 2000
 
@@ -101,13 +115,6 @@ class Rp2Board:
                 timer.deinit()
 
         timer.init(period=1000, mode=machine.Timer.PERIODIC, callback=feed)
-
-    def safe_outputs(self):
-        for pwm in self.servo_pwms:
-            pwm.duty_u16(0)
-        self.buzzer_pwm.duty_u16(0)
-        for led in self.compartment_leds:
-            led.value(0)
 
     def background_tasks(self):
         return []

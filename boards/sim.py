@@ -291,13 +291,6 @@ class SimBoard:
 
         _thread.start_new_thread(feeder, ())
 
-    def safe_outputs(self):
-        for pwm in self.servo_pwms:
-            pwm.duty_u16(0)
-        self.buzzer_pwm.duty_u16(0)
-        for led in self.compartment_leds:
-            led.value(0)
-
     def background_tasks(self):
         path = self._events_path
         return [self._runner_events(path)] if path else []

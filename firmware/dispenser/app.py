@@ -127,7 +127,6 @@ class App:
     def enter_maintenance(self):
         """Outputs safe; keep the watchdog fed for a bounded window, then let it reset us."""
         self.controller.safe()
-        self.board.safe_outputs()
         seconds = self.board.maintenance_s
         self.board.feed_for(self.watchdog, seconds)
         print(

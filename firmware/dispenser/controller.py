@@ -167,6 +167,10 @@ class Controller:
             self.append(now, logrec.CLOCK_SET, (previous or 0,))
 
     def safe(self):
+        """Maintenance: servos released, buzzer silent, LEDs dark."""
         for servo in self.servos:
             servo.release()
         self.buzzer.off()
+        for led in [self.status_led] + self.compartment_leds:
+            led.show(patterns.OFF)
+            led.pin.value(0)
