@@ -10,7 +10,8 @@ dispensing.
 import asyncio
 import sys
 
-from dispenser import PROTOCOL_VERSION, VERSION, logrec, protocol
+from dispenser import logrec, protocol
+from dispenser.commands import Commands, RefusedError
 from dispenser.compat import const
 from dispenser.controller import Controller
 from dispenser.drivers.button import LONG, Button
@@ -27,10 +28,8 @@ class App:
         self.button = Button(board.button_pin, board.button_edge)
         self.watchdog = None
         self.controller = Controller(board, self.record_event)
-        self.commands = {
-            "hello": self.cmd_hello,
-            "time.set": self.cmd_time_set,
-        }
+        self.swallow_press = False  # set by dispense.test: the confirming hold is no dose press
+        self.commands = Commands(self).table
 
     # --- tasks -------------------------------------------------------------------------
     async def feed_watchdog(self):
@@ -47,16 +46,19 @@ class App:
             if line is None:
                 self.link.send(0, "err", _error(protocol.E_TOO_LONG, "line over 1024 bytes"))
                 continue
-            self.handle_line(line)
+            await self.handle_line(line)
 
     async def button_loop(self):
         while True:
             kind = await self.button.press()
+            if self.swallow_press:
+                self.swallow_press = False
+                continue
             self.event({"kind": "press", "long": kind == LONG})
             await self.controller.press(kind == LONG)
 
     # --- serial commands ---------------------------------------------------------------
-    def handle_line(self, raw):
+    async def handle_line(self, raw):
         if not raw.startswith(b"P"):
             return  # not a frame: a stray newline, REPL chatter or line noise
         try:
@@ -79,8 +81,13 @@ class App:
             return
         try:
             reply = handler(args)
+            if hasattr(reply, "send"):  # a coroutine: the command waits for something
+                reply = await reply
         except ValueError as exc:  # a handler's verdict on its arguments
             self.link.send(frame_id, "err", _error(protocol.E_ARGS, str(exc)))
+            return
+        except RefusedError as exc:
+            self.link.send(frame_id, "err", _error(protocol.E_REFUSED, str(exc)))
             return
         except Exception as exc:  # never let one command take the app down
             sys.print_exception(exc)
@@ -93,27 +100,6 @@ class App:
 
     def record_event(self, record):
         self.event(logrec.as_dict(record))
-
-    def cmd_hello(self, args):
-        board = self.board
-        return {
-            "proto": PROTOCOL_VERSION,
-            "fw": VERSION,
-            "board": board.name,
-            "id": board.device_id,
-            "clock": "set" if board.clock.is_set() else "unknown",
-            "t": board.clock.now(),
-            "reset": board.reset_cause,
-        }
-
-    def cmd_time_set(self, args):
-        t = args.get("t")
-        if not isinstance(t, int) or t < 1_600_000_000:
-            raise ValueError("t must be UTC epoch seconds (int, after 2020)")
-        previous = self.board.clock.now()
-        self.board.clock.set(t)
-        self.controller.clock_was_set(previous)
-        return {"t": self.board.clock.now()}
 
     # --- lifecycle ---------------------------------------------------------------------
     async def main(self):

@@ -55,10 +55,7 @@ class Controller:
         except ScheduleError as exc:
             schedule, rejected = None, exc
         if schedule is not None:
-            self.engine = Engine(schedule)
-            self.store = LogStore(LOG_DIR, snapshot=self.engine.checkpoint)
-            self.engine.restore(self.store.records())
-            self.engine.clock_known = now is not None
+            self._start_engine(schedule, now)
         t = now or 0
         self.append(t, logrec.BOOT, (_BOOT_CAUSES.get(self.board.reset_cause, logrec.BOOT_SOFT),))
         if self.store.skipped_bytes:
@@ -67,6 +64,52 @@ class Controller:
             )
         if rejected is not None:
             self.append(t, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, 0))
+
+    def _start_engine(self, schedule, now):
+        """An engine for `schedule`, its state replayed from the whole log."""
+        engine = Engine(schedule)
+        self.store.snapshot = engine.checkpoint
+        engine.restore(self.store.records())
+        engine.clock_known = now is not None
+        self.engine = engine
+        return engine
+
+    def install(self, data):
+        """Check and atomically install a compiled schedule; the old one stays on failure.
+        Raises ScheduleError with the device's reason."""
+        now = self.clock.now() or 0
+        try:
+            schedule = schedstore.install(SCHEDULE_PATH, data)
+        except ScheduleError as exc:
+            self.append(now, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, exc.code))
+            raise
+        engine = self.engine
+        if engine is None:
+            engine = self._start_engine(schedule, self.clock.now())
+        self.log(engine.install(now, schedule))
+        self.clock.changed()
+        return schedule
+
+    def refill(self, hopper, count):
+        engine = self._engine_or_refuse()
+        self.log(engine.refill(self.clock.now() or 0, hopper, count))
+        self.clock.changed()
+
+    def _engine_or_refuse(self):
+        if self.engine is None:
+            raise ValueError("no schedule installed: push one first")
+        return self.engine
+
+    async def test_dispense(self, hopper):
+        """Maintenance: one actuation of a hopper, outside the schedule and its log."""
+        return await deliver(self.servos[hopper], self.sensor, 1)
+
+    async def identify(self, seconds):
+        leds = [self.status_led] + self.compartment_leds
+        for led in leds:
+            led.show(patterns.IDENTIFY)
+        await asyncio.sleep_ms(seconds * 1000)
+        self.show(self.clock.now())
 
     # --- logging -----------------------------------------------------------------------
     def append(self, t, kind, fields):

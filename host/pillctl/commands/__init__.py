@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pillctl.commands import demo, ports, sim, status, time
+from pillctl.commands import demo, ports, push, refill, sim, status, time
 from pillctl.commands.compile import compile_command
 from pillctl.commands.export_ics import export_ics
 from pillctl.commands.flash import flash_command
@@ -17,6 +17,8 @@ COMMANDS: list[click.Command] = [
     compile_command,
     export_ics,
     status.status,
+    push.push,
+    refill.refill,
     flash_command,
     ports.ports,
     time.time_group,

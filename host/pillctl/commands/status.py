@@ -1,9 +1,12 @@
-"""`pillctl status`: what the dispenser says about itself."""
+"""`pillctl status`: clock, schedule, today's open doses, stock and errors of a dispenser."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
-from rich.console import Console
+from rich.console import Console, Group
+from rich.panel import Panel
 from rich.table import Table
 
 from pillctl.clocksync import device_time, format_epoch
@@ -15,22 +18,51 @@ def _clock_text(hello: dict) -> str:
     return "unknown: run `pillctl time sync`" if t is None else format_epoch(t)
 
 
+def _local(t: int) -> str:
+    return datetime.fromtimestamp(t).astimezone().strftime("%H:%M")
+
+
+def render(port: str, status: dict) -> Panel:
+    about = Table(show_header=False, box=None)
+    about.add_row("port", port)
+    about.add_row("board", f"{status.get('board')}  id {status.get('id')}")
+    about.add_row("firmware", f"{status.get('fw')} (protocol {status.get('proto')})")
+    about.add_row("clock", _clock_text(status))
+    about.add_row("last reset", str(status.get("reset")))
+    log = status.get("log") or {}
+    about.add_row("log", f"records {log.get('first')}..{log.get('last')}, "
+                  f"{log.get('bytes')} of {log.get('budget')} bytes")  # fmt: skip
+    schedule = status.get("schedule")
+    if schedule is None:
+        about.add_row("schedule", "none installed: run `pillctl push FILE`")
+        return Panel(about, title="dispenser")
+    about.add_row("schedule", f"{schedule['name']}  sha256 {schedule['sha256'][:16]}…")
+    about.add_row("state", f"{status.get('state')} (reminder level {status.get('level')})")
+    doses = Table(title="still due today", title_justify="left")
+    for column in ("dose", "meal", "window", "reminder"):
+        doses.add_column(column)
+    for dose_id, slot, opens, starts, closes in status.get("pending", []):
+        doses.add_row(dose_id, slot, f"{_local(opens)}-{_local(closes)}", _local(starts))
+    stock = Table(title="compartments", title_justify="left")
+    for column in ("id", "hopper", "pills", "state"):
+        stock.add_column(column)
+    for comp in status.get("compartments", []):
+        state = "JAMMED" if comp["jammed"] else "low" if comp["low"] else "ok"
+        pills = "unknown" if comp["stock"] is None else str(comp["stock"])
+        stock.add_row(comp["id"], str(comp["hopper"]), pills, state)
+    return Panel(Group(about, doses, stock), title="dispenser")
+
+
 @click.command()
 @port_option
 @json_option
 @timeout_option
 def status(port: str, as_json: bool, timeout: float) -> None:
-    """Show the dispenser's firmware, board, id and clock."""
+    """Show the dispenser's clock, schedule, today's open doses and stock."""
     with connect(port, timeout) as device:
         hello = device.hello
+        full = device.request("status")
     if as_json:
-        print_json({"port": device.port, "hello": hello})
+        print_json({"port": device.port, "hello": hello, "status": full})
         return
-    table = Table(show_header=False, box=None)
-    table.add_row("port", device.port)
-    table.add_row("board", str(hello.get("board")))
-    table.add_row("device id", str(hello.get("id")))
-    table.add_row("firmware", f"{hello.get('fw')} (protocol {hello.get('proto')})")
-    table.add_row("clock", _clock_text(hello))
-    table.add_row("last reset", str(hello.get("reset")))
-    Console().print(table)
+    Console().print(render(device.port, full))

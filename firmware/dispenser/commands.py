@@ -1,0 +1,205 @@
+"""The device's serial commands (docs/protocol.md): one method per verb.
+
+A handler takes the request's argument object and returns the reply object, or a coroutine
+for the few that wait (dispense.test). ValueError means bad arguments and RefusedError a
+refusal; both leave the state as it was.
+"""
+
+import asyncio
+import hashlib
+from binascii import a2b_base64, b2a_base64
+
+from dispenser import PROTOCOL_VERSION, VERSION, engine
+from dispenser.compat import const, ticks_diff, ticks_ms
+from dispenser.schedule import ScheduleError
+
+MAX_SCHEDULE = const(8192)  # bytes; compiled schedules are under 4 KB
+MAX_LOG_CHUNK = const(2048)  # bytes of raw records per log.read reply
+TEST_HOLD_WINDOW_MS = const(10000)
+IDENTIFY_S = const(5)
+
+
+class RefusedError(Exception):
+    """The device will not do it; the message says why."""
+
+
+class Commands:
+    def __init__(self, app):
+        self.app = app
+        self.board = app.board
+        self.controller = app.controller
+        self._upload = None  # bytearray of a schedule upload in progress
+        self._upload_sha = None
+        self.table = {
+            "hello": self.hello,
+            "status": self.status,
+            "time.set": self.time_set,
+            "schedule.put": self.schedule_put,
+            "schedule.get": self.schedule_get,
+            "log.info": self.log_info,
+            "log.read": self.log_read,
+            "refill": self.refill,
+            "identify": self.identify,
+            "dispense.test": self.dispense_test,
+        }
+
+    def hello(self, args):
+        board = self.board
+        return {
+            "proto": PROTOCOL_VERSION,
+            "fw": VERSION,
+            "board": board.name,
+            "id": board.device_id,
+            "clock": "set" if board.clock.is_set() else "unknown",
+            "t": board.clock.now(),
+            "reset": board.reset_cause,
+        }
+
+    def status(self, args):
+        reply = self.hello(args)
+        eng = self.controller.engine
+        store = self.controller.store
+        reply["log"] = store.info()
+        if eng is None:
+            reply["schedule"] = None
+            return reply
+        sched = eng.schedule
+        now = self.board.clock.now()
+        ind = eng.indication(now or 0)
+        reply["schedule"] = {"name": sched.name, "sha256": sched.sha}
+        reply["state"] = engine.STATUS_NAMES[ind.status]
+        reply["level"] = ind.level
+        reply["pending"] = [list(p) for p in eng.pending(now)] if now is not None else []
+        reply["compartments"] = [
+            {
+                "id": c.id,
+                "hopper": c.hopper,
+                "stock": _stock(eng.stock[c.hopper]),
+                "low": bool(ind.low_mask & (1 << c.hopper)),
+                "jammed": bool(ind.jam_mask & (1 << c.hopper)),
+            }
+            for c in sched.comps
+        ]
+        return reply
+
+    def time_set(self, args):
+        t = _int_arg(args, "t", 1_600_000_000, 4_000_000_000)
+        clock = self.board.clock
+        previous = clock.now()
+        clock.set(t)
+        self.controller.clock_was_set(previous)
+        return {"t": clock.now(), "previous": previous}
+
+    def schedule_put(self, args):
+        """Chunked upload: begin (size, sha256), data (off, b64) ..., commit."""
+        op = args.get("op")
+        if op == "begin":
+            size = _int_arg(args, "size", 1, MAX_SCHEDULE)
+            sha = args.get("sha256")
+            if not isinstance(sha, str) or len(sha) != 64:
+                raise ValueError("sha256 must be 64 hex digits")
+            self._upload = bytearray(size)
+            self._upload_sha = sha
+            return {"size": size}
+        upload = self._upload
+        if upload is None:
+            raise RefusedError("no upload in progress: send op=begin first")
+        if op == "data":
+            off = _int_arg(args, "off", 0, len(upload) - 1)
+            chunk = a2b_base64(_str_arg(args, "b64"))
+            if off + len(chunk) > len(upload):
+                raise ValueError("chunk runs past the declared size")
+            upload[off : off + len(chunk)] = chunk
+            return {"off": off, "n": len(chunk)}
+        if op == "commit":
+            self._upload = None
+            data = bytes(upload)
+            if _hex(hashlib.sha256(data).digest()) != self._upload_sha:
+                raise RefusedError("upload does not match its sha256: resend")
+            try:
+                schedule = self.controller.install(data)
+            except ScheduleError as exc:
+                raise RefusedError("schedule rejected: " + str(exc))
+            return {"sha256": schedule.sha, "name": schedule.name}
+        if op == "abort":
+            self._upload = None
+            return {}
+        raise ValueError("op must be begin, data, commit or abort")
+
+    def schedule_get(self, args):
+        from dispenser.controller import SCHEDULE_PATH
+
+        off = _int_arg(args, "off", 0, MAX_SCHEDULE)
+        try:
+            with open(SCHEDULE_PATH, "rb") as f:
+                f.seek(off)
+                chunk = f.read(MAX_LOG_CHUNK)
+                size = f.seek(0, 2)
+        except OSError:
+            raise RefusedError("no schedule installed")
+        return {"off": off, "size": size, "b64": _b64(chunk)}
+
+    def log_info(self, args):
+        info = self.controller.store.info()
+        info["id"] = self.board.device_id
+        return info
+
+    def log_read(self, args):
+        since = _int_arg(args, "since", 0, 0x7FFFFFFF)
+        limit = _int_arg(args, "max", 64, MAX_LOG_CHUNK) if "max" in args else MAX_LOG_CHUNK
+        store = self.controller.store
+        data, last = store.read_since(since, limit)
+        return {"b64": _b64(data), "last": last, "more": last < store.info()["last"]}
+
+    def refill(self, args):
+        hopper = _int_arg(args, "hopper", 0, 2)
+        count = _int_arg(args, "count", 0, 1000)
+        self.controller.refill(hopper, count)
+        return {"hopper": hopper, "count": count}
+
+    def identify(self, args):
+        asyncio.create_task(self.controller.identify(IDENTIFY_S))
+        return {"seconds": IDENTIFY_S}
+
+    async def dispense_test(self, args):
+        """One actuation, only if a person holds the device's button within 10 s: nothing
+        on the USB side alone can move a servo outside the schedule."""
+        hopper = _int_arg(args, "hopper", 0, 2)
+        app = self.app
+        app.swallow_press = True  # this hold is the confirmation, not a dose press
+        started = ticks_ms()
+        while not app.button.is_pressed():
+            if ticks_diff(ticks_ms(), started) > TEST_HOLD_WINDOW_MS:
+                app.swallow_press = False
+                raise RefusedError("button not held within 10 s: nothing moved")
+            await asyncio.sleep_ms(20)
+        delivered = await self.controller.test_dispense(hopper)
+        return {"hopper": hopper, "delivered": delivered}
+
+
+def _stock(count):
+    from dispenser import logrec
+
+    return None if count == logrec.UNKNOWN_STOCK else count
+
+
+def _int_arg(args, name, low, high):
+    value = args.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError("%s must be an integer from %d to %d" % (name, low, high))
+    return value
+
+
+def _str_arg(args, name):
+    value = args.get(name)
+    if not isinstance(value, str):
+        raise ValueError(name + " must be a string")
+    return value
+
+
+def _b64(data):
+    return b2a_base64(data).decode().rstrip("\n")
+
+
+def _hex(digest):
+    return "".join("%02x" % b for b in digest)

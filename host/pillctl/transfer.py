@@ -1,0 +1,87 @@
+"""Bulk transfers over the protocol: pushing a schedule, pulling the log."""
+
+from __future__ import annotations
+
+import hashlib
+from base64 import b64decode, b64encode
+from collections.abc import Callable
+
+from dispenser import logrec
+from pillctl.device import Device
+from pillctl.errors import PillctlError
+from pillctl.schedule.hashing import embedded_hash
+
+# Raw bytes per schedule.put frame: base64 makes 684 characters, well inside the device's
+# 1024-byte line limit with the frame's own overhead.
+PUSH_CHUNK = 512
+LOG_CHUNK = 2048  # the device's largest log.read reply
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+def push_schedule(device: Device, data: bytes, progress: Progress | None = None) -> dict:
+    """Upload a compiled schedule; the device checks and installs it atomically.
+
+    Returns the device's reply ({"sha256", "name"}); raises if the hash it reports is not
+    the one the host compiled.
+    """
+    device.request(
+        "schedule.put",
+        {"op": "begin", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+    )
+    try:
+        for off in range(0, len(data), PUSH_CHUNK):
+            chunk = b64encode(data[off : off + PUSH_CHUNK]).decode()
+            device.request("schedule.put", {"op": "data", "off": off, "b64": chunk})
+            if progress:
+                progress(min(off + PUSH_CHUNK, len(data)), len(data))
+        reply = device.request("schedule.put", {"op": "commit"}, timeout=10)
+    except PillctlError:
+        abort_quietly(device)
+        raise
+    expected = embedded_hash(data)
+    if reply.get("sha256") != expected:
+        raise PillctlError(
+            f"device reports schedule {reply.get('sha256')}, expected {expected}; push again"
+        )
+    return reply
+
+
+def abort_quietly(device: Device) -> None:
+    try:
+        device.request("schedule.put", {"op": "abort"}, timeout=1)
+    except PillctlError:
+        pass  # the device drops an unfinished upload on its own at the next begin
+
+
+def fetch_schedule(device: Device) -> bytes:
+    """The installed compiled schedule, as the device holds it."""
+    data = b""
+    while True:
+        reply = device.request("schedule.get", {"off": len(data)})
+        data += b64decode(reply["b64"])
+        if len(data) >= reply["size"] or not reply["b64"]:
+            return data
+
+
+def read_log_batches(device: Device, since: int, progress: Progress | None = None):
+    """Yield lists of decoded records (seq, t, kind, fields) after `since`, batch by batch.
+
+    Each batch can be stored before the next is asked for, so a pulled cable loses nothing
+    already received and the next pull resumes after the last stored record.
+    """
+    info = device.request("log.info")
+    total = max(0, info["last"] - since)
+    done = 0
+    while True:
+        reply = device.request("log.read", {"since": since, "max": LOG_CHUNK})
+        raw = b64decode(reply["b64"])
+        records = [record for _, record in logrec.scan(raw)]
+        if records:
+            yield records
+            since = records[-1][0]
+            done = min(total, done + len(records))
+            if progress:
+                progress(done, total)
+        if not reply["more"] or not records:
+            return
