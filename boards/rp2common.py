@@ -57,6 +57,7 @@ class RtcClock(Clock):
 
 class Rp2Board:
     maintenance_s = 300  # after Ctrl-C: long enough for a deploy, short enough to come back
+    log_budget = 65536  # bytes of flash for the log: a year of the default schedule fits
 
     def __init__(self, name, pins, wiring, servo_calibration):
         self.name = name

@@ -252,6 +252,8 @@ class SimBoard:
         self.reset_cause = env("PILLCTL_SIM_RESET") or "power"
         # After Ctrl-C: as on the Pico, unless a test shortens it.
         self.maintenance_s = int(env("PILLCTL_SIM_MAINTENANCE_S") or 300)
+        # The Pico's log budget, unless the bench asks for a bigger log.
+        self.log_budget = int(env("PILLCTL_SIM_LOG_BUDGET") or 65536)
         self._events_path = env("PILLCTL_SIM_IN")
         self.trace = Trace(env("PILLCTL_SIM_OUT"))
         self.clock = SimClock(self.trace, env("PILLCTL_SIM_CLOCK") or "unknown")

@@ -40,7 +40,7 @@ class Controller:
         ]
         self.sensor = DropSensor(board.drop_pin) if board.drop_pin is not None else None
         self.engine = None
-        self.store = LogStore(LOG_DIR)
+        self.store = LogStore(LOG_DIR, budget=board.log_budget)
         self._level = 0
         self._level_changed = asyncio.Event()
         self._dispensing = False
