@@ -19,7 +19,6 @@ from rich.table import Table
 from dispenser import logrec
 from dispenser.logstore import LogStore
 from pillctl.errors import PillctlError
-from pillctl.executables import require_tool
 from pillctl.sim.process import SimProcess
 
 console = Console()
@@ -115,22 +114,11 @@ def demo(schedule: Path, workdir: Path | None) -> None:
             say("flashing the firmware onto it (mpy-cross + mpremote), which also sets the clock")
             pillctl("flash", "--board", "sim", "--port", board.port)
 
-            say("installing the compiled schedule on the board's flash and restarting it")
-            console.print(
-                "  [dim](pillctl push over the serial protocol is not built yet; "
-                "the demo copies the file with mpremote)[/]"
-            )
-            mpremote = require_tool("mpremote")
-            for args in (
-                ["cp", str(compiled_path), ":schedule.json"],
-                ["exec", "import sys; sys.exit()"],
-            ):
-                subprocess.run(
-                    [mpremote, "connect", board.port, "resume", *args],
-                    capture_output=True,
-                    timeout=30,
-                )
-            time.sleep(1.5)
+            say("pushing the schedule; the board checks it again and installs it atomically")
+            pillctl("push", str(schedule), "--port", board.port)
+            say("filling the hoppers")
+            for compartment in compiled["comp"]:
+                pillctl("refill", compartment["id"], str(compartment["cap"]), "--port", board.port)
             pillctl("status", "--port", board.port)
 
             first_day = date.today() + timedelta(days=1)
