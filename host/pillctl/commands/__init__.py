@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pillctl.commands import demo, ports, sim, status, time
+from pillctl.commands import demo, ports, report, sim, status, time
 from pillctl.commands.compile import compile_command
 from pillctl.commands.export_ics import export_ics
 from pillctl.commands.flash import flash_command
@@ -22,4 +22,5 @@ COMMANDS: list[click.Command] = [
     time.time_group,
     sim.sim,
     demo.demo,
+    report.report,
 ]
