@@ -152,6 +152,13 @@ class Report:
         counts = self.counts
         return _percent(sum(counts[s] for s in TAKEN), sum(counts.values()))
 
+    @property
+    def shown_statuses(self) -> tuple[str, ...]:
+        """The per-dose table's status columns: "confirmed" only with reminder-only items."""
+        if any(e.reminder_only for e in self.entries):
+            return STATUSES
+        return tuple(s for s in STATUSES if s != CONFIRMED)
+
     def as_json(self) -> dict:
         return {
             "device": self.device_id,

@@ -92,14 +92,13 @@ def _legend() -> str:
 
 
 def _dose_table(report: Report) -> str:
-    head = "".join(
-        f"<th>{escape(c)}</th>" for c in ("dose", "slot", *STATUSES, "refused because", "adherence")
-    )
+    statuses = report.shown_statuses
+    head = "".join(f"<th>{escape(c)}</th>" for c in ("dose", "slot", *statuses, "reason", "taken"))
     rows = []
     for entry in report.entries:
         reasons = ", ".join(f"{why} ×{n}" for why, n in sorted(entry.reasons.items())) or "-"
         name = entry.entry_id + (" (reminder)" if entry.reminder_only else "")
-        cells = [name, entry.slot_id, *(str(entry.counts[s]) for s in STATUSES), reasons]
+        cells = [name, entry.slot_id, *(str(entry.counts[s]) for s in statuses), reasons]
         cells.append(_percent_text(entry.percent))
         rows.append(f'<tr class="dose">{"".join(f"<td>{escape(c)}</td>" for c in cells)}</tr>')
     return (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -53,16 +54,20 @@ def _legend() -> Text:
 
 
 def _per_dose(report: Report) -> Table:
-    table = Table(title="Per dose")
-    for column in ("dose", "slot", *STATUSES, "refused because", "adherence"):
-        table.add_column(column, justify="left" if column in ("dose", "slot") else "right")
+    # Simple box and no edge padding: the table fits an 80-column terminal.
+    table = Table(title="Per dose", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
+    statuses = report.shown_statuses
+    table.add_column("dose", no_wrap=True)
+    table.add_column("slot", no_wrap=True)
+    for column in (*statuses, "reason", "taken"):
+        table.add_column(column, justify="right", no_wrap=True)
     for entry in report.entries:
-        reasons = ", ".join(f"{why} x{n}" for why, n in sorted(entry.reasons.items()))
+        reasons = ", ".join(f"{why} ×{n}" for why, n in sorted(entry.reasons.items()))
         kind = " (reminder)" if entry.reminder_only else ""
         table.add_row(
             entry.entry_id + kind,
             entry.slot_id,
-            *(str(entry.counts[s]) for s in STATUSES),
+            *(str(entry.counts[s]) for s in statuses),
             reasons or "-",
             _percent_text(entry.percent),
         )
