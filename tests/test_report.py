@@ -231,7 +231,7 @@ def test_terminal_report_shows_calendar_legend_table_and_overrides(history):
     assert out.count("75%") == 2 and out.count("100%") >= 12
     assert "legend:" in out and "under 50%" in out
     assert "jammed ×1" in out and "86%" in out  # ca-dinner: 12 of 14
-    assert "Overall 96% taken: 51 on time, 3 late, 0 confirmed, 1 refused, 1 missed" in out
+    assert "Overall 96% taken: 51 on time, 3 late, 1 refused, 1 missed" in out
     assert "Clinician overrides: none" in out
 
 

@@ -159,6 +159,10 @@ class Report:
             return STATUSES
         return tuple(s for s in STATUSES if s != CONFIRMED)
 
+    def summary(self) -> str:
+        counts = self.counts
+        return ", ".join(f"{counts[s]} {s}" for s in self.shown_statuses)
+
     def as_json(self) -> dict:
         return {
             "device": self.device_id,

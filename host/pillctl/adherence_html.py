@@ -29,7 +29,7 @@ body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
 h1 { font-size: 1.4em; margin-bottom: 0.2em; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #bbb; padding: 0.3em 0.6em; text-align: right; }
-th:first-child, td:first-child, td:nth-child(2) { text-align: left; }
+th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
 .legend span { display: inline-block; padding: 0.1em 0.6em; margin-right: 0.3em; }
 svg text { font-size: 12px; fill: #111; }
 @media print {
@@ -107,8 +107,6 @@ def _dose_table(report: Report) -> str:
 
 
 def render_html(report: Report) -> str:
-    counts = report.counts
-    summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES)
     overrides = "".join(f"<li>{escape(line)}</li>" for line in overrides_lines(report))
     title = f"Adherence of {report.device_id}, {report.first} to {report.last}"
     return f"""<!DOCTYPE html>
@@ -120,7 +118,7 @@ def render_html(report: Report) -> str:
 <p>Device <strong class="device">{escape(report.device_id)}</strong>,
 schedule {escape(", ".join(report.schedule_names))},
 <span class="range">{report.first} to {report.last}</span>.</p>
-<p class="overall">Overall {_percent_text(report.percent)} taken: {escape(summary)}.
+<p class="overall">Overall {_percent_text(report.percent)} taken: {escape(report.summary())}.
 Late means dispensed more than {LATE_AFTER_MIN} minutes after the slot time.</p>
 <section><h2>By day</h2>{_calendar_svg(report)}{_legend()}</section>
 <section><h2>Per dose</h2>{_dose_table(report)}</section>

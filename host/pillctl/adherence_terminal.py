@@ -11,7 +11,6 @@ from pillctl.adherence import (
     BANDS,
     LATE_AFTER_MIN,
     NO_DATA_COLOUR,
-    STATUSES,
     Report,
     band_colour,
     calendar_weeks,
@@ -85,7 +84,6 @@ def overrides_lines(report: Report) -> list[str]:
 
 
 def render(report: Report, console: Console) -> None:
-    counts = report.counts
     console.print(
         f"[bold]{report.device_id}[/bold]: {report.first} to {report.last}, "
         f"schedule {', '.join(report.schedule_names)}"
@@ -97,8 +95,7 @@ def render(report: Report, console: Console) -> None:
             _per_dose(report),
         )
     )
-    summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES)
-    console.print(f"Overall {_percent_text(report.percent)} taken: {summary}")
+    console.print(f"Overall {_percent_text(report.percent)} taken: {report.summary()}")
     console.print(f"Late means dispensed more than {LATE_AFTER_MIN} min after the slot time.")
     for line in overrides_lines(report):
         console.print(line, markup=False)
