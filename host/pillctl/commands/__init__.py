@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pillctl.commands import demo, monitor, ports, push, refill, sim, status, time
+from pillctl.commands import demo, logs, monitor, ports, push, refill, report, sim, status, time
 from pillctl.commands.compile import compile_command
 from pillctl.commands.export_ics import export_ics
 from pillctl.commands.flash import flash_command
@@ -19,10 +19,12 @@ COMMANDS: list[click.Command] = [
     status.status,
     push.push,
     refill.refill,
+    logs.logs,
     monitor.monitor,
     flash_command,
     ports.ports,
     time.time_group,
     sim.sim,
     demo.demo,
+    report.report,
 ]

@@ -1,0 +1,348 @@
+"""Adherence from a device's stored log: every scheduled instance, classified.
+
+An instance is a dose or reminder-only item of the schedule on one local day (the days
+bitmask and from/to range decide which exist; `dispenser.schedule.occurs_on`). Records name
+it by `logrec.id_key(id)` and the local day of their time, from the schedule's UTC offset
+table. A dose instance is:
+
+- on time: dispensed no later than LATE_AFTER_MIN minutes after the slot's `at` (so anywhere
+  from the window's opening, `at - early`, to `at + 30 min`);
+- late: dispensed more than LATE_AFTER_MIN minutes after `at` (by then the reminder has
+  escalated to its loudest step); the device only dispenses inside the window, or inside
+  the window a spacing rule extended;
+- refused: not dispensed, and the device refused it at least once that day; the reason of
+  the last refusal is shown (cap, spacing, empty, jammed);
+- missed: a missed record, or no dispense by the window's close while the log goes on past it
+  (the device was off, say);
+- pending: the window had not closed by the last stored record: not counted yet.
+
+A reminder-only item is confirmed (a confirm record) or missed (as above). Adherence is
+(on time + late + confirmed) / every counted instance.
+
+Which schedule judges a day: the one in force at the day's end. Schedules are known by the
+SCHEDULE records (their hash prefix) matched to the saved schedules; when the log holds no
+such record for any saved schedule (rotated away), each saved schedule is taken to be in
+force from its compile day. Days before the first timed record, or with no schedule, are
+not counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from dispenser import logrec
+from dispenser.engine import MIN_VALID_TIME
+from dispenser.localtime import MINUTE_S, local_day, to_utc, weekday
+from dispenser.schedule import Schedule, ScheduleError, occurs_on
+from pillctl.errors import PillctlError
+from pillctl.history import DeviceHistory
+
+LATE_AFTER_MIN = 30
+
+ON_TIME = "on time"
+LATE = "late"
+REFUSED = "refused"
+MISSED = "missed"
+CONFIRMED = "confirmed"
+PENDING = "pending"
+TAKEN = (ON_TIME, LATE, CONFIRMED)
+STATUSES = (ON_TIME, LATE, CONFIRMED, REFUSED, MISSED)  # the counted ones, report order
+
+# Colour bands of a day's adherence, best first: (lowest percent, colour, legend label).
+BANDS = (
+    (100, "#1a9850", "100%"),
+    (90, "#91cf60", "90-99%"),
+    (75, "#fee08b", "75-89%"),
+    (50, "#fc8d59", "50-74%"),
+    (0, "#d73027", "under 50%"),
+)
+NO_DATA_COLOUR = "#e0e0e0"
+
+_EPOCH = date(1970, 1, 1)
+
+
+def band_colour(percent: float | None) -> str:
+    if percent is None:
+        return NO_DATA_COLOUR
+    for lowest, colour, _ in BANDS:
+        if percent >= lowest:
+            return colour
+    return BANDS[-1][1]
+
+
+def day_date(day: int) -> date:
+    """Calendar date of a local day number."""
+    return _EPOCH + timedelta(days=day)
+
+
+def _percent(taken: int, counted: int) -> float | None:
+    return round(100 * taken / counted, 1) if counted else None
+
+
+@dataclass(frozen=True)
+class Instance:
+    entry_id: str
+    slot_id: str
+    reminder_only: bool
+    day: int
+    status: str
+    t: int | None = None  # UTC time of the record that decided it
+    reason: str | None = None  # why the device refused it
+
+
+@dataclass
+class DayResult:
+    day: int
+    instances: list[Instance]
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(i.status for i in self.instances if i.status != PENDING)
+
+    @property
+    def percent(self) -> float | None:
+        counts = self.counts
+        return _percent(sum(counts[s] for s in TAKEN), sum(counts.values()))
+
+
+@dataclass
+class EntryResult:
+    entry_id: str
+    slot_id: str
+    reminder_only: bool
+    counts: Counter = field(default_factory=Counter)
+    reasons: Counter = field(default_factory=Counter)
+
+    @property
+    def counted(self) -> int:
+        return sum(self.counts[s] for s in STATUSES)
+
+    @property
+    def percent(self) -> float | None:
+        return _percent(sum(self.counts[s] for s in TAKEN), self.counted)
+
+
+@dataclass
+class Report:
+    device_id: str
+    days: list[DayResult]
+    entries: list[EntryResult]
+    overrides: list[dict]
+    schedule_names: list[str]
+
+    @property
+    def first(self) -> date:
+        return day_date(self.days[0].day)
+
+    @property
+    def last(self) -> date:
+        return day_date(self.days[-1].day)
+
+    @property
+    def counts(self) -> Counter:
+        total: Counter = Counter()
+        for day in self.days:
+            total.update(day.counts)
+        return total
+
+    @property
+    def percent(self) -> float | None:
+        counts = self.counts
+        return _percent(sum(counts[s] for s in TAKEN), sum(counts.values()))
+
+    @property
+    def shown_statuses(self) -> tuple[str, ...]:
+        """The per-dose table's status columns: "confirmed" only with reminder-only items."""
+        if any(e.reminder_only for e in self.entries):
+            return STATUSES
+        return tuple(s for s in STATUSES if s != CONFIRMED)
+
+    def summary(self) -> str:
+        counts = self.counts
+        return ", ".join(f"{counts[s]} {s}" for s in self.shown_statuses)
+
+    def as_json(self) -> dict:
+        return {
+            "device": self.device_id,
+            "from": self.first.isoformat(),
+            "to": self.last.isoformat(),
+            "late_after_min": LATE_AFTER_MIN,
+            "percent": self.percent,
+            "counts": dict(self.counts),
+            "schedules": self.schedule_names,
+            "overrides": self.overrides,
+            "days": [
+                {
+                    "date": day_date(d.day).isoformat(),
+                    "percent": d.percent,
+                    "counts": dict(d.counts),
+                }
+                for d in self.days
+            ],
+            "doses": [
+                {
+                    "id": e.entry_id,
+                    "slot": e.slot_id,
+                    "reminder_only": e.reminder_only,
+                    "percent": e.percent,
+                    "counts": dict(e.counts),
+                    "refused": dict(e.reasons),
+                }
+                for e in self.entries
+            ],
+        }
+
+
+def calendar_weeks(report: Report) -> list[list[DayResult | None]]:
+    """The report's days as weeks, Monday to Sunday; None where a day is outside the report
+    (before its first day, after its last) or was not judged."""
+    by_day = {d.day: d for d in report.days}
+    first = report.days[0].day - weekday(report.days[0].day)
+    last = report.days[-1].day
+    return [
+        [by_day.get(day) for day in range(monday, monday + 7)]
+        for monday in range(first, last + 1, 7)
+    ]
+
+
+@dataclass(frozen=True)
+class _Period:
+    start: int  # UTC time from which the schedule is in force
+    schedule: Schedule
+    source: dict  # the saved JSON, for what the firmware's Schedule does not keep (ovr)
+
+
+def _load_schedules(history: DeviceHistory) -> list[tuple[Schedule, dict]]:
+    loaded = []
+    for obj in history.schedules():
+        try:
+            loaded.append((Schedule(obj, obj["sha256"]), obj))
+        except (ScheduleError, KeyError) as exc:
+            raise PillctlError(
+                f"a saved schedule of {history.device_id} is not valid ({exc}); "
+                f"remove it from {history.path / 'schedules'}"
+            ) from exc
+    return loaded
+
+
+def _periods(records: list[dict], schedules: list[tuple[Schedule, dict]]) -> list[_Period]:
+    by_prefix = {sched.hash_prefix(): (sched, obj) for sched, obj in schedules}
+    installed = [
+        _Period(r["t"], *by_prefix[r["hash32"]])
+        for r in records
+        if r["kind"] == "schedule" and r["hash32"] in by_prefix and r["t"] >= MIN_VALID_TIME
+    ]
+    if installed:
+        return installed
+    return [_Period(sched.utc[0][0], sched, obj) for sched, obj in schedules]
+
+
+def _period_at(periods: list[_Period], t: int) -> _Period | None:
+    found = None
+    for period in periods:
+        if period.start <= t:
+            found = period
+    return found
+
+
+def _judging_period(periods: list[_Period], day: int) -> _Period | None:
+    """The period whose schedule is in force at the end of local `day`."""
+    for period in reversed(periods):
+        if period.start < to_utc(period.schedule.utc, day + 1, 0):
+            return period
+    return None
+
+
+def _classify(entry, day: int, sched: Schedule, events: list[dict], last_t: int) -> Instance:
+    slot = sched.slots[entry.slot]
+    reminder_only = entry.comp is None
+    base = {"entry_id": entry.id, "slot_id": slot.id, "reminder_only": reminder_only, "day": day}
+    taken = [e for e in events if e["kind"] == ("confirm" if reminder_only else "dispense")]
+    if taken:
+        t = taken[0]["t"]
+        if reminder_only:
+            return Instance(**base, status=CONFIRMED, t=t)
+        late_after = to_utc(sched.utc, day, slot.at) + LATE_AFTER_MIN * MINUTE_S
+        return Instance(**base, status=ON_TIME if t <= late_after else LATE, t=t)
+    refusals = [e for e in events if e["kind"] == "refused"]
+    if refusals:
+        code = refusals[-1]["reason"]
+        names = logrec.REASON_NAMES
+        reason = names[code] if 0 < code < len(names) else f"code {code}"
+        return Instance(**base, status=REFUSED, t=refusals[-1]["t"], reason=reason)
+    missed = [e for e in events if e["kind"] == "missed"]
+    if missed:
+        return Instance(**base, status=MISSED, t=missed[0]["t"])
+    if to_utc(sched.utc, day, slot.closes) < last_t:
+        return Instance(**base, status=MISSED)
+    return Instance(**base, status=PENDING)
+
+
+_ENTRY_FIELD = {"dispense": "dose", "refused": "dose", "missed": "entry", "confirm": "item"}
+
+
+def build_report(history: DeviceHistory, days: int | None = None) -> Report:
+    """Classify every scheduled instance of the stored log (the last `days` days only, if
+    given) for `history`'s device."""
+    timed = [r for r in history.records() if isinstance(r["t"], int) and r["t"] >= MIN_VALID_TIME]
+    if not timed:
+        raise PillctlError(
+            f"no records with a set clock stored for {history.device_id}: "
+            "run `pillctl time sync`, then `pillctl logs`"
+        )
+    schedules = _load_schedules(history)
+    if not schedules:
+        raise PillctlError(
+            f"no schedule saved for {history.device_id}, so its log cannot be read as doses: "
+            "run `pillctl logs` again to fetch it"
+        )
+    periods = _periods(timed, schedules)
+    fallback = periods[0]
+
+    def day_of(t: int) -> int:
+        return local_day((_period_at(periods, t) or fallback).schedule.utc, t)
+
+    events: dict[tuple[int, int], list[dict]] = {}
+    for record in timed:
+        key_field = _ENTRY_FIELD.get(record["kind"])
+        if key_field:
+            events.setdefault((day_of(record["t"]), record[key_field]), []).append(record)
+
+    last_t = timed[-1]["t"]
+    first_day, last_day = day_of(timed[0]["t"]), day_of(last_t)
+    if days is not None:
+        first_day = max(first_day, last_day - days + 1)
+    results: list[DayResult] = []
+    entries: dict[str, EntryResult] = {}
+    used: list[_Period] = []
+    for day in range(first_day, last_day + 1):
+        period = _judging_period(periods, day)
+        if period is None:
+            continue
+        if period not in used:
+            used.append(period)
+        sched = period.schedule
+        instances = [
+            _classify(entry, day, sched, events.get((day, entry.key), []), last_t)
+            for entry in sched.doses + sched.items
+            if occurs_on(entry, day, weekday(day))
+        ]
+        results.append(DayResult(day, instances))
+        for inst in instances:
+            result = entries.setdefault(
+                inst.entry_id, EntryResult(inst.entry_id, inst.slot_id, inst.reminder_only)
+            )
+            result.counts[inst.status] += 1
+            if inst.reason:
+                result.reasons[inst.reason] += 1
+    if not results:
+        raise PillctlError(f"no day of {history.device_id}'s log has a saved schedule to judge it")
+    overrides: list[dict] = []
+    for period in used:
+        for override in period.source.get("ovr", []):
+            if override not in overrides:
+                overrides.append(override)
+    names = list(dict.fromkeys(p.schedule.name for p in used))
+    return Report(history.device_id, results, list(entries.values()), overrides, names)
