@@ -14,13 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from dispenser import logrec
-from dispenser.logstore import LogStore
 from pillctl.device import open_device
 from pillctl.executables import require_tool
 from pillctl.schedule import compile_file
 from pillctl.sim.firmware_image import ROOT, install_source
 from pillctl.sim.process import SimProcess
+from pillctl.sim.seed import seed_log
 from pillctl.transfer import push_schedule, read_log_batches
 
 LOG_BYTES = 100_000
@@ -32,11 +31,7 @@ def _board_with_log(tmp: Path) -> Path:
     fs = tmp / "board" / "fs"
     fs.mkdir(parents=True)
     install_source(fs)
-    store = LogStore(str(fs / "log"), budget=BUDGET)
-    t = 1_795_000_000
-    while store.info()["bytes"] < LOG_BYTES:
-        t += 3600
-        store.append(t, logrec.DISPENSE, (logrec.id_key("ca-dinner"), 2 | 2 << 4, 1, 250))
+    seed_log(fs, LOG_BYTES, BUDGET)
     return fs
 
 

@@ -21,9 +21,11 @@ def sim_board(tmp_path):
         yield board
 
 
-def run_pillctl(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run the CLI as a separate process, as a user would."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "host"))
+def run_pillctl(
+    *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the CLI as a separate process, as a user would (`env` adds variables)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "host"), **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "pillctl", *args],
         capture_output=True,
