@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
-from rich.table import Table
 
-from dispenser import logrec
-from dispenser.logstore import LogStore
 from pillctl.errors import PillctlError
 from pillctl.sim.process import SimProcess
 
@@ -30,10 +27,12 @@ def say(step: str) -> None:
     console.print(f"\n[bold cyan]demo:[/] {step}")
 
 
-def pillctl(*args: str) -> None:
+def pillctl(*args: str, env: dict[str, str] | None = None) -> None:
     """Run a pillctl command as a user would, showing its output."""
     console.print(f"[dim]$ pillctl {' '.join(args)}[/]")
-    result = subprocess.run([sys.executable, "-m", "pillctl", *args], text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pillctl", *args], text=True, env={**os.environ, **(env or {})}
+    )
     if result.returncode != 0:
         raise PillctlError(f"demo step `pillctl {args[0]}` failed (exit {result.returncode})")
 
@@ -73,21 +72,6 @@ def run_week(board: SimProcess, compiled: dict, first_day: date) -> None:
         board.control.step_to(end_of_day.timestamp())
 
 
-def report(fs: Path) -> None:
-    per_day: dict[str, Counter] = {}
-    for record in LogStore(str(fs / "log")).records():
-        entry = logrec.as_dict(record)
-        if entry["kind"] in ("dispense", "missed", "refused", "jam") and entry["t"]:
-            day = datetime.fromtimestamp(entry["t"], UTC).date().isoformat()
-            per_day.setdefault(day, Counter())[entry["kind"]] += 1
-    table = Table(title="adherence from the device log")
-    for column in ("day", "dispensed", "missed", "refused", "jam"):
-        table.add_column(column)
-    for day, counts in sorted(per_day.items()):
-        table.add_row(day, *(str(counts[k]) for k in ("dispense", "missed", "refused", "jam")))
-    console.print(table)
-
-
 @click.command()
 @click.option(
     "--schedule",
@@ -97,7 +81,14 @@ def report(fs: Path) -> None:
     help="Schedule to run on the simulated board.",
 )
 @click.option("--workdir", type=click.Path(path_type=Path), help="Keep the board's files here.")
-def demo(schedule: Path, workdir: Path | None) -> None:
+@click.option(
+    "--html",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("demo-report.html"),
+    show_default=True,
+    help="Where to write the HTML adherence report.",
+)
+def demo(schedule: Path, workdir: Path | None, html: Path) -> None:
     """Run the dispenser story on a simulated board, with no hardware."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="pillctl-demo-") as tmp:
@@ -125,6 +116,10 @@ def demo(schedule: Path, workdir: Path | None) -> None:
             say(f"a simulated week from {first_day}: presses at meals, one dinner forgotten")
             run_week(board, compiled, first_day)
 
-            say("the log, read from the board's flash")
-            report(board.fs)
+            # The demo keeps its local log store apart from a real dispenser's.
+            store = {"PILLCTL_DATA_DIR": str(base / "data")}
+            say("pulling the log into the local store, then the adherence report")
+            pillctl("logs", "--port", board.port, env=store)
+        pillctl("report", "--html", str(html), env=store)
+        console.print(f"  open {html.resolve()} in a browser, or print it")
     say(f"done in {time.monotonic() - started:.0f} s")
