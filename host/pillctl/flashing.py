@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import serial
+
 import dispenser
 from pillctl.clocksync import ClockSync, sync_clock
 from pillctl.device import open_device, probe_hello
@@ -78,6 +80,31 @@ def check_port_exists(port: str) -> None:
     # A device path that is not there fails here with a plain message, not in mpremote.
     if os.sep in port and not os.path.exists(port):
         raise PillctlError(f"{port}: no such port; plug the board in or check --port")
+
+
+REPL_PROBE_S = 3.0
+
+
+def check_repl_answers(port: str) -> None:
+    """Fail fast, before mpremote's long waits, when nothing MicroPython-like answers.
+
+    Ctrl-C is what mpremote sends first anyway: our firmware answers it by entering
+    maintenance mode and showing the REPL prompt, a blank board by showing the prompt.
+    """
+    try:
+        with serial.Serial(port, 115200, timeout=0.2, exclusive=True) as line:
+            line.write(b"\r\x03\x03")
+            seen = b""
+            deadline = time.monotonic() + REPL_PROBE_S
+            while time.monotonic() < deadline and b">" not in seen:
+                seen += line.read(256)
+    except (serial.SerialException, OSError) as exc:
+        raise PillctlError(f"cannot open {port}: {exc}") from exc
+    if b">" not in seen:
+        raise PillctlError(
+            f"no MicroPython REPL answers on {port} within {REPL_PROBE_S:g} s; "
+            "is MicroPython installed on the board (BOOTSEL + the .uf2 from micropython.org)?"
+        )
 
 
 def build_image(board: str, out: Path) -> list[ImageFile]:
@@ -168,6 +195,7 @@ def flash(
     """Build into `workdir`, deploy to `port`, restart, set the clock, verify."""
     started = time.monotonic()
     check_port_exists(port)
+    check_repl_answers(port)
     image = build_image(board, workdir)
     on_start(len(image))
     mpremote = Mpremote(port)
