@@ -105,6 +105,8 @@ def demo(schedule: Path, workdir: Path | None, html: Path) -> None:
             say("flashing the firmware onto it (mpy-cross + mpremote), which also sets the clock")
             pillctl("flash", "--board", "sim", "--port", board.port)
 
+            say("syncing the board's clock with this computer")
+            pillctl("time", "sync", "--port", board.port)
             say("pushing the schedule; the board checks it again and installs it atomically")
             pillctl("push", str(schedule), "--port", board.port)
             say("filling the hoppers")
