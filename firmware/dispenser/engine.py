@@ -45,6 +45,7 @@ STATUS_NAMES = ("idle", "due", "time_unknown", "nothing_due", "refused", "error"
 DONE = const(1)  # dispensed, or item confirmed
 MISSED = const(2)
 REFUSED_CAP = const(3)  # a cap refusal cannot get better later the same day
+NOT_DUE = const(4)  # its window had closed before the schedule was installed
 
 # A clock before this (2024-01-01) has never been set: the Pico boots at 2021-01-01.
 MIN_VALID_TIME = const(1704067200)
@@ -114,6 +115,8 @@ class Engine:
                     self.stock[hopper] = max(0, self.stock[hopper] - pills)
         elif kind == logrec.MISSED:
             self._resolve(t, fields[0], MISSED)
+        elif kind == logrec.SCHEDULE:
+            self._excuse_closed_windows(t)
         elif kind == logrec.REFUSED:
             if fields[1] == logrec.REASON_CAP:
                 self._resolve(t, fields[0], REFUSED_CAP)
@@ -123,7 +126,17 @@ class Engine:
         elif kind == logrec.SNOOZE:
             if self._same_day(t):
                 self.snoozed[fields[0]] = t + self.schedule.snooze * MINUTE_S
-        # BOOT, CLOCK_SET, SCHEDULE, ERROR and unknown kinds carry no engine state.
+        # BOOT, CLOCK_SET, ERROR and unknown kinds carry no engine state.
+
+    def _excuse_closed_windows(self, t):
+        # A dose whose window had already closed when its schedule arrived was never due:
+        # nobody was reminded of it, so it is not logged as missed.
+        if t < MIN_VALID_TIME or not self._same_day(t):
+            return
+        self._plan(self.day)
+        for entry in self._today:
+            if entry.key not in self.resolved and self._window(entry)[2] < t:
+                self.resolved[entry.key] = NOT_DUE
 
     def _same_day(self, t):
         day = local_day(self.schedule.utc, t)
@@ -192,7 +205,9 @@ class Engine:
         totals carry over, because records name doses by id key, not by position."""
         self.schedule = schedule
         self._alloc_plan()
-        return [(now, logrec.SCHEDULE, (schedule.hash_prefix(),))]
+        events = []
+        self._emit(events, now, logrec.SCHEDULE, (schedule.hash_prefix(),))
+        return events
 
     def refill(self, now, hopper, count):
         events = []

@@ -14,7 +14,9 @@ table. A dose instance is:
   the last refusal is shown (cap, spacing, empty, jammed);
 - missed: a missed record, or no dispense by the window's close while the log goes on past it
   (the device was off, say);
-- pending: the window had not closed by the last stored record: not counted yet.
+- pending: the window had not closed by the last stored record: not counted yet;
+- not counted either: a dose whose window had closed before its schedule was installed
+  (the device never reminded of it, and does not log it as missed).
 
 A reminder-only item is confirmed (a confirm record) or missed (as above). Adherence is
 (on time + late + confirmed) / every counted instance.
@@ -328,6 +330,8 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
             _classify(entry, day, sched, events.get((day, entry.key), []), last_t)
             for entry in sched.doses + sched.items
             if occurs_on(entry, day, weekday(day))
+            # as on the device: a window that closed before the install was never due
+            and to_utc(sched.utc, day, sched.slots[entry.slot].closes) >= period.start
         ]
         results.append(DayResult(day, instances))
         for inst in instances:

@@ -338,3 +338,18 @@ def test_pending_lists_todays_open_entries_for_status():
 def test_error_event_carries_code_and_detail():
     e = fresh_engine()
     assert e.error(5, logrec.ERR_SCHEDULE_REJECTED, 7) == [(5, logrec.ERROR, (1, 7))]
+
+
+def test_doses_whose_window_closed_before_the_install_are_not_missed():
+    # Installed at 19:00: breakfast and lunch were never due that day; dinner still was.
+    e = fresh_engine()
+    install_t = at(e.schedule, DAY, 19 * 60)
+    log = e.install(install_t, e.schedule)
+    log += e.tick(at(e.schedule, DAY + 1, 6 * 60))  # the next morning
+    assert [ev[2][0] for ev in log if ev[1] == logrec.MISSED] == [CA_DINNER]
+    # A restart replays the install record to the same verdict.
+    again = eng.Engine(e.schedule)
+    again.restore(as_records(log[:1]))
+    again.clock_known = True
+    replayed = again.tick(at(e.schedule, DAY + 1, 6 * 60))
+    assert [ev[2][0] for ev in replayed if ev[1] == logrec.MISSED] == [CA_DINNER]
