@@ -23,8 +23,8 @@ START = DAY.date()  # the compile day of every schedule here
 
 
 def utc(hour: int, minute: int = 0, days: int = 0) -> float:
-    """UTC epoch seconds of hour:minute UTC, `days` after DAY."""
-    return DAY.replace(hour=hour, minute=minute).timestamp() + days * 86400
+    """UTC epoch seconds of hour:minute UTC (minute may pass 59), `days` after DAY."""
+    return DAY.timestamp() + ((days * 24 + hour) * 60 + minute) * 60
 
 
 @contextmanager
