@@ -107,6 +107,7 @@ def test_power_cut_mid_upload_keeps_the_old_schedule_then_a_full_push_installs(b
 def test_power_cut_racing_the_commit_leaves_exactly_one_whole_schedule(bone_board, delay_s):
     with open_device(bone_board.port) as device:
         begin_upload(device, FUSION, chunks=len(FUSION) // PUSH_CHUNK + 1)
+        # The commit goes out raw: the power is cut before (or while) the board answers.
         device._serial.write((_frame(99, "schedule.put", {"op": "commit"}) + "\n").encode())
         device._serial.flush()
         time.sleep(delay_s)
@@ -117,8 +118,9 @@ def test_power_cut_racing_the_commit_leaves_exactly_one_whole_schedule(bone_boar
         sha = installed_sha(device)
         assert sha in (BONE_SHA, FUSION_SHA)
         assert fetch_schedule(device) == {BONE_SHA: BONE, FUSION_SHA: FUSION}[sha]
-        # Whichever won, the board still takes a full push afterwards.
+        # Whichever won, the board still takes a full push afterwards, and no temp is left.
         assert push_schedule(device, FUSION)["sha256"] == FUSION_SHA
+    assert sorted(p.name for p in bone_board.fs.glob("schedule*")) == ["schedule.json"]
 
 
 def _frame(frame_id: int, verb: str, args: dict) -> str:
