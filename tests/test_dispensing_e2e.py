@@ -8,58 +8,16 @@ from __future__ import annotations
 
 import shutil
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
-
-from dispenser import logrec
-from dispenser.logstore import LogStore
-from pillctl.schedule import compile_file
-from pillctl.sim.firmware_image import install_source
-from pillctl.sim.process import SimProcess
-
-DAY = datetime(2026, 11, 30, tzinfo=UTC)  # a Monday
-
-
-def utc(hour: int, minute: int = 0) -> float:
-    return DAY.replace(hour=hour, minute=minute).timestamp()
+from simhelpers import board_with, compiled, log_records, press_and_settle, servo_moves, utc
 
 
 @pytest.fixture
 def board(tmp_path):
-    fs = tmp_path / "board" / "fs"
-    fs.mkdir(parents=True)
-    install_source(fs)
-    start = DAY.date()
-    (fs / "schedule.json").write_bytes(
-        compile_file(ROOT / "schedules" / "bone-health.toml", start=start)
-    )
-    with SimProcess(tmp_path / "board", "--time", "2026-11-30T05:00:00+00:00", "--speed", "0") as b:
+    with board_with(tmp_path / "board", compiled("bone-health")) as b:
         yield b
-
-
-def servo_moves(board, since: int) -> list[str]:
-    """The servos that left the released state (one entry per actuation) since `since`."""
-    moves, pulse = [], {}
-    for event in board.control.trace(since):
-        name = event["name"]
-        if name.startswith("servo."):
-            if pulse.get(name, "0") == "0" and event["value"] != "0":
-                moves.append(name)
-            pulse[name] = event["value"]
-    return moves
-
-
-def press_and_settle(board) -> int:
-    since = board.control.press()
-    time.sleep(2.5)  # ramps, the drop sensor and the release all finish well within this
-    return since
-
-
-def log_records(board) -> list[dict]:
-    return [logrec.as_dict(r) for r in LogStore(str(board.fs / "log")).records()]
 
 
 def test_normal_day_dispenses_each_meal_once_and_releases_the_servos(board):
@@ -117,13 +75,7 @@ def test_power_cut_right_after_a_dispense_does_not_dispense_again(board):
 
 
 def test_clock_unknown_dispenses_nothing_until_set(tmp_path):
-    fs = tmp_path / "b" / "fs"
-    fs.mkdir(parents=True)
-    install_source(fs)
-    (fs / "schedule.json").write_bytes(
-        compile_file(ROOT / "schedules" / "bone-health.toml", start=DAY.date())
-    )
-    with SimProcess(tmp_path / "b", "--no-rtc") as board:
+    with board_with(tmp_path / "b", compiled("bone-health"), "--no-rtc", time_iso=None) as board:
         since = press_and_settle(board)
         assert servo_moves(board, since) == []
         board.control.step_to(utc(11, 35))  # stepping sets the clock

@@ -22,6 +22,10 @@ def _raw(fd: int, signals: bool) -> None:
     if signals:
         attrs = termios.tcgetattr(fd)
         attrs[3] |= termios.ISIG
+        # Only Ctrl-C is special on a Pico's USB serial. Without this, Ctrl-\ (0x1c) and
+        # Ctrl-Z (0x1a) in line noise would send SIGQUIT / SIGTSTP and kill or stop the board.
+        attrs[6][termios.VQUIT] = b"\0"  # _POSIX_VDISABLE
+        attrs[6][termios.VSUSP] = b"\0"
         termios.tcsetattr(fd, termios.TCSANOW, attrs)
 
 
