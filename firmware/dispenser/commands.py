@@ -168,10 +168,14 @@ class Commands:
         app = self.app
         app.swallow_press = True  # this hold is the confirmation, not a dose press
         started = ticks_ms()
-        while not app.button.is_pressed():
+        # Only a press that starts after the request counts: a button already held (or
+        # stuck) when it arrives must first be released.
+        armed = not app.button.is_pressed()
+        while not (armed and app.button.is_pressed()):
             if ticks_diff(ticks_ms(), started) > TEST_HOLD_WINDOW_MS:
                 app.swallow_press = False
-                raise RefusedError("button not held within 10 s: nothing moved")
+                raise RefusedError("button not pressed within 10 s: nothing moved")
+            armed = armed or not app.button.is_pressed()
             await asyncio.sleep_ms(20)
         delivered = await self.controller.test_dispense(hopper)
         return {"hopper": hopper, "delivered": delivered}

@@ -159,6 +159,17 @@ def test_compartment_pattern_shows_due_and_jam():
     assert patterns.compartment_pattern(ind, 2) == patterns.ERROR
 
 
+def test_compartment_pattern_shows_which_hopper_is_low_unless_due_or_jammed():
+    ind = engine.Indication()
+    ind.low_mask = 0b111
+    ind.due_mask = 0b001
+    ind.level = 1
+    ind.jam_mask = 0b100
+    assert patterns.compartment_pattern(ind, 0) == patterns.STEADY_ON
+    assert patterns.compartment_pattern(ind, 1) == patterns.LOW_STOCK
+    assert patterns.compartment_pattern(ind, 2) == patterns.ERROR
+
+
 def test_led_follows_pattern_changes():
     pin = FakePin()
     led = Led(pin)

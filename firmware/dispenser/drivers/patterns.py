@@ -37,10 +37,13 @@ def status_pattern(indication):
 
 
 def compartment_pattern(indication, hopper):
-    """A compartment LED: fast blink when jammed, on when its dose is due, else off."""
+    """A compartment LED: fast blink when jammed, on when its dose is due, a slow blink
+    when its stock is low (so the person sees which hopper to refill), else off."""
     bit = 1 << hopper
     if indication.jam_mask & bit:
         return ERROR
     if indication.due_mask & bit:
         return STEADY_ON if indication.level < 3 else DUE_URGENT
+    if indication.low_mask & bit:
+        return LOW_STOCK
     return OFF
