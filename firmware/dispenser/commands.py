@@ -6,6 +6,7 @@ refusal; both leave the state as it was.
 """
 
 import asyncio
+import gc
 import hashlib
 from binascii import a2b_base64, b2a_base64
 
@@ -60,6 +61,8 @@ class Commands:
         eng = self.controller.engine
         store = self.controller.store
         reply["log"] = store.info()
+        gc.collect()  # report live memory, not garbage waiting to be collected
+        reply["mem"] = {"free": gc.mem_free(), "used": gc.mem_alloc()}
         if eng is None:
             reply["schedule"] = None
             return reply
