@@ -10,11 +10,12 @@ import time
 
 import machine
 
-from dispenser.clock import Clock
+from dispenser.drivers.ds3231 import ADDRESS as DS3231_ADDRESS
+from dispenser.drivers.ds3231 import DS3231
+from dispenser.rtcclock import RtcClock
 
 # time.time() counts from 1970 on current rp2 firmware, from 2000 on older ports.
 _EPOCH_SHIFT = 946684800 if time.gmtime(0)[0] == 2000 else 0
-_VALID_AFTER = 1_600_000_000  # an RTC earlier than 2020 has not been set
 # The pin map all three RP2 boards share: servos on PWM slices 1-3, buzzer on slice 7, and
 # nothing on GP23-25/GP29, which the Pico W's wireless chip owns.
 PICO_PINS = {
@@ -38,21 +39,12 @@ _RESET_CAUSES = {
 }
 
 
-class RtcClock(Clock):
-    """The RP2 real-time clock; known only after the host (or a DS3231) has set it."""
-
-    def __init__(self, rtc):
-        super().__init__()
-        self._rtc = rtc
-
-    def _read(self):
-        now = time.time() + _EPOCH_SHIFT
-        return now if now >= _VALID_AFTER else None
-
-    def _write(self, epoch_s):
-        tm = time.gmtime(epoch_s - _EPOCH_SHIFT)
-        # RTC.datetime wants (year, month, day, weekday, hours, minutes, seconds, subseconds)
-        self._rtc.datetime((tm[0], tm[1], tm[2], tm[6], tm[3], tm[4], tm[5], 0))
+def _find_ds3231(i2c):
+    """The DS3231 if one answers on the bus; it is optional."""
+    try:
+        return DS3231(i2c) if DS3231_ADDRESS in i2c.scan() else None
+    except OSError:  # no pull-ups, a shorted bus: run without it
+        return None
 
 
 class Rp2Board:
@@ -66,7 +58,6 @@ class Rp2Board:
         self.reset_cause = _RESET_CAUSES.get(machine.reset_cause(), "soft")
         self.serial_in = sys.stdin.buffer
         self.serial_out = sys.stdout
-        self.clock = RtcClock(machine.RTC())
         out = machine.Pin.OUT
         self.status_led = machine.Pin(pins["status_led"], out, value=0)
         self.compartment_leds = [machine.Pin(p, out, value=0) for p in pins["compartment_leds"]]
@@ -78,9 +69,12 @@ class Rp2Board:
         if pins.get("drop_sensor") is not None:
             self.drop_pin, self.drop_edge = self._input(pins["drop_sensor"])
         self.i2c = None
+        backup = None
         if pins.get("i2c") is not None:
             bus, sda, scl = pins["i2c"]
             self.i2c = machine.I2C(bus, sda=machine.Pin(sda), scl=machine.Pin(scl), freq=400_000)
+            backup = _find_ds3231(self.i2c)
+        self.clock = RtcClock(machine.RTC(), backup, lambda: time.time() + _EPOCH_SHIFT)
 
     @staticmethod
     def _pwm(pin, hz):

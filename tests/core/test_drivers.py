@@ -10,6 +10,7 @@ from dispenser.drivers.dropsensor import DropSensor
 from dispenser.drivers.ds3231 import DS3231
 from dispenser.drivers.leds import Led
 from dispenser.drivers.servo import Servo
+from dispenser.rtcclock import RtcClock
 
 
 class FakePwm:
@@ -209,3 +210,35 @@ def test_ds3231_reads_12_hour_mode():
     hour = 1796038200 % 86400 // 3600
     i2c.regs[2] = 0x40 | 0x20 * (hour >= 12) | (((hour % 12) // 10) << 4 | (hour % 12) % 10)
     assert rtc.read_time() == 1796038200
+
+
+class FakeRtc:
+    """machine.RTC's datetime() setter, remembering what it was given."""
+
+    def __init__(self):
+        self.set_to = None
+
+    def datetime(self, value):
+        self.set_to = value
+
+
+def test_rtc_clock_takes_a_valid_ds3231_time_at_boot_and_writes_both_on_set():
+    i2c = FakeI2C()
+    backup = DS3231(i2c)
+    backup.set_time(1796038200)  # 2026-11-30 11:30:00 UTC, a Monday
+    rtc = FakeRtc()
+    clock = RtcClock(rtc, backup, now_s=lambda: 0)
+    assert rtc.set_to == (2026, 11, 30, 0, 11, 30, 0, 0)
+    clock.set(1796124645)  # the host syncs: 2026-12-01 11:30:45
+    assert rtc.set_to == (2026, 12, 1, 1, 11, 30, 45, 0)
+    assert backup.read_time() == 1796124645
+
+
+def test_rtc_clock_is_unknown_when_the_ds3231_lost_power_and_the_rtc_was_never_set():
+    i2c = FakeI2C()
+    i2c.regs[0x0F] = 0x80  # oscillator stopped: battery flat
+    rtc = FakeRtc()
+    clock = RtcClock(rtc, DS3231(i2c), now_s=lambda: 1609459200)  # the RP2's 2021 reset value
+    assert rtc.set_to is None
+    assert clock.now() is None and not clock.is_set()
+    assert RtcClock(FakeRtc(), None, now_s=lambda: 1796038200).now() == 1796038200
