@@ -69,7 +69,7 @@ class Commands:
         sched = eng.schedule
         now = self.board.clock.now()
         ind = eng.indication(now or 0)
-        reply["schedule"] = {"name": sched.name, "sha256": sched.sha}
+        reply["schedule"] = {"name": sched.name, "sha256": sched.sha, "tz": sched.tz}
         reply["state"] = engine.STATUS_NAMES[ind.status]
         reply["level"] = ind.level
         reply["pending"] = [list(p) for p in eng.pending(now)] if now is not None else []

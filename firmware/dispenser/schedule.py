@@ -159,6 +159,7 @@ class Schedule:
     def __init__(self, obj, sha):
         self.sha = sha
         self.name = _str(obj, "name", 32)
+        self.tz = _str(obj, "tz", 64)  # for display by the host; the device uses `utc`
         self.utc = [(e[0], _bounded(e[1], "utc offset", -900, 900)) for e in _table(obj)]
         seen = [False, False, False]
         self.comps = [Compartment(c, seen) for c in _list(obj, "comp")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from rich.console import Console, Group
@@ -18,8 +19,16 @@ def _clock_text(hello: dict) -> str:
     return "unknown: run `pillctl time sync`" if t is None else format_epoch(t)
 
 
-def _local(t: int) -> str:
-    return datetime.fromtimestamp(t).astimezone().strftime("%H:%M")
+def _local(t: int, zone: ZoneInfo | None) -> str:
+    """The schedule's local time, where the dose is taken (the host's zone if unknown)."""
+    return datetime.fromtimestamp(t, zone).astimezone(zone).strftime("%H:%M")
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def render(port: str, status: dict) -> Panel:
@@ -38,11 +47,15 @@ def render(port: str, status: dict) -> Panel:
         return Panel(about, title="dispenser")
     about.add_row("schedule", f"{schedule['name']}  sha256 {schedule['sha256'][:16]}…")
     about.add_row("state", f"{status.get('state')} (reminder level {status.get('level')})")
-    doses = Table(title="still due today", title_justify="left")
+    zone = _zone(schedule.get("tz"))
+    doses = Table(
+        title=f"still due today ({schedule.get('tz') or 'host time'})", title_justify="left"
+    )
     for column in ("dose", "meal", "window", "reminder"):
         doses.add_column(column)
     for dose_id, slot, opens, starts, closes in status.get("pending", []):
-        doses.add_row(dose_id, slot, f"{_local(opens)}-{_local(closes)}", _local(starts))
+        window = f"{_local(opens, zone)}-{_local(closes, zone)}"
+        doses.add_row(dose_id, slot, window, _local(starts, zone))
     stock = Table(title="compartments", title_justify="left")
     for column in ("id", "hopper", "pills", "state"):
         stock.add_column(column)
