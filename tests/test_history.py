@@ -21,7 +21,12 @@ RECORDS = [
     (2, 1796000000, logrec.CLOCK_SET, (0,)),
     (3, 1796000100, logrec.DISPENSE, (logrec.id_key("d3-lunch"), 0, 1, 2000)),
     (4, 1796000200, logrec.REFUSED, (logrec.id_key("ca-dinner"), logrec.REASON_CAP)),
-    (5, 1796000300, logrec.CHECKPOINT, (20791, (5, 6, 7), 0x11, (1, 2, 3, 4), ((9, 10),), ())),
+    (
+        5,
+        1796000300,
+        logrec.CHECKPOINT,
+        (20791, (5, 6, 7), 0x11, (1, 2, 3, 4), ((9, 10),), (), (), ()),
+    ),
     (6, 1796000400, 99, b"\x01\x02"),  # a kind from a newer firmware
 ]
 

@@ -169,10 +169,12 @@ class Engine:
             tuple(self.totals),
             tuple(self.confirms.items()),
             tuple(self.resolved.items()),
+            tuple(self.reminded.items()),
+            tuple(self.snoozed.items()),
         )
 
     def _load_checkpoint(self, fields):
-        day, stock, flags, totals, confirms, resolved = fields
+        day, stock, flags, totals, confirms, resolved, reminded, snoozed = fields
         self.day = day
         self.stock = list(stock)
         self.low_flags = flags & 0x0F
@@ -180,8 +182,8 @@ class Engine:
         self.totals = list(totals)
         self.confirms = dict(confirms)
         self.resolved = dict(resolved)
-        self.reminded = {}
-        self.snoozed = {}
+        self.reminded = dict(reminded)
+        self.snoozed = dict(snoozed)
 
     # ----- lifecycle ---------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ FIELD_NAMES = (
     None, ("cause",), ("previous",), ("hash32",), ("slot", "level"), ("slot",),
     ("dose", "hopper_nut", "pills", "amount"), ("entry",), ("dose", "reason"),
     ("dose", "hopper", "delivered"), ("hopper", "count"), ("hopper", "count"), ("item",),
-    ("code", "detail"), ("day", "stock", "flags", "totals", "confirms", "resolved"),
+    ("code", "detail"), ("day", "stock", "flags", "totals", "confirms", "resolved", "reminded", "snoozed"),
 )  # fmt: skip
 
 # REFUSED reasons
@@ -74,6 +74,8 @@ _HEADER = "<BIIB"
 _CHECKPOINT_HEAD = "<H3HB4I"  # day, stock x3, flags, totals x4
 _CONFIRM_ENTRY = "<HI"
 _RESOLVED_ENTRY = "<HB"
+_REMINDED_ENTRY = "<HB"  # slot key, highest reminder level logged
+_SNOOZED_ENTRY = "<HI"  # slot key, UTC end of the snooze
 
 
 def id_key(name):
@@ -82,42 +84,52 @@ def id_key(name):
     return crc32(name.encode()) & 0xFFFF
 
 
+# The checkpoint's variable part: (field index, entry format, entry size), each written as
+# a u8 count then the entries.
+_CHECKPOINT_LISTS = (
+    (4, _CONFIRM_ENTRY, 6),
+    (5, _RESOLVED_ENTRY, 3),
+    (6, _REMINDED_ENTRY, 3),
+    (7, _SNOOZED_ENTRY, 6),
+)
+
+
 def _checkpoint_size(fields):
-    return struct.calcsize(_CHECKPOINT_HEAD) + 2 + 6 * len(fields[4]) + 3 * len(fields[5])
+    size = struct.calcsize(_CHECKPOINT_HEAD)
+    for index, _, entry_size in _CHECKPOINT_LISTS:
+        size += 1 + entry_size * len(fields[index])
+    return size
 
 
 def _pack_checkpoint(buf, pos, fields):
-    day, stock, flags, totals, confirms, resolved = fields
+    day, stock, flags, totals = fields[0], fields[1], fields[2], fields[3]
     struct.pack_into(_CHECKPOINT_HEAD, buf, pos, day, stock[0], stock[1], stock[2], flags,
                      totals[0], totals[1], totals[2], totals[3])  # fmt: skip
     pos += struct.calcsize(_CHECKPOINT_HEAD)
-    buf[pos] = len(confirms)
-    pos += 1
-    for key, t in confirms:
-        struct.pack_into(_CONFIRM_ENTRY, buf, pos, key, t)
-        pos += 6
-    buf[pos] = len(resolved)
-    pos += 1
-    for key, status in resolved:
-        struct.pack_into(_RESOLVED_ENTRY, buf, pos, key, status)
-        pos += 3
+    for index, fmt, entry_size in _CHECKPOINT_LISTS:
+        entries = fields[index]
+        buf[pos] = len(entries)
+        pos += 1
+        for a, b in entries:
+            struct.pack_into(fmt, buf, pos, a, b)
+            pos += entry_size
 
 
 def _unpack_checkpoint(buf, pos, end):
     head = struct.unpack_from(_CHECKPOINT_HEAD, buf, pos)
     pos += struct.calcsize(_CHECKPOINT_HEAD)
-    confirms = []
-    for _ in range(buf[pos]):
-        confirms.append(struct.unpack_from(_CONFIRM_ENTRY, buf, pos + 1))
-        pos += 6
-    pos += 1
-    resolved = []
-    for _ in range(buf[pos]):
-        resolved.append(struct.unpack_from(_RESOLVED_ENTRY, buf, pos + 1))
-        pos += 3
-    if pos + 1 != end:
+    lists = []
+    for _, fmt, entry_size in _CHECKPOINT_LISTS:
+        entries = []
+        count = buf[pos]
+        pos += 1
+        for _ in range(count):
+            entries.append(struct.unpack_from(fmt, buf, pos))
+            pos += entry_size
+        lists.append(tuple(entries))
+    if pos != end:
         raise ValueError("checkpoint length")
-    return (head[0], head[1:4], head[4], head[5:9], tuple(confirms), tuple(resolved))
+    return (head[0], head[1:4], head[4], head[5:9]) + tuple(lists)
 
 
 def payload_size(kind, fields):

@@ -318,6 +318,21 @@ def test_checkpoint_replaces_history_and_duplicates_are_harmless():
     assert dispensed_keys(again.press(at(s, DAY, 761))) == []
 
 
+def test_a_checkpoint_keeps_the_days_reminders_and_snoozes():
+    # Rotation writes a checkpoint; a restart that replays only it must neither log the
+    # reminder start again nor forget a snooze.
+    e = fresh_engine()
+    s = e.schedule
+    log = e.tick(at(s, DAY, 752))  # lunch reminder started
+    log += e.press(at(s, DAY, 753), long=True)  # snoozed for 10 minutes
+    again = eng.Engine(s)
+    again.restore([(1, at(s, DAY, 753), logrec.CHECKPOINT, e.checkpoint())])
+    again.clock_known = True
+    assert again.reminded == e.reminded and again.snoozed == e.snoozed
+    assert logrec.REMIND not in kinds(again.tick(at(s, DAY, 755)))
+    assert again.indication(at(s, DAY, 755)).level == 0  # still snoozed
+
+
 def test_next_wake_is_in_the_future_and_reaches_tomorrow():
     e = fresh_engine()
     s = e.schedule

@@ -38,6 +38,8 @@ def test_checkpoint_round_trip():
         (2000, 500, 100, 0),
         ((5, 1796000000),),
         ((1, 1), (2, 2)),
+        ((7, 3),),
+        ((7, 1796000600),),
     )
     data = logrec.encode(9, 1796000000, logrec.CHECKPOINT, fields)
     assert logrec.decode_at(data, 0, len(data)) == (9, 1796000000, logrec.CHECKPOINT, fields)
