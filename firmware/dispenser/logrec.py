@@ -49,7 +49,8 @@ FIELD_NAMES = (
     None, ("cause",), ("previous",), ("hash32",), ("slot", "level"), ("slot",),
     ("dose", "hopper_nut", "pills", "amount"), ("entry",), ("dose", "reason"),
     ("dose", "hopper", "delivered"), ("hopper", "count"), ("hopper", "count"), ("item",),
-    ("code", "detail"), ("day", "stock", "flags", "totals", "confirms", "resolved", "reminded", "snoozed"),
+    ("code", "detail"),
+    ("day", "stock", "flags", "totals", "confirms", "resolved", "reminded", "snoozed"),
 )  # fmt: skip
 
 # REFUSED reasons
