@@ -39,6 +39,17 @@ _RESET_CAUSES = {
 }
 
 
+def _edge_flag(pin):
+    """A ThreadSafeFlag set by every edge of `pin`."""
+    edge = asyncio.ThreadSafeFlag()
+    # The handler only sets the flag: nothing is allocated in interrupt context.
+    pin.irq(
+        handler=lambda _pin: edge.set(),
+        trigger=machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING,
+    )
+    return edge
+
+
 def _find_ds3231(i2c):
     """The DS3231 if one answers on the bus; it is optional."""
     try:
@@ -64,16 +75,16 @@ class Rp2Board:
         self.servo_pwms = [self._pwm(p, SERVO_HZ) for p in pins["servos"]]
         self.servo_calibration = servo_calibration
         self.buzzer_pwm = self._pwm(pins["buzzer"], BUZZER_HZ)
-        self.button_pin, self.button_edge = self._input(pins["button"])
-        self.drop_pin, self.drop_edge = (None, None)
-        if pins.get("drop_sensor") is not None:
-            self.drop_pin, self.drop_edge = self._input(pins["drop_sensor"])
-        self.i2c = None
+        self.button_pin = self._input(pins["button"])
+        self.button_edge = _edge_flag(self.button_pin)
+        # The drop sensor is polled only while a dispense waits for a pill: no interrupt.
+        drop = pins.get("drop_sensor")
+        self.drop_pin = None if drop is None else self._input(drop)
         backup = None
         if pins.get("i2c") is not None:
             bus, sda, scl = pins["i2c"]
-            self.i2c = machine.I2C(bus, sda=machine.Pin(sda), scl=machine.Pin(scl), freq=400_000)
-            backup = _find_ds3231(self.i2c)
+            i2c = machine.I2C(bus, sda=machine.Pin(sda), scl=machine.Pin(scl), freq=400_000)
+            backup = _find_ds3231(i2c)
         self.clock = RtcClock(machine.RTC(), backup, lambda: time.time() + _EPOCH_SHIFT)
 
     @staticmethod
@@ -85,14 +96,7 @@ class Rp2Board:
 
     @staticmethod
     def _input(pin_number):
-        pin = machine.Pin(pin_number, machine.Pin.IN, machine.Pin.PULL_UP)
-        edge = asyncio.ThreadSafeFlag()
-        # The handler only sets the flag: nothing is allocated in interrupt context.
-        pin.irq(
-            handler=lambda _pin: edge.set(),
-            trigger=machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING,
-        )
-        return pin, edge
+        return machine.Pin(pin_number, machine.Pin.IN, machine.Pin.PULL_UP)
 
     def start_watchdog(self, timeout_ms):
         return machine.WDT(timeout=timeout_ms)

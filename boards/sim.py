@@ -17,7 +17,7 @@ import asyncio
 import os
 import sys
 
-from dispenser.clock import Clock
+from dispenser.clock import MAX_NAP_MS, Clock
 from dispenser.compat import ticks_diff, ticks_ms
 
 NAME = "sim"
@@ -191,9 +191,10 @@ class SimClock(Clock):
             self._speed = speed
 
     def ms_until(self, epoch_s):
-        if self._base is None or self._speed <= 0:
-            return 60000
-        return (epoch_s - self.wall()) * 1000 / self._speed
+        wall = self.wall()
+        if wall is None or self._speed <= 0:
+            return MAX_NAP_MS
+        return (epoch_s - wall) * 1000 / self._speed
 
     def control(self, words):
         verb = words[0]
@@ -208,7 +209,7 @@ class SimClock(Clock):
                 self._rebase(target, 0.0)
                 self._report("step")
             else:
-                self._rebase(self.wall(), 0.0)
+                self._rebase(wall, 0.0)
                 self._target = target
         self.changed()
         self._report("clock")
@@ -272,9 +273,7 @@ class SimBoard:
         self.button_edge = EdgeFlag()
         has_drop = env("PILLCTL_SIM_DROP") != "0"
         self.drop_pin = InputPin(1) if has_drop else None  # 0 = beam broken
-        self.drop_edge = EdgeFlag() if has_drop else None
         self._jammed = [False, False, False]
-        self.i2c = None
 
     def start_watchdog(self, timeout_ms):
         return SimWatchdog(self.trace, timeout_ms)
@@ -310,15 +309,20 @@ class SimBoard:
         return on_pulse
 
     async def _beam_break(self):
+        # The sensor is polled during a dispense, so the pin alone carries the pill.
+        pin = self.drop_pin
+        if pin is None:
+            return
         await asyncio.sleep_ms(DROP_DELAY_MS)
-        self._drive(self.drop_pin, self.drop_edge, 0)
+        pin.drive(0)
         await asyncio.sleep_ms(15)
-        self._drive(self.drop_pin, self.drop_edge, 1)
+        pin.drive(1)
 
-    def _drive(self, pin, edge, value):
-        if pin is not None and pin.value() != value:
-            pin.drive(value)
-            edge.set()
+    def _press_button(self, pressed):
+        value = 0 if pressed else 1
+        if self.button_pin.value() != value:
+            self.button_pin.drive(value)
+            self.button_edge.set()  # what the Pico's pin interrupt does
 
     async def _runner_events(self, path):
         stream = open(path, "rb")
@@ -328,7 +332,7 @@ class SimBoard:
             if not words:
                 continue
             if words[0] == "btn":
-                self._drive(self.button_pin, self.button_edge, 0 if words[1] == "1" else 1)
+                self._press_button(words[1] == "1")
             elif words[0] == "clock":
                 self.clock.control(words[1:])
             elif words[0] == "jam":

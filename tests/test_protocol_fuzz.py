@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from simhelpers import board_with, compiled, press_and_settle, servo_moves, utc
 
 from dispenser import protocol
+from dispenser.localtime import MIN_VALID_TIME
 from pillctl.device import open_device
 
 VERBS = (
@@ -63,7 +64,7 @@ WRONG_ARGS = {
     "status": not_an_object,
     "identify": not_an_object,
     "log.info": not_an_object | st.dictionaries(st.text(max_size=6), json_junk, max_size=2),
-    "time.set": st.fixed_dictionaries({"t": out_of(1_600_000_000, 4_000_000_000)}),
+    "time.set": st.fixed_dictionaries({"t": out_of(MIN_VALID_TIME, 4_000_000_000)}),
     "refill": st.one_of(
         st.fixed_dictionaries({"hopper": out_of(0, 2), "count": json_junk}),
         st.fixed_dictionaries({"hopper": st.integers(0, 2), "count": out_of(0, 1000)}),

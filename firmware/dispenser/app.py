@@ -1,7 +1,8 @@
 """The app: asyncio tasks that wire the core to the board's drivers and the serial port.
 
-Tasks: the status heartbeat (which also feeds the watchdog), the serial command loop and the
-button loop, plus whatever background tasks the board needs (the sim's event pipe).
+Tasks: the watchdog feeder, the serial command loop and the button loop, the controller's
+(LEDs, buzzer, schedule), plus whatever background tasks the board needs (the sim's event
+pipe).
 A KeyboardInterrupt (Ctrl-C on USB) ends the app into maintenance mode: outputs safe, the
 watchdog fed for a bounded time so an mpremote deploy can finish, then a reset back into
 dispensing.
@@ -131,7 +132,7 @@ def run(board):
         asyncio.run(app.main())
     except KeyboardInterrupt:
         if app.watchdog is None:
-            # Interrupted before the heartbeat started the watchdog: start it now, so the
+            # Interrupted before the feeder started the watchdog: start it now, so the
             # bounded maintenance window still ends in a reset back into the app.
             app.watchdog = board.start_watchdog(WATCHDOG_MS)
         app.enter_maintenance()

@@ -10,7 +10,7 @@ import asyncio
 
 from dispenser.compat import const
 
-_MAX_NAP_MS = const(60000)  # re-check at least once a minute: tolerate RTC drift corrections
+MAX_NAP_MS = const(60000)  # re-check at least once a minute: tolerate RTC drift corrections
 
 
 class Clock:
@@ -39,7 +39,7 @@ class Clock:
         """Real milliseconds until the wall time `epoch_s` at the clock's current rate."""
         now = self._read()
         if now is None:
-            return _MAX_NAP_MS
+            return MAX_NAP_MS
         return (epoch_s - now) * 1000
 
     async def sleep_until(self, epoch_s):
@@ -50,7 +50,7 @@ class Clock:
             await asyncio.sleep_ms(0)
             return
         try:
-            await asyncio.wait_for_ms(changed.wait(), min(delay, _MAX_NAP_MS))
+            await asyncio.wait_for_ms(changed.wait(), min(delay, MAX_NAP_MS))
         except asyncio.TimeoutError:
             pass
 

@@ -8,14 +8,16 @@ refusal; both leave the state as it was.
 import asyncio
 import gc
 import hashlib
-from binascii import a2b_base64, b2a_base64
+from binascii import a2b_base64, b2a_base64, hexlify
 
-from dispenser import PROTOCOL_VERSION, VERSION, engine
+from dispenser import PROTOCOL_VERSION, VERSION, engine, logrec
 from dispenser.compat import const, ticks_diff, ticks_ms
+from dispenser.localtime import MIN_VALID_TIME
+from dispenser.schedstore import SCHEDULE_PATH
 from dispenser.schedule import ScheduleError
 
 MAX_SCHEDULE = const(8192)  # bytes; compiled schedules are under 4 KB
-MAX_LOG_CHUNK = const(2048)  # bytes of raw records per log.read reply
+MAX_CHUNK = const(2048)  # bytes per log.read or schedule.get reply
 TEST_HOLD_WINDOW_MS = const(10000)
 IDENTIFY_S = const(5)
 
@@ -86,7 +88,9 @@ class Commands:
         return reply
 
     def time_set(self, args):
-        t = _int_arg(args, "t", 1_600_000_000, 4_000_000_000)
+        # No earlier than the engine's idea of a valid clock: an older time would be "set"
+        # but still count as unknown.
+        t = _int_arg(args, "t", MIN_VALID_TIME, 4_000_000_000)
         clock = self.board.clock
         previous = clock.now()
         clock.set(t)
@@ -117,7 +121,7 @@ class Commands:
         if op == "commit":
             self._upload = None
             data = bytes(upload)
-            if _hex(hashlib.sha256(data).digest()) != self._upload_sha:
+            if hexlify(hashlib.sha256(data).digest()).decode() != self._upload_sha:
                 raise RefusedError("upload does not match its sha256: resend")
             try:
                 schedule = self.controller.install(data)
@@ -130,13 +134,11 @@ class Commands:
         raise ValueError("op must be begin, data, commit or abort")
 
     def schedule_get(self, args):
-        from dispenser.controller import SCHEDULE_PATH
-
         off = _int_arg(args, "off", 0, MAX_SCHEDULE)
         try:
             with open(SCHEDULE_PATH, "rb") as f:
                 f.seek(off)
-                chunk = f.read(MAX_LOG_CHUNK)
+                chunk = f.read(MAX_CHUNK)
                 size = f.seek(0, 2)
         except OSError:
             raise RefusedError("no schedule installed")
@@ -149,14 +151,16 @@ class Commands:
 
     def log_read(self, args):
         since = _int_arg(args, "since", 0, 0x7FFFFFFF)
-        limit = _int_arg(args, "max", 64, MAX_LOG_CHUNK) if "max" in args else MAX_LOG_CHUNK
+        limit = _int_arg(args, "max", 64, MAX_CHUNK) if "max" in args else MAX_CHUNK
         store = self.controller.store
         data, last = store.read_since(since, limit)
-        return {"b64": _b64(data), "last": last, "more": last < store.info()["last"]}
+        return {"b64": _b64(data), "last": last, "more": last < store.last_seq}
 
     def refill(self, args):
         hopper = _int_arg(args, "hopper", 0, 2)
         count = _int_arg(args, "count", 0, 1000)
+        if self.controller.engine is None:
+            raise RefusedError("no schedule installed: push one first")
         self.controller.refill(hopper, count)
         return {"hopper": hopper, "count": count}
 
@@ -185,8 +189,6 @@ class Commands:
 
 
 def _stock(count):
-    from dispenser import logrec
-
     return None if count == logrec.UNKNOWN_STOCK else count
 
 
@@ -206,7 +208,3 @@ def _str_arg(args, name):
 
 def _b64(data):
     return b2a_base64(data).decode().rstrip("\n")
-
-
-def _hex(digest):
-    return "".join("%02x" % b for b in digest)

@@ -17,9 +17,9 @@ from dispenser.drivers.leds import Led
 from dispenser.drivers.servo import Servo
 from dispenser.engine import Engine
 from dispenser.logstore import LogStore
+from dispenser.schedstore import SCHEDULE_PATH
 from dispenser.schedule import ScheduleError
 
-SCHEDULE_PATH = "schedule.json"
 LOG_DIR = "log"
 _IDLE_WAKE_S = const(3600)  # with nothing scheduled, still look again hourly
 _BEEP_REPEAT_MS = const(5000)
@@ -43,7 +43,6 @@ class Controller:
         self.store = LogStore(LOG_DIR, budget=board.log_budget)
         self._level = 0
         self._level_changed = asyncio.Event()
-        self._dispensing = False
 
     # --- boot --------------------------------------------------------------------------
     def boot(self):
@@ -85,20 +84,17 @@ class Controller:
             raise
         engine = self.engine
         if engine is None:
-            engine = self._start_engine(schedule, self.clock.now())
+            engine = self._start_engine(schedule, now or None)
         self.log(engine.install(now, schedule))
         self.clock.changed()
         return schedule
 
     def refill(self, hopper, count):
-        engine = self._engine_or_refuse()
+        """Record a refill; needs a schedule (the caller checks)."""
+        engine = self.engine
+        assert engine is not None
         self.log(engine.refill(self.clock.now() or 0, hopper, count))
         self.clock.changed()
-
-    def _engine_or_refuse(self):
-        if self.engine is None:
-            raise ValueError("no schedule installed: push one first")
-        return self.engine
 
     async def test_dispense(self, hopper):
         """Maintenance: one actuation of a hopper, outside the schedule and its log."""
@@ -178,21 +174,17 @@ class Controller:
     # --- inputs ------------------------------------------------------------------------
     async def press(self, long):
         """A button press: dispense what is due (short) or snooze (long)."""
+        # The button loop awaits this, so a second press is only read once this one is done;
+        # the engine's lockout then answers it.
         now = self.clock.now()
-        if self._dispensing:
-            return  # presses during a dispense are part of it, not a second one
-        if self.engine is None or now is None:
+        engine = self.engine
+        if engine is None or now is None:
             self.status_led.show(patterns.NOTHING_DUE)
             return
-        engine = self.engine
-        self._dispensing = True
-        try:
-            for t, kind, fields in engine.press(now, long):
-                self.append(t, kind, fields)  # on flash before the servo moves
-                if kind == logrec.DISPENSE:
-                    await self._drop(engine, now, fields)
-        finally:
-            self._dispensing = False
+        for t, kind, fields in engine.press(now, long):
+            self.append(t, kind, fields)  # on flash before the servo moves
+            if kind == logrec.DISPENSE:
+                await self._drop(engine, now, fields)
         self.show(now)
         self.clock.changed()  # re-plan: the next wake-up may have moved
 

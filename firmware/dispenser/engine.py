@@ -28,7 +28,15 @@ where log(events) appends each (t, kind, fields) to the store in order.
 
 from dispenser import logrec
 from dispenser.compat import const
-from dispenser.localtime import DAY_S, MINUTE_S, local_day, local_seconds, to_utc, weekday
+from dispenser.localtime import (
+    DAY_S,
+    MIN_VALID_TIME,
+    MINUTE_S,
+    local_day,
+    local_seconds,
+    to_utc,
+    weekday,
+)
 from dispenser.schedule import occurs_on
 
 # Indication.status values (which one wins is decided in Engine.indication).
@@ -47,8 +55,6 @@ MISSED = const(2)
 REFUSED_CAP = const(3)  # a cap refusal cannot get better later the same day
 NOT_DUE = const(4)  # its window had closed before the schedule was installed
 
-# A clock before this (2024-01-01) has never been set: the Pico boots at 2021-01-01.
-MIN_VALID_TIME = const(1704067200)
 # How long a press's answer (nothing due / refused) is shown.
 FLASH_S = const(3)
 

@@ -10,6 +10,9 @@ from dispenser.compat import const
 
 DAY_S = const(86400)
 MINUTE_S = const(60)
+# A clock before this (2024-01-01) has never been set: the RP2040's RTC restarts at
+# 2021-01-01. The engine, the boards' clocks and the time.set command all use this one line.
+MIN_VALID_TIME = const(1704067200)
 # 1970-01-01 was a Thursday; with Monday = 0 that is weekday 3.
 _EPOCH_WEEKDAY = const(3)
 

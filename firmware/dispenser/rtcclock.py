@@ -13,11 +13,7 @@ dispenser.drivers.ds3231.DS3231 or None; `now_s()` returns the RTC's seconds sin
 import time
 
 from dispenser.clock import Clock
-from dispenser.compat import const
-from dispenser.localtime import DAY_S, civil_from_days, weekday
-
-# The RP2040's RTC starts at 2021-01-01 after a reset; anything before 2024 was never set.
-_VALID_AFTER = const(1704067200)
+from dispenser.localtime import DAY_S, MIN_VALID_TIME, civil_from_days, weekday
 
 
 class RtcClock(Clock):
@@ -33,7 +29,7 @@ class RtcClock(Clock):
 
     def _read(self):
         now = int(self._now_s())
-        return now if now >= _VALID_AFTER else None
+        return now if now >= MIN_VALID_TIME else None
 
     def _write(self, epoch_s):
         self._set_rtc(epoch_s)

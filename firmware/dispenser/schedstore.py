@@ -9,6 +9,7 @@ import os
 
 from dispenser import schedule
 
+SCHEDULE_PATH = "schedule.json"  # where the installed schedule lives on the flash
 _TMP_SUFFIX = ".tmp"
 
 
