@@ -23,11 +23,8 @@ def press_to_servo_ms():
     first = date(2026, 11, 30)
     samples = []
     with tempfile.TemporaryDirectory() as tmp:
-        fs = Path(tmp) / "board" / "fs"
-        fs.mkdir(parents=True)
-        install_source(fs)
-        schedule = ROOT / "schedules" / "bone-health.toml"
-        (fs / "schedule.json").write_bytes(compile_file(schedule, start=first))
+        schedule = compile_file(ROOT / "schedules" / "bone-health.toml", start=first)
+        install_source(Path(tmp) / "board" / "fs", schedule=schedule)
         with SimProcess(Path(tmp) / "board", "--time", "2026-11-30T00:00:00+00:00") as board:
             control = board.control
             assert control is not None

@@ -23,10 +23,8 @@ YEAR_S = 365 * 86400
 def sim_board_year_unattended_seconds():
     with tempfile.TemporaryDirectory() as tmp:
         fs = Path(tmp) / "board" / "fs"
-        fs.mkdir(parents=True)
-        install_source(fs)
         schedule = compile_file(ROOT / "schedules" / "bone-health.toml", start=date(2026, 11, 30))
-        (fs / "schedule.json").write_bytes(schedule)
+        install_source(fs, schedule=schedule)
         args = ("--time", START.isoformat(), "--speed", "0")
         with SimProcess(Path(tmp) / "board", *args) as board:
             assert board.control is not None

@@ -29,7 +29,6 @@ BUDGET = 131_072
 def _board_with_log(tmp: Path) -> Path:
     """A flash folder holding the firmware and about LOG_BYTES of real log records."""
     fs = tmp / "board" / "fs"
-    fs.mkdir(parents=True)
     install_source(fs)
     seed_log(fs, LOG_BYTES, BUDGET)
     return fs

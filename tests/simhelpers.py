@@ -36,11 +36,7 @@ def board_with(
 ) -> Iterator[SimProcess]:
     """A sim board with the source firmware and `schedule` (compiled bytes) on its flash,
     its clock paused at `time_iso` (None: the sim's default, unknown and running)."""
-    fs = workdir / "fs"
-    fs.mkdir(parents=True)
-    install_source(fs)
-    if schedule is not None:
-        (fs / "schedule.json").write_bytes(schedule)
+    install_source(workdir / "fs", schedule=schedule)
     clock = ("--time", time_iso, "--speed", "0") if time_iso else ()
     with SimProcess(workdir, *clock, *args) as board:
         yield board
@@ -56,14 +52,7 @@ def compiled(name_or_path: str | Path, start: date = START) -> bytes:
 
 def servo_moves(board, since: int) -> list[str]:
     """The servos that left the released state (one entry per actuation) since `since`."""
-    moves, pulse = [], {}
-    for event in board.control.trace(since):
-        name = event["name"]
-        if name.startswith("servo."):
-            if pulse.get(name, "0") == "0" and event["value"] != "0":
-                moves.append(name)
-            pulse[name] = event["value"]
-    return moves
+    return board.control.servo_moves(since)
 
 
 def press_and_settle(board) -> int:

@@ -6,9 +6,7 @@ breakfast 07:30, D3 + K2 (hoppers 0, 1) at lunch 12:30, calcium at dinner 18:30.
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 from simhelpers import board_with, compiled, log_records, press_and_settle, servo_moves, utc
@@ -92,4 +90,3 @@ def test_jam_with_the_drop_sensor_is_bounded_and_logged(board):
     assert 2 <= moves.count("servo.0") <= 3  # bounded retries, then give up
     assert moves.count("servo.1") == 1
     assert any(r["kind"] == "jam" for r in log_records(board))
-    shutil.rmtree(Path(board.fs) / "log", ignore_errors=True)

@@ -47,7 +47,6 @@ def test_logs_pull_only_new_records_and_export(sim_board, tmp_path, monkeypatch)
 
 def test_a_pull_cut_mid_transfer_keeps_what_it_got_and_resumes(tmp_path):
     fs = tmp_path / "board" / "fs"
-    fs.mkdir(parents=True)
     install_source(fs)
     seed_log(fs, 60_000, 131_072)
     expected = [record[0] for record in LogStore(str(fs / "log"), budget=131_072).records()]

@@ -35,8 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from dispenser import logrec
-from dispenser.engine import MIN_VALID_TIME
-from dispenser.localtime import MINUTE_S, local_day, to_utc, weekday
+from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, to_utc, weekday
 from dispenser.schedule import Schedule, ScheduleError, occurs_on
 from pillctl.errors import PillctlError
 from pillctl.history import DeviceHistory

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import serial
@@ -40,7 +39,6 @@ class Device:
         self._pending = b""
         self.events: list[dict[str, Any]] = []
         self.hello: dict[str, Any] = {}
-        self.on_event: Callable[[dict[str, Any]], None] | None = None
 
     def __enter__(self) -> Device:
         return self
@@ -93,9 +91,7 @@ class Device:
                 return None
             try:
                 chunk = self._serial.read(self._serial.in_waiting or 1)
-            except serial.SerialException as exc:
-                raise PillctlError(f"lost the connection to {self.port}: {exc}") from exc
-            except OSError as exc:
+            except (serial.SerialException, OSError) as exc:
                 raise PillctlError(f"lost the connection to {self.port}: {exc}") from exc
             self._pending += chunk
             if len(self._pending) > 1 << 20:
@@ -107,8 +103,6 @@ class Device:
             return None
         if frame is not None and frame[1] == "evt":
             self.events.append(frame[2])
-            if self.on_event is not None:
-                self.on_event(frame[2])
             return None
         return frame
 

@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 
 from pillctl.errors import PillctlError
+from pillctl.sim.control import SimControl
 from pillctl.sim.process import SimProcess
 
 console = Console()
@@ -37,24 +38,27 @@ def pillctl(*args: str, env: dict[str, str] | None = None) -> None:
         raise PillctlError(f"demo step `pillctl {args[0]}` failed (exit {result.returncode})")
 
 
-def wait_until_idle(board: SimProcess, since: int) -> None:
-    """Wait until the press has been handled and every servo is released again."""
-    assert board.control is not None
+def press_and_wait(control: SimControl) -> list[int]:
+    """Press, wait until the servos have been released for a moment (between the pills of
+    one press they rest briefly), and return the hoppers that dropped a pill."""
+    since = control.press()
     deadline = time.monotonic() + 15
-    time.sleep(0.4)
+    quiet_since = None
     while time.monotonic() < deadline:
-        outputs = board.control.state()["outputs"]
-        if all(outputs.get(f"servo.{h}", "0") == "0" for h in range(3)):
-            time.sleep(0.3)
-            outputs = board.control.state()["outputs"]
-            if all(outputs.get(f"servo.{h}", "0") == "0" for h in range(3)):
-                return
         time.sleep(0.1)
+        if not control.servos_released():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= 0.4:
+            break
+    return [int(name.split(".")[1]) for name in control.servo_moves(since)]
 
 
 def run_week(board: SimProcess, compiled: dict, first_day: date) -> None:
     assert board.control is not None
     zone = ZoneInfo(compiled["tz"])
+    compartment = {comp["hopper"]: comp["id"] for comp in compiled["comp"]}
     for day_index in range(DAYS):
         day = first_day + timedelta(days=day_index)
         for slot in compiled["slots"]:
@@ -65,9 +69,11 @@ def run_week(board: SimProcess, compiled: dict, first_day: date) -> None:
             if (day_index, slot["id"]) == MISSED:
                 console.print(f"  {day} {slot['id']:>9}: [yellow]no press (forgotten)[/]")
                 continue
-            since = board.control.press()
-            wait_until_idle(board, since)
-            console.print(f"  {day} {slot['id']:>9}: pressed at {local:%H:%M}")
+            dropped = [compartment[hopper] for hopper in press_and_wait(board.control)]
+            console.print(
+                f"  {day} {slot['id']:>9}: pressed at {local:%H:%M}, "
+                f"dropped: {', '.join(dropped) or 'nothing'}"
+            )
         end_of_day = datetime(day.year, day.month, day.day, 23, 59, tzinfo=zone)
         board.control.step_to(end_of_day.timestamp())
 

@@ -10,7 +10,9 @@ import click
 from rich.console import Console
 from rich.progress import Progress
 
+from dispenser import protocol
 from pillctl.commands.common import connect, port_option, timeout_option
+from pillctl.device import DeviceError
 from pillctl.errors import PillctlError
 from pillctl.history import DeviceHistory
 from pillctl.outputs import write_output
@@ -26,8 +28,8 @@ def pull(device, history: DeviceHistory) -> tuple[int, int]:
     added = 0
     try:
         history.save_schedule(fetch_schedule(device))
-    except PillctlError as exc:
-        if "no schedule" not in str(exc):
+    except DeviceError as exc:
+        if exc.code != protocol.E_REFUSED:  # refused: no schedule installed yet
             raise
     with Progress(transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task("pulling log", total=None)

@@ -66,7 +66,6 @@ def sim(fs, link, control, headless, heap, micropython, start_time, speed, blank
         no_drop_sensor, no_rtc) -> None:  # fmt: skip
     """Run a simulated board: the real firmware in MicroPython behind a pseudo-terminal."""
     if not blank:
-        fs.mkdir(parents=True, exist_ok=True)
         install_source(fs)
     runner = SimRunner(
         SimOptions(

@@ -165,6 +165,21 @@ class SimControl:
     def state(self) -> dict[str, Any]:
         return self.request(cmd="state")
 
+    def servo_moves(self, since: int) -> list[str]:
+        """The servos that left the released state (one entry per actuation) since `since`."""
+        moves, pulse = [], {}
+        for event in self.trace(since):
+            name = event["name"]
+            if name.startswith("servo."):
+                if pulse.get(name, "0") == "0" and event["value"] != "0":
+                    moves.append(name)
+                pulse[name] = event["value"]
+        return moves
+
+    def servos_released(self) -> bool:
+        outputs = self.state()["outputs"]
+        return all(outputs.get(f"servo.{hopper}", "0") == "0" for hopper in range(3))
+
     def close(self) -> None:
         self._file.close()
         self._sock.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from dispenser.schedstore import SCHEDULE_PATH
+
 ROOT = Path(__file__).resolve().parents[3]
 FIRMWARE = ROOT / "firmware"
 BOARDS = ROOT / "boards"
@@ -23,8 +25,12 @@ def firmware_files(board: str) -> list[tuple[Path, str]]:
     return files
 
 
-def install_source(fs: Path, board: str = "sim") -> None:
-    """Copy the source firmware onto a sim flash folder, replacing any older copy."""
+def install_source(fs: Path, board: str = "sim", schedule: bytes | None = None) -> None:
+    """Copy the source firmware onto a sim flash folder (made if need be), replacing any
+    older copy; with `schedule` (compiled bytes), install that schedule too."""
+    fs.mkdir(parents=True, exist_ok=True)
+    if schedule is not None:
+        (fs / SCHEDULE_PATH).write_bytes(schedule)
     stale = fs / "dispenser"
     if stale.exists():
         shutil.rmtree(stale)

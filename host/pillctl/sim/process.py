@@ -25,6 +25,9 @@ class SimProcess:
         self.control_path = workdir / "control.sock"
         self._args = extra_args
         self._env = env
+        # The sim's own output goes to a file: a pipe nobody reads after start-up would
+        # block the sim once it filled (a traceback, say), and the file helps when one fails.
+        self.log_path = workdir / "sim.log"
         self.process: subprocess.Popen | None = None
         self.control: SimControl | None = None
 
@@ -35,25 +38,19 @@ class SimProcess:
         env["PYTHONPATH"] = host + os.pathsep + env.get("PYTHONPATH", "")
         argv = [sys.executable, "-m", "pillctl", "sim", "--headless", "--fs", str(self.fs)]
         argv += ["--link", self.port, "--control", str(self.control_path), *self._args]
-        self.process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-        )
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        assert self.process.stdout is not None
-        seen = []
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                break
-            seen.append(line)
-            if line.strip() == "ready":
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if "ready" in self.log_path.read_text().split("\n"):
                 self.control = SimControl(self.control_path)
                 if "--blank" not in self._args:
                     # Ready means the firmware runs: its first heartbeat is in the trace.
                     self.control.wait_for("led.status", 0, timeout=STARTUP_TIMEOUT_S)
                 return self
+            time.sleep(0.05)
         self.stop()
-        raise PillctlError("the simulated board did not start:\n" + "".join(seen))
+        raise PillctlError("the simulated board did not start:\n" + self.log_path.read_text())
 
     def stop(self) -> None:
         if self.control is not None:

@@ -17,7 +17,7 @@ import tempfile
 import termios
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pillctl.micropython import micropython_command
@@ -37,7 +37,6 @@ class SimOptions:
     speed: float = 1.0
     rtc: bool = True  # a battery-backed RTC keeps time through power cuts
     drop_sensor: bool = True
-    extra_env: dict[str, str] = field(default_factory=dict)
 
 
 class SimClockState:
@@ -87,7 +86,6 @@ class SimRunner:
         self._wdt_last_feed = 0.0
         self._stopping = False
         self.boots = 0
-        self._next_reset_cause = "power"
         self._step_event = threading.Event()
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -123,21 +121,15 @@ class SimRunner:
         with self._lock:
             if self._powered:
                 return
-            self._boot(self._next_reset_cause)
+            self._boot("power")
             self._powered = True
 
-    def power_off(self, cause: str = "power") -> None:
+    def power_off(self) -> None:
         """Cut the power: kill -9, as pulling the plug; the flash folder keeps what it has."""
         with self._lock:
             self._powered = False
             self._kill()
-            self._next_reset_cause = cause
             self.trace.add("sim", "power", "off")
-
-    def reset(self, cause: str) -> None:
-        with self._lock:
-            self._kill()
-            self._boot(cause)
 
     # --- inputs ------------------------------------------------------------------------
     def send(self, line: str) -> None:
@@ -186,7 +178,6 @@ class SimRunner:
                 "MICROPYPATH": ".frozen:.:lib",
             }
         )
-        env.update(self.options.extra_env)
         return env
 
     def _boot(self, reset_cause: str) -> None:
