@@ -31,7 +31,9 @@ def pull(device, history: DeviceHistory) -> tuple[int, int]:
     except DeviceError as exc:
         if exc.code != protocol.E_REFUSED:  # refused: no schedule installed yet
             raise
-    with Progress(transient=True, console=Console(stderr=True)) as progress:
+    console = Console(stderr=True)
+    # No bar when piped: a transient bar would leave a blank line behind.
+    with Progress(transient=True, console=console, disable=not console.is_terminal) as progress:
         task = progress.add_task("pulling log", total=None)
 
         def advance(done: int, total: int) -> None:
