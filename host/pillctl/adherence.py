@@ -34,7 +34,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from dispenser import engine as engine_mod
 from dispenser import logrec
+from dispenser.engine import Engine
 from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, to_utc, weekday
 from dispenser.schedule import Schedule, ScheduleError, occurs_on
 from pillctl.errors import PillctlError
@@ -256,29 +258,72 @@ def _judging_period(periods: list[_Period], day: int) -> _Period | None:
     return None
 
 
-def _classify(entry, day: int, sched: Schedule, events: list[dict], last_t: int) -> Instance:
+def _as_event(record: dict) -> tuple[int, int, tuple]:
+    """A stored record back into the engine's (t, kind, fields)."""
+    kind = logrec.KIND_NAMES.index(record["kind"]) if record["kind"] in logrec.KIND_NAMES else 0
+    names = logrec.FIELD_NAMES[kind] if kind else ()
+    return record["t"], kind, tuple(record[name] for name in names or ())
+
+
+@dataclass
+class _Replay:
+    """The firmware's own Engine fed the log, as the device replays it at boot."""
+
+    engine: Engine
+    day_ends: dict[int, tuple[dict, Schedule]]  # local day -> (resolved at its end, schedule)
+
+
+def _replay(timed: list[dict], periods: list[_Period]) -> _Replay:
+    engine = Engine(periods[0].schedule)
+    engine.ready = engine.clock_known = True  # only records with a set clock are replayed
+    day_ends: dict[int, tuple[dict, Schedule]] = {}
+    upcoming = list(periods[1:])
+    for record in timed:
+        t, kind, fields = _as_event(record)
+        if local_day(engine.schedule.utc, t) > engine.day >= 0:
+            day_ends[engine.day] = (dict(engine.resolved), engine.schedule)
+        while upcoming and upcoming[0].start <= t:
+            # The schedule switch the device made: its SCHEDULE event excuses closed windows.
+            engine.install(upcoming[0].start, upcoming.pop(0).schedule)
+        if kind:
+            engine.apply(t, kind, fields)
+    if engine.day >= 0:
+        day_ends[engine.day] = (dict(engine.resolved), engine.schedule)
+    return _Replay(engine, day_ends)
+
+
+def _refusal(base: dict, refusals: list[dict]) -> Instance:
+    code = refusals[-1]["reason"]
+    names = logrec.REASON_NAMES
+    reason = names[code] if 0 < code < len(names) else f"code {code}"
+    return Instance(**base, status=REFUSED, t=refusals[-1]["t"], reason=reason)
+
+
+def _classify(entry, day, sched, events, resolved, still_open) -> Instance | None:
+    """One instance, as the engine resolved it; None when the engine never counted it due.
+    `still_open`: ids the engine holds open at the log's end (spacing may have stretched
+    their windows)."""
     slot = sched.slots[entry.slot]
     reminder_only = entry.comp is None
     base = {"entry_id": entry.id, "slot_id": slot.id, "reminder_only": reminder_only, "day": day}
+    how = resolved.get(entry.key)
+    if how == engine_mod.NOT_DUE:
+        return None
     taken = [e for e in events if e["kind"] == ("confirm" if reminder_only else "dispense")]
-    if taken:
-        t = taken[0]["t"]
+    if taken or how == engine_mod.DONE:
+        t = taken[0]["t"] if taken else None
         if reminder_only:
             return Instance(**base, status=CONFIRMED, t=t)
         late_after = to_utc(sched.utc, day, slot.at) + LATE_AFTER_MIN * MINUTE_S
-        return Instance(**base, status=ON_TIME if t <= late_after else LATE, t=t)
+        return Instance(**base, status=ON_TIME if t is None or t <= late_after else LATE, t=t)
+    if entry.id in still_open:
+        return Instance(**base, status=PENDING)
     refusals = [e for e in events if e["kind"] == "refused"]
     if refusals:
-        code = refusals[-1]["reason"]
-        names = logrec.REASON_NAMES
-        reason = names[code] if 0 < code < len(names) else f"code {code}"
-        return Instance(**base, status=REFUSED, t=refusals[-1]["t"], reason=reason)
+        return _refusal(base, refusals)
     missed = [e for e in events if e["kind"] == "missed"]
-    if missed:
-        return Instance(**base, status=MISSED, t=missed[0]["t"])
-    if to_utc(sched.utc, day, slot.closes) < last_t:
-        return Instance(**base, status=MISSED)
-    return Instance(**base, status=PENDING)
+    # Unresolved on a day that is over: the device was off when the window closed.
+    return Instance(**base, status=MISSED, t=missed[0]["t"] if missed else None)
 
 
 _ENTRY_FIELD = {"dispense": "dose", "refused": "dose", "missed": "entry", "confirm": "item"}
@@ -286,7 +331,7 @@ _ENTRY_FIELD = {"dispense": "dose", "refused": "dose", "missed": "entry", "confi
 
 def build_report(history: DeviceHistory, days: int | None = None) -> Report:
     """Classify every scheduled instance of the stored log (the last `days` days only, if
-    given) for `history`'s device."""
+    given) for `history`'s device, by replaying the log through the firmware's Engine."""
     timed = [r for r in history.records() if isinstance(r["t"], int) and r["t"] >= MIN_VALID_TIME]
     if not timed:
         raise PillctlError(
@@ -301,6 +346,7 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
         )
     periods = _periods(timed, schedules)
     fallback = periods[0]
+    replay = _replay(timed, periods)
 
     def day_of(t: int) -> int:
         return local_day((_period_at(periods, t) or fallback).schedule.utc, t)
@@ -312,6 +358,10 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
             events.setdefault((day_of(record["t"]), record[key_field]), []).append(record)
 
     last_t = timed[-1]["t"]
+    # What the engine holds open at the log's end, with its own (spacing-stretched)
+    # windows: let its time pass to the last record, as the running device would have.
+    replay.engine.tick(last_t)
+    still_open = {p[0] for p in replay.engine.pending(last_t) if p[4] >= last_t}
     first_day, last_day = day_of(timed[0]["t"]), day_of(last_t)
     if days is not None:
         first_day = max(first_day, last_day - days + 1)
@@ -325,13 +375,19 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
         if period not in used:
             used.append(period)
         sched = period.schedule
-        instances = [
-            _classify(entry, day, sched, events.get((day, entry.key), []), last_t)
-            for entry in sched.doses + sched.items
-            if occurs_on(entry, day, weekday(day))
-            # as on the device: a window that closed before the install was never due
-            and to_utc(sched.utc, day, sched.slots[entry.slot].closes) >= period.start
-        ]
+        resolved = replay.day_ends.get(day, ({}, sched))[0]
+        open_today = still_open if day == last_day else set()
+        instances = []
+        for entry in sched.doses + sched.items:
+            if not occurs_on(entry, day, weekday(day)):
+                continue
+            if to_utc(sched.utc, day, sched.slots[entry.slot].closes) < period.start:
+                continue  # as on the device: a window that closed before the install
+            found = _classify(
+                entry, day, sched, events.get((day, entry.key), []), resolved, open_today
+            )
+            if found is not None:
+                instances.append(found)
         results.append(DayResult(day, instances))
         for inst in instances:
             result = entries.setdefault(
