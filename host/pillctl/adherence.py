@@ -39,8 +39,11 @@ from dispenser import logrec
 from dispenser.engine import Engine
 from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, to_utc, weekday
 from dispenser.schedule import Schedule, ScheduleError, occurs_on
+from pillctl.devicename import device_name
 from pillctl.errors import PillctlError
 from pillctl.history import DeviceHistory
+from pillctl.names import Names
+from pillctl.runout import run_out
 
 LATE_AFTER_MIN = 30
 
@@ -50,20 +53,37 @@ REFUSED = "refused"
 MISSED = "missed"
 CONFIRMED = "confirmed"
 PENDING = "pending"
+SYMBOLS = {
+    "on time": "✓",
+    "late": "✓",
+    "confirmed": "✓",
+    "refused": "⊘",
+    "missed": "✗",
+    "pending": "…",
+}
 TAKEN = (ON_TIME, LATE, CONFIRMED)
 STATUSES = (ON_TIME, LATE, CONFIRMED, REFUSED, MISSED)  # the counted ones, report order
 
 # Colour bands of a day's adherence, best first: (lowest percent, colour, legend label).
+# Light fills under black text, each at least 7:1 (WCAG AA asks 4.5:1); every cell also
+# says its figures in text and symbols, so colour is never the only cue.
 BANDS = (
-    (100, "#1a9850", "100%"),
-    (90, "#91cf60", "90-99%"),
+    (100, "#a6dba0", "100%"),
+    (90, "#d9f0d3", "90-99%"),
     (75, "#fee08b", "75-89%"),
-    (50, "#fc8d59", "50-74%"),
-    (0, "#d73027", "under 50%"),
+    (50, "#fdb863", "50-74%"),
+    (0, "#f4a582", "under 50%"),
 )
+TEXT_COLOUR = "#000000"
+PENDING_COLOUR = "#ffffff"
 NO_DATA_COLOUR = "#e0e0e0"
 
 _EPOCH = date(1970, 1, 1)
+
+
+def day_colour(day: DayResult) -> str:
+    """A day still under way is white: its percentage is not final."""
+    return PENDING_COLOUR if day.pending else band_colour(day.percent)
 
 
 def band_colour(percent: float | None) -> str:
@@ -109,6 +129,29 @@ class DayResult:
         counts = self.counts
         return _percent(sum(counts[s] for s in TAKEN), sum(counts.values()))
 
+    @property
+    def pending(self) -> int:
+        return sum(i.status == PENDING for i in self.instances)
+
+    @property
+    def taken(self) -> int:
+        return sum(i.status in TAKEN for i in self.instances)
+
+    def label(self) -> str:
+        """What the day's cell says, readable without its colour: `75% (3/4)`, or while
+        doses are still to come `2/4 so far` (a day is not 100% before it is over)."""
+        due = len(self.instances)
+        if not due:
+            return "no doses"
+        if self.pending:
+            return f"{self.taken}/{due} so far"
+        return f"{self.percent:.0f}% ({self.taken}/{due})"
+
+    def marks(self) -> str:
+        """One symbol per dose not taken: ✗ missed, ⊘ refused, … pending."""
+        counts = Counter(i.status for i in self.instances)
+        return "".join(SYMBOLS[s] * counts[s] for s in (MISSED, REFUSED, PENDING))
+
 
 @dataclass
 class EntryResult:
@@ -134,6 +177,36 @@ class Report:
     entries: list[EntryResult]
     overrides: list[dict]
     schedule_names: list[str]
+    name: str | None = None  # `pillctl name`
+    run_out: list[str] = field(default_factory=list)  # per compartment, at the log's end
+    meals: dict[str, str] = field(default_factory=dict)  # slot id -> meal or clock time
+
+    @property
+    def title(self) -> str:
+        return self.name or f"dispenser {self.device_id}"
+
+    @property
+    def pending(self) -> int:
+        return sum(day.pending for day in self.days)
+
+    def overall(self) -> str:
+        """`Overall 84% taken (21 of 25 doses)`, and what is still to come; never `-`."""
+        counts = self.counts
+        counted = sum(counts.values())
+        taken = sum(counts[s] for s in TAKEN)
+        text = (
+            f"Overall {self.percent:.0f}% taken ({taken} of {counted} doses)"
+            if counted
+            else "No dose was due yet"
+        )
+        return text + (f"; {self.pending} still to come" if self.pending else "")
+
+    def meal(self, slot_id: str) -> str:
+        return self.meals.get(slot_id, slot_id)
+
+    @property
+    def has_reasons(self) -> bool:
+        return any(e.reasons for e in self.entries)
 
     @property
     def first(self) -> date:
@@ -169,6 +242,9 @@ class Report:
     def as_json(self) -> dict:
         return {
             "device": self.device_id,
+            "name": self.name,
+            "pending": self.pending,
+            "run_out": self.run_out,
             "from": self.first.isoformat(),
             "to": self.last.isoformat(),
             "late_after_min": LATE_AFTER_MIN,
@@ -404,4 +480,30 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
             if override not in overrides:
                 overrides.append(override)
     names = list(dict.fromkeys(p.schedule.name for p in used))
-    return Report(history.device_id, results, list(entries.values()), overrides, names)
+    latest = Names(used[-1].source)
+    return Report(
+        history.device_id,
+        results,
+        list(entries.values()),
+        overrides,
+        names,
+        name=device_name(history),
+        run_out=_run_out_lines(replay.engine, latest, last_day, still_open),
+        meals={slot_id: latest.slot(slot_id) for slot_id in latest.slots},
+    )
+
+
+def _run_out_lines(engine: Engine, names: Names, today: int, due_today: set[str]) -> list[str]:
+    """`d3 (vitamin D3): 62 pills, runs out 2027-01-28, in 60 days`, per compartment, from
+    the stock the engine holds at the log's end."""
+    lines = []
+    for comp in engine.schedule.comps:
+        stock = engine.stock[comp.hopper]
+        label = names.hopper(comp.hopper)
+        if stock == logrec.UNKNOWN_STOCK:
+            lines.append(f"{label}: stock unknown (no refill logged)")
+            continue
+        found = run_out(engine.schedule, comp.hopper, stock, today, due_today)
+        if found is not None:
+            lines.append(f"{label}: {stock} pills, runs out {found.text(today)}")
+    return lines
