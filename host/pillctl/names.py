@@ -51,6 +51,7 @@ class Names:
         self.by_hopper = {c["hopper"]: c for c in compiled.get("comp", [])}
         self.entries: dict[int, str] = {}
         self.slot_of: dict[str, str] = {}
+        self.comp_of = {d["id"]: d["comp"] for d in compiled.get("doses", [])}
         for entry in compiled.get("doses", []) + compiled.get("items", []):
             self.entries[logrec.id_key(entry["id"])] = entry["id"]
             self.slot_of[entry["id"]] = entry["slot"]

@@ -40,15 +40,14 @@ def _memory_text(mem: dict | None) -> str:
     return f"{used / 1024:.1f} KB used, {free / 1024:.1f} KB free of {(free + used) / 1024:.0f} KB"
 
 
-def _due_table(status: dict, names: Names, compiled: dict) -> Table:
+def _due_table(status: dict, names: Names) -> Table:
     doses = Table(title=f"still due today ({names.zone_name()})", title_justify="left")
     for column in ("dose", "what", "meal", "window", "reminder"):
         doses.add_column(column)
-    comp_of = {d["id"]: d["comp"] for d in compiled.get("doses", [])}
     # Time order: the reminder start (which a spacing hold moves), then the window.
     pending = sorted(status.get("pending", []), key=lambda p: (p[3], p[2], p[0]))
     for dose_id, slot, opens, starts, closes in pending:
-        comp = names.comps.get(comp_of.get(dose_id, ""))
+        comp = names.comps.get(names.comp_of.get(dose_id, ""))
         what = names.supplement(comp) if comp else names.item_names.get(dose_id, "reminder")
         window = f"{names.local(opens, '%H:%M')}-{names.local(closes, '%H:%M')}"
         doses.add_row(dose_id, what, names.slot(slot), window, names.local(starts, "%H:%M"))
@@ -97,7 +96,7 @@ def render(port: str, status: dict, compiled: dict | None, sched: Schedule | Non
     about.add_row("schedule", f"{schedule['name']}  sha256 {schedule['sha256'][:16]}…")
     about.add_row("state", f"{status.get('state')} (reminder level {status.get('level')})")
     return Panel(
-        Group(about, _due_table(status, names, compiled), _stock_table(status, names, sched)),
+        Group(about, _due_table(status, names), _stock_table(status, names, sched)),
         title="dispenser",
     )
 
