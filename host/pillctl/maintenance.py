@@ -77,10 +77,10 @@ def recover(port: str, restart: bool) -> bool:
                 f"{port} is in its maintenance REPL (after mpremote): it goes back to "
                 "dispensing by itself within 5 minutes, or run this again without --no-restart"
             )
+        run_restart(line, port)  # a blank board fails here, with its own line
         click.echo(
             f"pillctl: {port} was in its maintenance REPL (after mpremote); restarting the app",
             err=True,
         )
-        run_restart(line, port)
     wait_for_hello(port)
     return True

@@ -44,8 +44,9 @@ def _due_table(status: dict, names: Names) -> Table:
     doses = Table(title=f"still due today ({names.zone_name()})", title_justify="left")
     for column in ("dose", "what", "meal", "window", "reminder"):
         doses.add_column(column)
-    # Time order: the reminder start (which a spacing hold moves), then the window.
-    pending = sorted(status.get("pending", []), key=lambda p: (p[3], p[2], p[0]))
+    # Time order: the reminder start (which a spacing hold moves), then the window; the
+    # schedule's order among doses of the same time (sorted() keeps it).
+    pending = sorted(status.get("pending", []), key=lambda p: (p[3], p[2]))
     for dose_id, slot, opens, starts, closes in pending:
         comp = names.comps.get(names.comp_of.get(dose_id, ""))
         what = names.supplement(comp) if comp else names.item_names.get(dose_id, "reminder")
@@ -56,8 +57,9 @@ def _due_table(status: dict, names: Names) -> Table:
 
 def _stock_table(status: dict, names: Names, sched: Schedule | None) -> Table:
     stock = Table(title="compartments", title_justify="left")
-    for column in ("id", "supplement", "pills", "state", "runs out"):
+    for column in ("id", "supplement", "pills", "state"):
         stock.add_column(column)
+    stock.add_column("runs out", no_wrap=True)
     t = device_time(status)
     today = local_day(sched.utc, t) if sched is not None and t is not None else None
     due_today = {p[0] for p in status.get("pending", [])}
