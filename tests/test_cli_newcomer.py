@@ -192,3 +192,12 @@ def test_a_blank_board_in_its_repl_is_told_to_flash(tmp_path):
         line = one_line(run_pillctl("status", "--port", board.port, "--timeout", "1"), 1)
     assert "runs MicroPython without the dispenser firmware" in line
     assert "pillctl flash --board" in line
+
+
+def test_logs_since_alone_prints_the_records_readable(sim_board, tmp_path):
+    assert run_pillctl("push", str(BONE_HEALTH), "--port", sim_board.port).returncode == 0
+    assert run_pillctl("refill", "k2", "30", "--port", sim_board.port).returncode == 0
+    store = {"PILLCTL_DATA_DIR": str(tmp_path / "data")}
+    result = run_pillctl("logs", "--since", "1", "--port", sim_board.port, env=store)
+    assert result.returncode == 0, result.stderr
+    assert "refill     compartment=k2 (vitamin K2 (MK-7)) count=30" in result.stdout

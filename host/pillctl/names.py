@@ -117,3 +117,8 @@ class Names:
             else:
                 out[name] = str(value)
         return out
+
+    def line(self, record: dict) -> str:
+        """One readable line: local time in the schedule's zone, kind, fields by name."""
+        details = " ".join(f"{k}={v}" for k, v in self.describe(record).items())
+        return f"{self.local(record.get('t'))}  {record.get('kind', '?'):<10} {details}".rstrip()

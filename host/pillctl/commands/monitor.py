@@ -17,9 +17,7 @@ from pillctl.names import Names
 
 
 def describe(event: dict, names: Names) -> str:
-    """One line: local time in the schedule's zone, the kind, then the fields by name."""
-    details = " ".join(f"{k}={v}" for k, v in names.describe(event).items())
-    return f"{names.local(event.get('t'))}  {event.get('kind', '?'):<10} {details}".rstrip()
+    return names.line(event)
 
 
 def as_json_line(event: dict, names: Names) -> str:
