@@ -411,6 +411,11 @@ def test_chromium_renders_the_day_cells_and_adherence_text(html_report, tmp_path
 
 def _png_pixels(data: bytes) -> set[tuple[int, int, int]]:
     """The distinct RGB colours of an 8-bit, non-interlaced RGB/RGBA PNG."""
+    return {pixel for row in png_rows(data) for pixel in row}
+
+
+def png_rows(data: bytes) -> list[list[tuple[int, int, int]]]:
+    """The RGB pixels of an 8-bit, non-interlaced RGB/RGBA PNG, row by row."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, header = 8, b"", None
     while pos < len(data):
@@ -428,7 +433,7 @@ def _png_pixels(data: bytes) -> set[tuple[int, int, int]]:
     raw = zlib.decompress(idat)
     stride = width * bpp
     previous = bytearray(stride)
-    colours = set()
+    rows = []
     for y in range(height):
         filter_type = raw[y * (stride + 1)]
         line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
@@ -447,9 +452,9 @@ def _png_pixels(data: bytes) -> set[tuple[int, int, int]]:
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - up_left)
                 pred = left if pa <= pb and pa <= pc else up if pb <= pc else up_left
                 line[i] = (line[i] + pred) & 0xFF
-        colours.update(tuple(line[i : i + 3]) for i in range(0, stride, bpp))
+        rows.append([tuple(line[i : i + 3]) for i in range(0, stride, bpp)])
         previous = line
-    return colours
+    return rows  # type: ignore[return-value]
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:

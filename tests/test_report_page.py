@@ -96,3 +96,20 @@ def test_the_report_says_when_each_compartment_runs_out(tmp_path, data_root):
     # days; the 93rd pill would be needed on the 47th day after the log's last.
     assert report.run_out[2] == "ca (calcium carbonate): 92 pills, runs out 2027-01-29, in 47 days"
     assert report.run_out[0] == "d3 (vitamin D3): stock unknown (no refill logged)"
+
+
+def test_chromium_screenshot_shows_a_calendar_across_the_page(history, tmp_path):
+    from test_report import GREEN, _rgb, _run_chromium, png_rows
+
+    page = tmp_path / "report.html"
+    page.write_text(render_html(build_report(history)))
+    shot = tmp_path / "shot.png"
+    size = "--window-size=1000,900"
+    result = _run_chromium(tmp_path, f"--screenshot={shot}", size, page.as_uri())
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = png_rows(shot.read_bytes())
+    width = len(rows[0])
+    green = [x for row in rows for x, pixel in enumerate(row) if pixel == _rgb(GREEN)]
+    # Sunday's 100% cell ends in the right third: the calendar uses the page's width
+    # (it used a third of it).
+    assert max(green) > width * 2 / 3, (max(green), width)
