@@ -37,7 +37,7 @@ from dispenser.localtime import (
     to_utc,
     weekday,
 )
-from dispenser.schedule import occurs_on
+from dispenser.schedule import occurs_on, slots_in_use
 
 # Indication.status values (which one wins is decided in Engine.indication).
 STATUS_IDLE = const(0)
@@ -88,6 +88,7 @@ class Engine:
         self.confirms = {}  # item key -> UTC time of its latest confirmation
         self.reminded = {}  # slot key -> highest reminder level logged on self.day
         self.snoozed = {}  # slot key -> UTC end of the snooze
+        self.schedule_hash = 0  # hash prefix of the schedule the log names last (0: none)
         self._flash_status = STATUS_IDLE
         self._flash_until = 0
         self._indication = Indication()
@@ -122,6 +123,7 @@ class Engine:
         elif kind == logrec.MISSED:
             self._resolve(t, fields[0], MISSED)
         elif kind == logrec.SCHEDULE:
+            self.schedule_hash = fields[0]
             self._excuse_closed_windows(t)
         elif kind == logrec.REFUSED:
             if fields[1] == logrec.REASON_CAP:
@@ -165,22 +167,47 @@ class Engine:
             self.resolved = {}
             self.reminded = {}
             self.snoozed = {}
+            # A spacing gap is at most a day, so a confirmation from before yesterday holds
+            # nothing back any more; dropping it keeps the checkpoint bounded.
+            tab = self.schedule.utc
+            for key in [k for k in self.confirms if local_day(tab, self.confirms[k]) < day - 1]:
+                del self.confirms[key]
 
     def checkpoint(self):
-        """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation."""
+        """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation.
+        The current schedule's entries always fit (its check bounds them with
+        logrec.checkpoint_worst_size); entries left by an earlier schedule of the same day
+        follow while there is room, so switching back to it keeps their lockout if it can."""
+        room = logrec.MAX_RECORD - logrec.CHECKPOINT_FIXED
+        parts = (
+            (self.confirms, self._item_keys, 6),
+            (self.resolved, self._entry_keys, 3),
+            (self.reminded, self._slot_keys, 3),
+            (self.snoozed, self._slot_keys, 6),
+        )
+        out = ([], [], [], [])
+        for foreign in (False, True):
+            for i in range(4):
+                state, keys, size = parts[i]
+                for key in state:
+                    if (key not in keys) == foreign and (not foreign or room >= size):
+                        out[i].append((key, state[key]))
+                        room -= size
         return (
             max(self.day, 0),
             tuple(self.stock),
             self.low_flags | self.jam_flags << 4,
             tuple(self.totals),
-            tuple(self.confirms.items()),
-            tuple(self.resolved.items()),
-            tuple(self.reminded.items()),
-            tuple(self.snoozed.items()),
+            tuple(out[0]),
+            tuple(out[1]),
+            tuple(out[2]),
+            tuple(out[3]),
+            self.schedule_hash,
         )
 
     def _load_checkpoint(self, fields):
-        day, stock, flags, totals, confirms, resolved, reminded, snoozed = fields
+        day, stock, flags, totals, confirms, resolved, reminded, snoozed, sched = fields
+        self.schedule_hash = sched
         self.day = day
         self.stock = list(stock)
         self.low_flags = flags & 0x0F
@@ -245,7 +272,19 @@ class Engine:
     # ----- the day plan ------------------------------------------------------------------
 
     def _alloc_plan(self):
-        n = len(self.schedule.slots)
+        sched = self.schedule
+        used = slots_in_use(sched)
+        self._item_keys = [item.key for item in sched.items]
+        self._entry_keys = [entry.key for entry in sched.doses + sched.items]
+        self._slot_keys = [sched.slot_keys[si] for si in used]
+        # Worst case bytes one engine call logs: a missed record per entry of two days, a
+        # reminder and a snooze per slot, per dose a dispense, a low and a jam, per item a
+        # confirm, a refill and its low. The log makes that much room first (LogStore.begin).
+        n_doses = len(sched.doses)
+        n_items = len(sched.items)
+        self.batch_bytes = 32 * (n_doses + n_items) + 33 * len(used) + 54 * n_doses
+        self.batch_bytes += 16 * n_items + 34
+        n = len(sched.slots)
         self._opens = [0] * n
         self._starts = [0] * n
         self._closes = [0] * n
