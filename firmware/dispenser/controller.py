@@ -142,16 +142,22 @@ class Controller:
         leds = [self.status_led] + self.compartment_leds
         return [led.run() for led in leds] + [self.schedule_loop(), self.buzzer_loop()]
 
+    def tick(self, now):
+        """Log what the passage of time to `now` decided (the engine exists, now is known)."""
+        engine = self.engine
+        assert engine is not None
+        if not engine.clock_known:
+            # The clock became valid without time.set (an RTC, the sim's clock).
+            self._decide(now, engine.clock_set, now, 0)
+        self._decide(now, engine.tick, now)
+
     async def schedule_loop(self):
         """Sleep on the wall clock until the engine's next change; log what happened."""
         while True:
             now = self.clock.now()
             wake = None
             if self.engine is not None and now is not None:
-                if not self.engine.clock_known:
-                    # The clock became valid without time.set (an RTC, the sim's clock).
-                    self._decide(now, self.engine.clock_set, now, 0)
-                self._decide(now, self.engine.tick, now)
+                self.tick(now)
                 wake = self.engine.next_wake(now)
             self.show(now)
             if wake is None:
