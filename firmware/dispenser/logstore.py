@@ -78,7 +78,9 @@ class LogStore:
         for number in self._numbers:
             self._note_first(number)
         self._active_size = os.stat(self._path(self._numbers[-1]))[6]
-        self.last_seq = self._find_last_seq()
+        # The newest seq, found when first needed: at boot the replay passes it on its way,
+        # which saves a second scan of the newest segment.
+        self._last = -1
 
     def _list_segments(self):
         numbers = []
@@ -114,6 +116,12 @@ class LogStore:
                 last = rec[0]
             return last
         return 0
+
+    @property
+    def last_seq(self):
+        if self._last < 0:
+            self._last = self._find_last_seq()
+        return self._last
 
     @property
     def first_seq(self):
@@ -156,7 +164,7 @@ class LogStore:
             self._firsts[-1] = seq
             self._ckpts[-1] = kind == logrec.CHECKPOINT
         self._active_size += n
-        self.last_seq = seq
+        self._last = seq
         return seq
 
     def _rotate(self, t):
@@ -248,9 +256,13 @@ class LogStore:
         for i in range(len(self._ckpts)):
             if self._ckpts[i]:
                 start = i
+        last = 0
         for i in range(start, len(self._numbers)):
             for _, rec in self._scan(self._numbers[i]):
+                last = rec[0]
                 yield rec
+        if last:
+            self._last = last
 
     def _segment_for(self, seq):
         """Index of the segment where records after `seq` start."""
