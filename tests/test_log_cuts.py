@@ -170,7 +170,7 @@ def test_a_cut_anywhere_in_a_press_leaves_each_dose_exactly_one_outcome(flash, m
         power = Power(monkeypatch, cut_at)
         board = _Board(t, 768)
 
-        def first_life():
+        def first_life(board=board):
             c = Controller(board)
             c.boot()
             _tick(c, t)
@@ -223,7 +223,7 @@ def test_a_cut_anywhere_in_an_install_leaves_log_and_schedule_agreeing(flash, mo
         c.boot()
         _tick(c, afternoon)  # breakfast and lunch of schedule A are missed
         power = Power(monkeypatch, cut_at)
-        cut = power.run(lambda: c.install(b))
+        cut = power.run(lambda c=c: c.install(b))
 
         c = Controller(board)  # power back
         c.clock.t = afternoon + 60

@@ -3,6 +3,12 @@
 Pure: every method takes the current UTC time `now` (epoch seconds) and returns the events
 the app must log, as `(t, kind, fields)` tuples (kinds and fields in dispenser.logrec).
 
+Epoch seconds are above 2^30: on a Pico (31-bit small ints) each one is a heap object, and
+each sum that yields one allocates. So what runs at every wake compares epoch values and
+works with their differences (small), and the times it needs are computed once per day or
+per record (the day plan, the windows in `_windows`), never per wake; next_wake's result is
+the one epoch value a wake creates.
+
 Event sourcing keeps replay honest: the engine changes its persistent state ONLY in
 `apply()`, and every decision is turned into an event that is applied at once. Replaying the
 log through `apply()` at boot therefore rebuilds exactly the state the engine had. `apply()`
@@ -28,15 +34,7 @@ where log(events) appends each (t, kind, fields) to the store in order.
 
 from dispenser import logrec
 from dispenser.compat import const
-from dispenser.localtime import (
-    DAY_S,
-    MIN_VALID_TIME,
-    MINUTE_S,
-    local_day,
-    local_seconds,
-    to_utc,
-    weekday,
-)
+from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, minutes_into, to_utc, weekday
 from dispenser.schedule import occurs_on, slots_in_use
 
 # Indication.status values (which one wins is decided in Engine.indication).
@@ -90,7 +88,7 @@ class Engine:
         self.snoozed = {}  # slot key -> UTC end of the snooze
         self.schedule_hash = 0  # hash prefix of the schedule the log names last (0: none)
         self._flash_status = STATUS_IDLE
-        self._flash_until = 0
+        self._flash_at = 0  # when the press answer started showing (0: none)
         self._indication = Indication()
         self._plan_day = -1
         self._alloc_plan()
@@ -112,6 +110,7 @@ class Engine:
             self._load_checkpoint(fields)
         elif kind == logrec.CONFIRM:
             self.confirms[fields[0]] = t
+            self._windows = None  # a spacing hold may move
             self._resolve(t, fields[0], DONE)
         elif kind == logrec.DISPENSE:
             key, packed, pills, amount = fields
@@ -142,9 +141,10 @@ class Engine:
         if t < MIN_VALID_TIME or not self._same_day(t):
             return
         self._plan(self.day)
-        for entry in self._today:
-            if entry.key not in self.resolved and self._window(entry)[2] < t:
-                self.resolved[entry.key] = NOT_DUE
+        for i in range(len(self._today)):
+            key = self._today[i].key
+            if key not in self.resolved and self._win(i)[2] < t:
+                self.resolved[key] = NOT_DUE
 
     def _same_day(self, t):
         day = local_day(self.schedule.utc, t)
@@ -172,6 +172,7 @@ class Engine:
             tab = self.schedule.utc
             for key in [k for k in self.confirms if local_day(tab, self.confirms[k]) < day - 1]:
                 del self.confirms[key]
+            self._windows = None
 
     def checkpoint(self):
         """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation.
@@ -214,6 +215,7 @@ class Engine:
         self.jam_flags = flags >> 4
         self.totals = list(totals)
         self.confirms = dict(confirms)
+        self._windows = None
         self.resolved = dict(resolved)
         self.reminded = dict(reminded)
         self.snoozed = dict(snoozed)
@@ -289,23 +291,32 @@ class Engine:
         self._starts = [0] * n
         self._closes = [0] * n
         self._today = []
+        self._windows = None
         self._plan_day = -1
 
     def _plan(self, day):
-        """Today's entries and slot windows in UTC, computed once per day."""
-        if day == self._plan_day:
-            return
-        sched = self.schedule
-        tab = sched.utc
-        for i in range(len(sched.slots)):
-            slot = sched.slots[i]
-            self._opens[i] = to_utc(tab, day, slot.opens)
-            self._starts[i] = to_utc(tab, day, slot.at)
-            self._closes[i] = to_utc(tab, day, slot.closes)
-        wd = weekday(day)
-        self._today = [e for e in sched.doses + sched.items if occurs_on(e, day, wd)]
-        self._midnight = to_utc(tab, day + 1, 0)
-        self._plan_day = day
+        """Today's entries and slot windows in UTC, computed once per day (the entries'
+        windows, with spacing holds, on demand: _win)."""
+        if day != self._plan_day:
+            sched = self.schedule
+            tab = sched.utc
+            for i in range(len(sched.slots)):
+                slot = sched.slots[i]
+                self._opens[i] = to_utc(tab, day, slot.opens)
+                self._starts[i] = to_utc(tab, day, slot.at)
+                self._closes[i] = to_utc(tab, day, slot.closes)
+            wd = weekday(day)
+            self._today = [e for e in sched.doses + sched.items if occurs_on(e, day, wd)]
+            self._midnight = to_utc(tab, day + 1, 0)
+            self._plan_day = day
+            self._windows = None
+
+    def _win(self, i):
+        """The window of `_today[i]`, computed again after a confirmation or a day roll
+        (which may happen in the middle of a loop over the entries)."""
+        if self._windows is None:
+            self._windows = [self._window(entry) for entry in self._today]
+        return self._windows[i]
 
     def _hold_until(self, entry):
         """UTC time before which a spacing rule holds this dose back (0: none)."""
@@ -321,9 +332,10 @@ class Engine:
         return hold
 
     def _window(self, entry):
-        """(opens, reminder start, closes, held until) in UTC for an entry of today.
-        A spacing hold moves the reminder to the hold's end and stretches the window to
-        the hold's end plus the slot's `late`, at most to local midnight."""
+        """(opens, reminder start, closes, held until) in UTC for an entry of the plan's
+        day. A spacing hold moves the reminder to the hold's end and stretches the window to
+        the hold's end plus the slot's `late`, at most to local midnight. Called by _win
+        only: per wake the cached windows are read, not computed."""
         slot = self.schedule.slots[entry.slot]
         opens = self._opens[entry.slot]
         start = self._starts[entry.slot]
@@ -332,8 +344,9 @@ class Engine:
         if hold > opens:
             start = max(start, hold)
             tab = self.schedule.utc
-            minute = (local_seconds(tab, hold) - self.day * DAY_S) // MINUTE_S
-            closes = max(closes, to_utc(tab, self.day, min(minute + slot.closes - slot.at, 1440)))
+            day = self._plan_day
+            minute = minutes_into(tab, day, hold)
+            closes = max(closes, to_utc(tab, day, min(minute + slot.closes - slot.at, 1440)))
         return opens, start, closes, hold
 
     def _catch_up(self, now, events):
@@ -352,20 +365,22 @@ class Engine:
         return True
 
     def _log_missed(self, now, events):
-        for entry in self._today:
-            if entry.key not in self.resolved:
-                closes = self._window(entry)[2]
+        for i in range(len(self._today)):
+            key = self._today[i].key
+            if key not in self.resolved:
+                closes = self._win(i)[2]
                 if closes < now:
-                    self._emit(events, closes, logrec.MISSED, (entry.key,))
+                    self._emit(events, closes, logrec.MISSED, (key,))
 
     def _slot_reminder(self, si, now):
         """(hopper mask, reminder start) of slot si's entries due at `now` (start 0: none)."""
         mask = 0
         start = 0
-        for entry in self._today:
+        for i in range(len(self._today)):
+            entry = self._today[i]
             if entry.slot != si or entry.key in self.resolved:
                 continue
-            _, entry_start, closes, _ = self._window(entry)
+            _, entry_start, closes, _ = self._win(i)
             if entry_start <= now <= closes:
                 if start == 0 or entry_start < start:
                     start = entry_start
@@ -375,10 +390,13 @@ class Engine:
 
     def _level(self, si, start, now):
         """Reminder level of slot si at `now` (0 while snoozed)."""
+        elapsed = now - start
         snooze_end = self.snoozed.get(self.schedule.slot_keys[si], 0)
-        if now < snooze_end:
-            return 0
-        elapsed = (now - max(start, snooze_end)) // MINUTE_S
+        if snooze_end:
+            if now < snooze_end:
+                return 0
+            elapsed = min(elapsed, now - snooze_end)  # counted from the snooze's end
+        elapsed //= MINUTE_S
         level = 0
         for minutes, step_level in self.schedule.steps:
             if minutes <= elapsed:
@@ -426,10 +444,11 @@ class Engine:
         refused = False
         # items first, so a confirmation in this very press already holds spaced doses
         for pass_doses in (False, True):
-            for entry in self._today:
+            for i in range(len(self._today)):
+                entry = self._today[i]
                 if entry.key in self.resolved or (entry.comp is not None) != pass_doses:
                     continue
-                opens, _, closes, hold = self._window(entry)
+                opens, _, closes, hold = self._win(i)
                 if not opens <= now <= closes:
                     continue
                 found = True
@@ -478,9 +497,10 @@ class Engine:
         if not self._usable(now) or local_day(self.schedule.utc, now) != self.day:
             return result
         self._plan(self.day)
-        for entry in self._today:
+        for i in range(len(self._today)):
+            entry = self._today[i]
             if entry.key not in self.resolved:
-                opens, start, closes, _ = self._window(entry)
+                opens, start, closes, _ = self._win(i)
                 result.append((entry.id, self.schedule.slots[entry.slot].id, opens, start, closes))
         return result
 
@@ -493,7 +513,13 @@ class Engine:
 
     def _flash(self, now, status):
         self._flash_status = status
-        self._flash_until = now + FLASH_S
+        self._flash_at = now
+
+    def _flash_left(self, now):
+        """Seconds the press answer still shows (0 or less: over)."""
+        if not self._flash_at:
+            return 0
+        return self._flash_at - now + FLASH_S
 
     def indication(self, now):
         """The Indication for `now` (the same object every call, updated in place)."""
@@ -518,7 +544,7 @@ class Engine:
                     due = True
                     ind.due_mask |= mask
                     ind.level = max(ind.level, self._level(si, start, now))
-        if now < self._flash_until:
+        if self._flash_left(now) > 0:
             ind.status = self._flash_status
         elif due:
             ind.status = STATUS_DUE
@@ -540,29 +566,41 @@ class Engine:
         if day < self.day:
             return to_utc(self.schedule.utc, self.day, 0)
         self._plan(day)
-        best = self._midnight if day == self.day else now + 1
-        if now < self._flash_until < best:
-            best = self._flash_until
-        for entry in self._today:
-            if entry.key in self.resolved:
+        # Seconds after now (small ints): only the result is a new epoch value.
+        best = self._midnight - now if day == self.day else 1
+        left = self._flash_left(now)
+        if 0 < left < best:
+            best = left
+        for i in range(len(self._today)):
+            if self._today[i].key in self.resolved:
                 continue
-            _, start, closes, hold = self._window(entry)
-            for t in (start, hold, closes + 1):
-                if now < t < best:
-                    best = t
+            _, start, closes, hold = self._win(i)
+            wait = start - now
+            if 0 < wait < best:
+                best = wait
+            if hold:
+                wait = hold - now
+                if 0 < wait < best:
+                    best = wait
+            wait = closes - now + 1
+            if 0 < wait < best:
+                best = wait
         for si in range(len(self.schedule.slots)):
             start = self._slot_reminder(si, now)[1]
             if start:
                 best = self._next_step(si, start, now, best)
-        return best
+        return now + best
 
     def _next_step(self, si, start, now, best):
+        """`best` (seconds after now), or sooner if slot si's reminder level changes then."""
+        base = start - now
         snooze_end = self.snoozed.get(self.schedule.slot_keys[si], 0)
-        if now < snooze_end:
-            return min(best, snooze_end)
-        base = max(start, snooze_end)
+        if snooze_end:
+            if now < snooze_end:
+                return min(best, snooze_end - now)
+            base = max(base, snooze_end - now)
         for minutes, _ in self.schedule.steps:
-            t = base + minutes * MINUTE_S
-            if now < t < best:
-                best = t
+            wait = base + minutes * MINUTE_S
+            if 0 < wait < best:
+                best = wait
         return best

@@ -187,7 +187,13 @@ def decode_at(buf, pos, end):
     if size < OVERHEAD or pos + size > end:
         return None
     body = pos + size - CRC_SIZE
-    if crc32(memoryview(buf)[pos:body]) != struct.unpack_from("<I", buf, body)[0]:
+    # Compared in 16-bit halves: unpacking the stored CRC as one u32 would make another
+    # heap integer per record on a Pico.
+    crc = crc32(memoryview(buf)[pos:body])
+    if (
+        crc & 0xFFFF != buf[body] | buf[body + 1] << 8
+        or crc >> 16 != buf[body + 2] | buf[body + 3] << 8
+    ):
         return None
     _, seq, t, kind = struct.unpack_from(_HEADER, buf, pos)
     start = pos + HEADER_SIZE
