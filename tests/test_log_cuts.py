@@ -129,6 +129,17 @@ def flash(tmp_path, monkeypatch):
     return tmp_path
 
 
+def _wipe(flash):
+    """An empty flash for the next power-cut run."""
+    for path in list(flash.iterdir()):
+        if path.is_dir():
+            for f in path.iterdir():
+                f.unlink()
+            path.rmdir()
+        else:
+            path.unlink()
+
+
 def _three_dose_lunch():
     obj = bone_health_obj()
     obj["doses"].append({"comp": "ca", "days": 127, "id": "ca-lunch", "pills": 1, "slot": "lunch"})
@@ -159,13 +170,7 @@ def test_a_cut_anywhere_in_a_press_leaves_each_dose_exactly_one_outcome(flash, m
     t = at(s, DAY, 760)
     cut_at = 0
     while True:
-        for path in list(flash.iterdir()):
-            if path.is_dir():
-                for f in path.iterdir():
-                    f.unlink()
-                path.rmdir()
-            else:
-                path.unlink()
+        _wipe(flash)
         schedstore.install(schedstore.SCHEDULE_PATH, data)
         power = Power(monkeypatch, cut_at)
         board = _Board(t, 768)
@@ -210,13 +215,7 @@ def test_a_cut_anywhere_in_an_install_leaves_log_and_schedule_agreeing(flash, mo
     breakfast_d3 = logrec.id_key("d3-breakfast")
     cut_at = 0
     while True:
-        for path in list(flash.iterdir()):
-            if path.is_dir():
-                for f in path.iterdir():
-                    f.unlink()
-                path.rmdir()
-            else:
-                path.unlink()
+        _wipe(flash)
         schedstore.install(schedstore.SCHEDULE_PATH, a)
         board = _Board(morning, 65536)
         c = Controller(board)

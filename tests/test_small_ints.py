@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "core"))
 
-from coretools import DAY, at, bone_health_obj, fresh_engine, parse  # noqa: E402
+from coretools import DAY, at, fresh_engine, levo_spacing_obj, parse  # noqa: E402
 
 from dispenser import logrec  # noqa: E402
 
@@ -102,11 +102,7 @@ def new_big_ints(step, *existing):
 
 def _spaced_engine():
     """bone-health plus a morning levothyroxine reminder that holds the calcium back."""
-    obj = bone_health_obj()
-    obj["slots"].insert(0, {"at": 360, "early": 0, "fat": 0, "id": "levo", "late": 45, "meal": 0})
-    obj["items"] = [{"days": 127, "id": "levo", "med": "l", "name": "L", "slot": "levo"}]
-    obj["spacing"] = [{"gap": 240, "item": "levo", "nut": "ca", "rule": "CA-LEVO"}]
-    s = parse(obj)
+    s = parse(levo_spacing_obj())
     s.utc = [(Epoch(t), offset) for t, offset in s.utc]
     return fresh_engine(s)
 

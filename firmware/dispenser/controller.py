@@ -130,8 +130,10 @@ class Controller:
     def _decide(self, t, method, *args):
         """Log the events of one synchronous engine call, inside a log batch (see LogStore
         .begin): the engine applies them before they are written."""
+        engine = self.engine
+        assert engine is not None
         store = self.store
-        store.begin(t, self.engine.batch_bytes)
+        store.begin(t, engine.batch_bytes)
         try:
             self.log(method(*args))
         finally:

@@ -3,7 +3,16 @@
 Runs under CPython and the MicroPython unix port alike.
 """
 
-from coretools import DAY, at, bone_health_obj, fresh_engine, parse, remove_tree, temp_dir
+from coretools import (
+    DAY,
+    at,
+    bone_health_obj,
+    fresh_engine,
+    levo_spacing_obj,
+    parse,
+    remove_tree,
+    temp_dir,
+)
 
 from dispenser import logrec, schedule
 from dispenser.engine import Engine
@@ -79,11 +88,7 @@ def test_the_largest_accepted_schedule_checkpoints_its_worst_day_within_a_record
 
 
 def test_a_new_day_drops_confirmations_that_can_hold_nothing_back():
-    obj = bone_health_obj()
-    obj["slots"].insert(0, {"at": 360, "early": 0, "fat": 0, "id": "levo", "late": 45, "meal": 0})
-    obj["items"] = [{"days": 127, "id": "levo", "med": "l", "name": "L", "slot": "levo"}]
-    obj["spacing"] = [{"gap": 240, "item": "levo", "nut": "ca", "rule": "CA-LEVO"}]
-    s = parse(obj)
+    s = parse(levo_spacing_obj())
     e = fresh_engine(s)
     levo = logrec.id_key("levo")
     e.apply(at(s, DAY, 1430), logrec.CONFIRM, (levo,))
