@@ -238,3 +238,34 @@ def test_a_cut_anywhere_in_an_install_leaves_log_and_schedule_agreeing(flash, mo
             break
         cut_at += 1
     assert cut_at >= 3  # the temporary file, the rename, the SCHEDULE record
+
+
+def test_a_failed_append_leaves_no_unwritten_dose_in_the_engine(flash, monkeypatch):
+    # The flash refuses the second dispense record (EIO): the press fails, but the doses
+    # whose records are not on flash stay due, and a later rotation cannot checkpoint them.
+    data = _three_dose_lunch()
+    s = parse(data)
+    schedstore.install(schedstore.SCHEDULE_PATH, data)
+    t = at(s, DAY, 760)
+    c = Controller(_Board(t, 65536))
+    c.boot()
+    _tick(c, t)
+    real_write = LogStore._write
+    dispenses = []
+
+    def failing(store, when, kind, fields):
+        if kind == logrec.DISPENSE:
+            dispenses.append(fields[0])
+            if len(dispenses) == 2:
+                raise OSError(5)
+        return real_write(store, when, kind, fields)
+
+    monkeypatch.setattr(LogStore, "_write", failing)
+    with pytest.raises(OSError):
+        asyncio.run(c.press(False))
+    lunch = [d.key for d in s.doses if s.slots[d.slot].id == "lunch"]
+    assert [key for key in lunch if key in c.engine.resolved] == [dispenses[0]]
+    assert [key for key, how in c.engine.checkpoint()[5] if how == 1] == [dispenses[0]]
+    asyncio.run(c.press(False))
+    written = [r[3][0] for r in LogStore("log").records() if r[2] == logrec.DISPENSE]
+    assert sorted(written) == sorted(lunch)

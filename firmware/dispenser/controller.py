@@ -136,8 +136,17 @@ class Controller:
         store.begin(t, engine.batch_bytes)
         try:
             self.log(method(*args))
+        except Exception:
+            self._forget_unwritten(engine)
+            raise
         finally:
             store.end()
+
+    def _forget_unwritten(self, engine):
+        # An append failed (flash full or failing): the engine has applied events that are
+        # not on flash. Rebuild it from the log, so neither it nor a later checkpoint counts
+        # them (a dose whose DISPENSE was not written is still due).
+        self._start_engine(engine.schedule, self.clock.now() if engine.clock_known else None)
 
     # --- tasks -------------------------------------------------------------------------
     def tasks(self):
@@ -217,6 +226,9 @@ class Controller:
                 self.append(t, kind, fields)  # on flash before the servo moves
                 if kind == logrec.DISPENSE:
                     await self._drop(engine, now, fields)
+        except Exception:
+            self._forget_unwritten(engine)
+            raise
         finally:
             store.end()
         self.show(now)
