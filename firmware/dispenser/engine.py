@@ -19,6 +19,11 @@ A DISPENSE event is the lockout record: the app must append it to the log BEFORE
 the servo. A power cut between the two loses that dose (logged as dispensed, not dropped)
 rather than ever dropping it twice.
 
+Events come back already applied, so the app opens a log batch before each call that
+returns events and closes it once they are written (LogStore.begin(now, `batch_bytes`, the
+worst case of one call) ... end()): a rotation's checkpoint then never counts an event that
+is not on flash yet.
+
 How the app drives it:
     boot:     engine = Engine(schedstore.load(path)); store = LogStore(dir, snapshot=
               engine.checkpoint); engine.restore(store.records()); engine.clock_known =
