@@ -28,7 +28,7 @@ def main(schedule_path, log_dir, days, budget):
     sched = schedstore.load(schedule_path)
     engine = Engine(sched)
     store = LogStore(log_dir, budget=budget, snapshot=engine.checkpoint)
-    engine.restore(store.records())
+    engine.restore(store.replay_records())
     first_day = sched.utc[0][0] // 86400 + 1
     now = to_utc(sched.utc, first_day, 0)
     engine.clock_known = True
