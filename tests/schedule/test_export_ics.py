@@ -69,7 +69,7 @@ def test_weekdays_and_date_ranges_become_byday_and_until(tmp_path):
 def test_reminder_items_are_in_the_calendar(tmp_path):
     calendar = _export(tmp_path, SCHEDULES / "levothyroxine-morning.toml")
     summaries = [str(e["summary"]) for e in calendar.walk("VEVENT")]
-    assert summaries[0] == "t0630 06:30: levothyroxine 75 µg"
+    assert summaries[0] == "t0630 06:30: levothyroxine 75 mcg"
 
 
 def test_export_refuses_a_schedule_with_errors(tmp_path):

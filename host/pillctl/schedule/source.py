@@ -1,17 +1,21 @@
 """Reading a schedule file into a TOML document, with every failure as a located finding.
 
-Floats are parsed as ``Decimal`` so amounts such as 12.5 µg convert exactly.
+Floats are parsed as ``Decimal`` so amounts such as 12.5 µg convert exactly. The source is
+scanned first (tomlscan.py): that bounds nesting and value lengths before tomllib runs, and
+gives the line of every key path for the findings.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from pillctl.schedule.findings import INPUT_RULE, SYNTAX_RULE, Finding
 from pillctl.schedule.rules import ERROR
+from pillctl.schedule.tomlscan import ScanError, scan
 
 MAX_SCHEDULE_BYTES = 256 * 1024
 """A hand-written schedule is a few KB; anything far larger is a mistake, not a schedule."""
@@ -31,7 +35,14 @@ def _input_error(message: str) -> LoadFailed:
     return LoadFailed(Finding(INPUT_RULE, ERROR, message))
 
 
-def read_document(path: Path) -> dict:
+@dataclass(frozen=True)
+class Document:
+    data: dict
+    lines: dict[str, int]
+    """Key path -> line in the file (tomlscan.scan)."""
+
+
+def read_document(path: Path) -> Document:
     """The parsed TOML of ``path``; raises LoadFailed for unreadable, binary or invalid files."""
     try:
         size = path.stat().st_size
@@ -45,7 +56,7 @@ def read_document(path: Path) -> dict:
     return parse_document(raw)
 
 
-def parse_document(raw: bytes) -> dict:
+def parse_document(raw: bytes) -> Document:
     if b"\x00" in raw:
         raise _input_error("file is binary (it contains NUL bytes), not a TOML schedule")
     try:
@@ -55,7 +66,13 @@ def parse_document(raw: bytes) -> dict:
             f"file is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8"
         ) from exc
     try:
-        return tomllib.loads(text, parse_float=Decimal)
+        lines = scan(text)
+    except ScanError as exc:
+        raise LoadFailed(
+            Finding(SYNTAX_RULE, ERROR, exc.message, line=exc.line, column=exc.column)
+        ) from exc
+    try:
+        return Document(tomllib.loads(text, parse_float=Decimal), lines)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _LOCATION.match(message)
