@@ -68,11 +68,12 @@ class ScheduleRejected(PillctlError):
 
 
 def _located(findings: list[Finding], lines: dict[str, int]) -> list[Finding]:
-    """Each finding with the line of its path in the file (tomlscan)."""
+    """Each finding with the line of its path in the file (tomlscan); a finding about
+    something the file lacks altogether, such as a top-level key, points at line 1."""
     return [
         finding
-        if finding.line is not None or not finding.path
-        else replace(finding, line=line_of(lines, finding.path))
+        if finding.line is not None
+        else replace(finding, line=line_of(lines, finding.path) or 1)
         for finding in findings
     ]
 

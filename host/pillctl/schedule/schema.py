@@ -48,14 +48,16 @@ def shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        text = value if len(value) <= 40 else value[:40] + "…"
-        return '"' + text.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+        text = value[:40].encode("unicode_escape").decode("ascii").replace('"', '\\"')
+        return f'"{text}"' if len(value) <= 40 else f'"{text}…"'
+    if isinstance(value, Decimal) and not value.is_finite():
+        return "nan" if value.is_nan() else "-inf" if value < 0 else "inf"
     if isinstance(value, int | Decimal):
         return str(value)  # at most 40 characters (tomlscan.MAX_BARE)
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, list):
-        return f"an array of {len(value)}"
+        return "[]" if not value else f"an array of {len(value)} values"
     return _type_name(value)
 
 
