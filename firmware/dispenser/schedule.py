@@ -295,7 +295,9 @@ def _effective_caps(caps, overrides, comps):
             _fail("cap " + name + " is over the device ceiling", E_CEILING)
         absolute = nutrients.ABSOLUTE_CAPS[code]
         if absolute is not None and cap > absolute:
-            if nutrients.OVERRIDE_RULES[code] not in overrides:
+            # a child's band limit (CHILD-UL) replaces D3-UL and CA-UL when overridden
+            child = code < 2 and "CHILD-UL" in overrides
+            if nutrients.OVERRIDE_RULES[code] not in overrides and not child:
                 _fail("cap " + name + " is over the absolute cap without override", E_CAP)
         result[code] = cap
     for comp in comps:

@@ -40,9 +40,30 @@ def test_checkpoint_round_trip():
         ((1, 1), (2, 2)),
         ((7, 3),),
         ((7, 1796000600),),
+        ((1, 2000), (6, 0xFFFF)),
     )
     data = logrec.encode(9, 1796000000, logrec.CHECKPOINT, fields)
     assert logrec.decode_at(data, 0, len(data)) == (9, 1796000000, logrec.CHECKPOINT, fields)
+    # a checkpoint written before the 7-day window was added: one list less, still read
+    old = logrec.encode(9, 1796000000, logrec.CHECKPOINT, fields[:8] + ((),))
+    old = bytearray(old[:-5] + old[-4:])  # without the empty list's count byte
+    old[0] -= 1
+    body = len(old) - 4
+    old[body:] = logrec.crc32(memoryview(old)[:body]).to_bytes(4, "little")
+    assert logrec.decode_at(old, 0, len(old)) == (
+        9,
+        1796000000,
+        logrec.CHECKPOINT,
+        fields[:8] + ((),),
+    )
+
+
+def test_override_records_carry_the_signer():
+    signer = logrec.signer_bytes(["Dr. Ada Lovelace", "Dr. Grace Hopper"])
+    data = logrec.encode(4, 1796000000, logrec.OVERRIDE, (0x12345678, signer))
+    record = logrec.decode_at(data, 0, len(data))
+    assert logrec.as_dict(record)["signer"] == "Dr. Ada Lovelace, Dr. Grace Hopp"
+    assert logrec.as_dict(record)["hash32"] == 0x12345678
 
 
 def test_every_torn_prefix_is_rejected():
