@@ -17,7 +17,7 @@ from dispenser.drivers.leds import Led
 from dispenser.drivers.servo import Servo
 from dispenser.engine import Engine
 from dispenser.logstore import LogStore
-from dispenser.schedstore import SCHEDULE_PATH
+from dispenser.schedstore import CONFIRMED_PATH, SCHEDULE_PATH
 from dispenser.schedule import ScheduleError
 
 LOG_DIR = "log"
@@ -43,6 +43,8 @@ class Controller:
         self.store = LogStore(LOG_DIR, budget=board.log_budget)
         self._level = 0
         self._level_changed = asyncio.Event()
+        self.pending = None  # a checked schedule with overrides, waiting for the hold
+        self.confirmed_at = None  # UTC time the installed schedule's overrides were confirmed
 
     # --- boot --------------------------------------------------------------------------
     def boot(self):
@@ -55,6 +57,7 @@ class Controller:
             schedule, rejected = None, exc
         if schedule is not None:
             self._start_engine(schedule, now)
+            self.confirmed_at = schedstore.load_confirmation(CONFIRMED_PATH, schedule.sha)
         t = now or 0
         self.append(t, logrec.BOOT, (_BOOT_CAUSES.get(self.board.reset_cause, logrec.BOOT_SOFT),))
         if self.store.skipped_bytes:
@@ -73,6 +76,17 @@ class Controller:
         self.engine = engine
         return engine
 
+    def check(self, data):
+        """The Schedule `data` would install, checked, not installed; a refusal is logged
+        and raised as ScheduleError."""
+        try:
+            return schedstore.check(data)
+        except ScheduleError as exc:
+            self.append(
+                self.clock.now() or 0, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, exc.code)
+            )
+            raise
+
     def install(self, data):
         """Check and atomically install a compiled schedule; the old one stays on failure.
         Raises ScheduleError with the device's reason."""
@@ -86,7 +100,41 @@ class Controller:
         if engine is None:
             engine = self._start_engine(schedule, now or None)
         self.log(engine.install(now, schedule))
+        self.confirmed_at = None
         self.clock.changed()
+        return schedule
+
+    # --- overrides: installed only after a hold on the button (docs/safety-rules.md) ----
+    def hold_pending(self, schedule):
+        """Keep a checked schedule with overrides until a person confirms it on the device;
+        the status LED shows CONFIRM_OVERRIDE meanwhile. The installed one stays active."""
+        self.drop_pending(logrec.ERR_OVERRIDE_REPLACED)
+        self.pending = schedule
+        now = self.clock.now()
+        self.append(now or 0, logrec.OVERRIDE_PENDING, (schedule.hash_prefix(),))
+        self.show(now)
+
+    def drop_pending(self, code):
+        """Forget a waiting schedule (not confirmed in time, or replaced): logged as ERROR."""
+        if self.pending is None:
+            return
+        self.pending = None
+        now = self.clock.now()
+        self.append(now or 0, logrec.ERROR, (code, 0))
+        self.show(now)
+
+    def confirm_pending(self, data):
+        """The hold came: install the waiting schedule and log who signed it."""
+        self.pending = None
+        try:
+            schedule = self.install(data)  # checks again and writes atomically
+        finally:
+            self.show(self.clock.now())
+        now = self.clock.now() or 0
+        signer = logrec.signer_bytes(schedule.signers)
+        self.append(now, logrec.OVERRIDE, (schedule.hash_prefix(), signer))
+        self.confirmed_at = now
+        schedstore.save_confirmation(CONFIRMED_PATH, schedule.sha, now)
         return schedule
 
     def refill(self, hopper, count):
@@ -154,19 +202,21 @@ class Controller:
             self._level_changed.clear()
 
     def show(self, now):
-        """Put the engine's indication on the LEDs and the buzzer."""
+        """Put the engine's indication on the LEDs and the buzzer; while an override waits
+        for its hold, the status LED shows that instead."""
         engine = self.engine
         if engine is None:
-            self.status_led.show(patterns.TIME_UNKNOWN if now is None else patterns.HEARTBEAT)
+            status = patterns.TIME_UNKNOWN if now is None else patterns.HEARTBEAT
             for led in self.compartment_leds:
                 led.show(patterns.OFF)
             level = 0
         else:
             ind = engine.indication(now or 0)
-            self.status_led.show(patterns.status_pattern(ind))
+            status = patterns.status_pattern(ind)
             for hopper, led in enumerate(self.compartment_leds):
                 led.show(patterns.compartment_pattern(ind, hopper))
             level = ind.level
+        self.status_led.show(patterns.CONFIRM_OVERRIDE if self.pending is not None else status)
         if level != self._level:
             self._level = level
             self._level_changed.set()

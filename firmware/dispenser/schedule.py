@@ -345,4 +345,4 @@ def parse(data):
         return Schedule(obj, sha)
     except (AttributeError, TypeError, KeyError, IndexError):
         # a member of the wrong JSON type somewhere deep inside
-        _fail("malformed member")
+        raise ScheduleError(E_STRUCTURE, "malformed member")
