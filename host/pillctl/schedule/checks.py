@@ -1,4 +1,4 @@
-"""The domain rules of the rules file, applied to a parsed schedule.
+"""The safety rules (rules.py, docs/safety-rules.md), applied to a parsed schedule.
 
 Each check reports the rule id, the values, the limit and the field path; ``_report`` then
 applies the schedule's clinician overrides, so every check treats overrides the same way.

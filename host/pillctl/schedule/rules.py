@@ -22,6 +22,14 @@ _SMPC = "calcium + D3 SmPC (Kalcipos-D, medicines.org.uk emc 4481)"
 _IOM = "IOM 2011 DRI report, NAP book 13050"
 
 
+VITAMIN_D_UL_IU = nutrients.ABSOLUTE_CAPS[0]
+CALCIUM_PER_DOSE_MAX_MG = 500
+MK4_DAILY_MAX_UG = nutrients.ABSOLUTE_CAPS[3]
+MK4_PER_DOSE_UG = 15000
+"""The labelled MK-4 dose: 45 mg/day as three doses of 15 mg after meals."""
+ADULT_AGE = 19
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -154,6 +162,34 @@ RULES: dict[str, Rule] = {
 }
 
 
+THRESHOLDS = {
+    "D3-UL": f"daily vitamin D > {VITAMIN_D_UL_IU} IU (all doses of any one day)",
+    "D3-LOW": "daily vitamin D < 600 IU (19-70 y), < 800 IU (over 70 y)",
+    "CA-UL": "daily elemental calcium, dispenser plus declared diet, > 2500 mg (19-50 y), "
+    "> 2000 mg (51 y and over)",
+    "CA-PER-DOSE": f"> {CALCIUM_PER_DOSE_MAX_MG} mg elemental calcium in one intake",
+    "CA-CARB-FOOD": "a calcium carbonate dose not anchored to a meal",
+    "FAT-MEAL": "a D3 or K2 dose not with a meal marked contains_fat",
+    "K2-VKA": "any K2 while the profile lists warfarin or another vitamin K antagonist",
+    "MK4-MAX": f"MK-4 > {MK4_DAILY_MAX_UG // 1000} mg a day",
+    "MK4-SPLIT": f"MK-4 > {MK4_PER_DOSE_UG // 1000} mg in one intake, or not after a meal",
+    "K2-FORM": "a K2 compartment that does not say MK-4 or MK-7, or MK-7 in mg",
+    "CA-LEVO": "calcium < 4 h before or after levothyroxine",
+    "CA-TETRA": "tetracycline < 2 h before or < 4 h after calcium",
+    "CA-QUIN": "ciprofloxacin < 2 h before or < 6 h after calcium; moxifloxacin < 4 h before "
+    "or < 8 h after; any other quinolone < 2 h either way",
+    "CA-IRON": "iron, zinc or strontium < 2 h from calcium",
+    "CA-BISPHOS": "calcium < 1 h after a bisphosphonate, or earlier the same day before it",
+    "CA-D3-MONITOR": "D3 and calcium while the profile lists a thiazide or digoxin",
+    "CKD-CA": "D3 and calcium with chronic kidney disease (an error without a clinician's "
+    "sign-off)",
+    "AGE-ADULT": f"profile age < {ADULT_AGE}",
+    "CHILD-UL": "with AGE-ADULT overridden: vitamin D or calcium above the age band's upper "
+    "limit (table below)",
+}
+"""When each rule fires, as docs/safety-rules.md says (that table is generated from these)."""
+
+
 @dataclass(frozen=True)
 class SpacingRule:
     """Calcium must come ``after`` minutes after the medicine and ``before`` minutes before it;
@@ -202,13 +238,6 @@ def spacing_rule(kind: str) -> SpacingRule | None:
 VITAMIN_K_ANTAGONISTS = ("warfarin", "vitamin-k-antagonist")
 CALCIUM_MONITORING_MEDICATIONS = ("thiazide", "digoxin")
 KIDNEY_DISEASE = "chronic-kidney-disease"
-
-VITAMIN_D_UL_IU = nutrients.ABSOLUTE_CAPS[0]
-CALCIUM_PER_DOSE_MAX_MG = 500
-MK4_DAILY_MAX_UG = nutrients.ABSOLUTE_CAPS[3]
-MK4_PER_DOSE_UG = 15000
-"""The labelled MK-4 dose: 45 mg/day as three doses of 15 mg after meals."""
-ADULT_AGE = 19
 
 
 def vitamin_d_rda_iu(age: int) -> int:

@@ -13,7 +13,7 @@ from fractions import Fraction
 from dispenser import nutrients
 
 IU_PER_UG_VITAMIN_D = 40
-"""1 µg vitamin D = 40 IU (FDA ergocalciferol label, via the rules file)."""
+"""1 µg vitamin D = 40 IU (FDA ergocalciferol label; docs/safety-rules.md)."""
 
 VITAMIN_D, CALCIUM, MK7, MK4 = nutrients.NUTRIENTS
 """The firmware's nutrient ids, in the order of their codes."""
