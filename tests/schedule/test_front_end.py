@@ -143,3 +143,15 @@ def test_fuzz_never_raises_and_every_rejection_says_where(tmp_path, text):
         assert "\n" not in line
         if finding.rule in (SYNTAX_RULE, SCHEMA_RULE) and finding.path not in ("", "doses"):
             assert finding.line is not None, line
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [("[profile]", "[profle]"), ("[[meals]]", "[[meal]]"), ("[[compartments]]", "[[compartment]]"),
+     ("timezone =", "timezon ="), ("[[doses]]", "[[dose]]")],
+)  # fmt: skip
+def test_a_misspelt_table_or_key_is_one_error_not_a_cascade(tmp_path, old, new):
+    path = tmp_path / "typo.toml"
+    path.write_text(BONE_HEALTH.replace(old, new), encoding="utf-8")
+    errors = [f.render() for f in check_file(path).findings if f.is_error]
+    assert len(errors) == 1 and "did you mean" in errors[0], errors

@@ -135,7 +135,8 @@ class _ScheduleParser:
     def _profile(self, doc: dict) -> Profile | None:
         keys = ("age", "sex", "dietary_calcium_mg", "conditions", "medications")
         if "profile" not in doc:
-            self.read.error("profile", "missing required table [profile]")
+            if "profile" not in self.read.misspelt:
+                self.read.error("profile", "missing required table [profile]")
             return None
         table = self.read.table(doc["profile"], "profile", keys)
         if table is None:
@@ -276,8 +277,8 @@ class _ScheduleParser:
             if not isinstance(meal, str):
                 self.read.error(child(path, "meal"), "expected a meal name (a string)", meal)
                 return None
-            if f"meal:{meal}" in self.broken:
-                return None
+            if f"meal:{meal}" in self.broken or "meals" in self.read.misspelt:
+                return None  # its own error is reported already
             if meal not in self.slots or not self.slots[meal].meal:
                 known = ", ".join(s.id for s in self.slots.values() if s.meal) or "none"
                 self.read.error(child(path, "meal"), f"no meal named '{meal}' (meals: {known})")
@@ -311,7 +312,7 @@ class _ScheduleParser:
             slot = self._anchor(table, path)
             days, start, end = self._dated(table, path)
             if comp is not None and comp not in compartment_ids:
-                if f"compartment:{comp}" in self.broken:
+                if f"compartment:{comp}" in self.broken or "compartments" in self.read.misspelt:
                     continue
                 known = ", ".join(sorted(compartment_ids)) or "none"
                 self.read.error(
