@@ -16,6 +16,8 @@ leaves some paths without a line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 MAX_DEPTH = 8
 """Arrays and inline tables nested inside one value; a schedule needs 2."""
 MAX_BARE = 40
@@ -184,47 +186,40 @@ class _Scanner:
                     f"most {MAX_BARE}"
                 )
 
-    def _array(self, path: str, depth: int) -> None:
-        index = 0
+    def _entries(self, close: str, other: str, entry: Callable[[], None]) -> None:
+        """Comma-separated entries up to ``close``; ``entry()`` scans one."""
         while True:
             self._blank()
             if self.i >= self.n:
                 return
             c = self.s[self.i]
-            if c == "]":
+            if c == close:
                 self.i += 1
                 return
             if c == ",":
                 self.i += 1
                 continue
-            if c == "}":
+            if c == other:
                 return  # unbalanced: tomllib reports it
-            here = child(path, index)
-            self.lines.setdefault(here, self.line)
             before = self.i
-            self._value(here, depth)
+            entry()
             if self.i == before:
                 self.i += 1  # something tomllib will refuse; keep moving
+
+    def _array(self, path: str, depth: int) -> None:
+        index = 0
+
+        def element() -> None:
+            nonlocal index
+            here = child(path, index)
+            self.lines.setdefault(here, self.line)
+            self._value(here, depth)
             index += 1
 
+        self._entries("]", "}", element)
+
     def _inline_table(self, path: str, depth: int) -> None:
-        while True:
-            self._blank()
-            if self.i >= self.n:
-                return
-            c = self.s[self.i]
-            if c == "}":
-                self.i += 1
-                return
-            if c == ",":
-                self.i += 1
-                continue
-            if c == "]":
-                return
-            before = self.i
-            self._keyval(path, depth)
-            if self.i == before:
-                self.i += 1
+        self._entries("}", "]", lambda: self._keyval(path, depth))
 
     def _string(self) -> None:
         quote = self.s[self.i]
