@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT
+from conftest import ROOT, run_pillctl
 from simhelpers import board_with, compiled, log_records, utc
 
 from dispenser import logrec
@@ -34,6 +34,21 @@ def _d3_given(board) -> list[int]:
     return [
         r["amount"] for r in log_records(board) if r["kind"] == "dispense" and r["dose"] == D3_LUNCH
     ]
+
+
+def _longest_status_led_on_ms(board, since: int) -> int:
+    """The longest time the status LED stayed on since trace event `since`, by the board's
+    own ticks: the override pattern holds it on for 1 s, every other pattern far less."""
+    longest, on_at = 0, None
+    for event in board.control.trace(since):
+        if event["name"] != "led.status" or event["ticks_ms"] is None:
+            continue
+        if event["value"] == "1":
+            on_at = event["ticks_ms"]
+        elif on_at is not None:
+            longest = max(longest, event["ticks_ms"] - on_at)
+            on_at = None
+    return longest
 
 
 def _press_at_lunch(board) -> None:
@@ -61,15 +76,17 @@ def test_a_forged_override_without_the_hold_changes_nothing(tmp_path):
                 raise AssertionError("a blank signer was accepted")
             except DeviceError as refusal:
                 assert "by must be" in str(refusal)
-            reply = push_schedule(device, _forged("Dr. Forger"), confirm_s=2)
+            since = board.control.trace()[-1]["seq"] if board.control.trace() else 0
+            reply = push_schedule(device, _forged("Dr. Forger"), confirm_s=3)
             assert reply["confirm"]["rules"] == ["D3-UL"]
             assert reply["confirm"]["signers"] == ["Dr. Forger"]
             status = device.request("status")
             assert status["confirm"]["sha256"] == reply["sha256"]
             old = status["schedule"]["sha256"]
-            while "confirm" in status:  # the device's own 2 s wait runs out
+            while "confirm" in status:  # the device's own 3 s wait runs out
                 status = device.request("status")
             assert status["schedule"]["sha256"] == old
+        assert _longest_status_led_on_ms(board, since) >= 700
         _press_at_lunch(board)
         assert _d3_given(board) == [2000]  # the old schedule's dose, not 10,000 IU
         kinds = [(r["kind"], r.get("code")) for r in log_records(board)]
@@ -81,6 +98,13 @@ def test_a_forged_override_without_the_hold_changes_nothing(tmp_path):
 def test_push_waits_for_the_hold_then_status_and_log_show_the_signer(tmp_path):
     schedule = _override_schedule(tmp_path)
     with board_with(tmp_path / "b", compiled("bone-health")) as board:
+        # nobody at the device: one line saying why, exit 1, the old schedule stays
+        late = run_pillctl("push", schedule, "--port", board.port, "--confirm-seconds", "2")
+        assert late.returncode == 1
+        assert late.stderr.splitlines()[-1] == (
+            "pillctl: not installed: nobody held the dispenser's button for 2 s in time, so "
+            "the old schedule stays; push again and hold the button"
+        )
         env = dict(os.environ, PYTHONPATH=str(ROOT / "host"))
         push = subprocess.Popen(
             [sys.executable, "-m", "pillctl", "push", schedule, "--port", board.port],
