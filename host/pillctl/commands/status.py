@@ -27,7 +27,7 @@ def _local(t: int, zone: ZoneInfo | None) -> str:
 def _zone(name: str | None) -> ZoneInfo | None:
     try:
         return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a hand-made file's "Europe" is a folder
         return None
 
 
