@@ -47,6 +47,9 @@ ABSURD = {
     "tz-posix": (_variant('"Europe/Berlin"', '"posix/Europe/Berlin"'), "unknown IANA timezone"),
     "tz-nul": (_variant('"Europe/Berlin"', '"Europe/\\u0000Berlin"'), "unknown IANA timezone"),
     "bare-time": (_variant('at = "07:30"', "at = 07:30"), 'write a time as a string, "07:30"'),
+    "date-9999": (_variant('meal = "lunch"', 'meal = "lunch"\nend = 9999-12-31'), "2099-12-31"),
+    "date-0001": (_variant('meal = "lunch"', 'meal = "lunch"\nstart = 0001-01-01'), "2000-01-01"),
+    "10000-doses": (BONE_HEALTH + '[[doses]]\nid = "x"\n' * 10_000, "at most 32"),
     "binary": (bytes(range(256)).decode("latin-1"), "binary"),
     "latin-1": ("# caf\xe9\n", "not UTF-8"),
 }

@@ -149,21 +149,21 @@ def test_ids_whose_log_keys_collide_are_refused_where_they_are(tmp_path):
     assert error.path in ("doses[0]", "doses[3]")
 
 
-def test_more_doses_or_items_than_the_device_holds(tmp_path):
+def test_more_doses_or_items_than_the_device_holds_are_refused_before_any_check(tmp_path):
     document = base()
     document["doses"] += [
         {"id": f"k{n}", "compartment": "k2", "pills": 1, "meal": "lunch", "days": ["mon"]}
         for n in range(device.MAX_DOSES - 3)
     ]
     error = _only_error(tmp_path, document)
-    assert error.rule == "DEVICE" and f"more than {device.MAX_DOSES} doses" in error.message
+    assert error.rule == "SCHEMA" and f"at most {device.MAX_DOSES}" in error.message
     assert error.path == "doses"
     document = base()
     document["reminder_items"] = [
         {"id": f"i{n}", "medication": "digoxin", "meal": "lunch"}
         for n in range(device.MAX_ITEMS + 1)
     ]
-    assert "8 items" in _only_error(tmp_path, document).message
+    assert f"at most {device.MAX_ITEMS}" in _only_error(tmp_path, document).message
 
 
 def test_a_compartment_no_dose_uses_still_gets_a_cap(tmp_path):

@@ -64,6 +64,12 @@ def iana_zones() -> frozenset[str]:
     )
 
 
+_DEVICE_HOLDS = " (what the dispenser holds)"
+_MAX_TIMES = 24
+_MAX_TABLES = 64
+"""Meals, compartments and medications beyond any real schedule: refused before any check."""
+
+
 def _default_name(stem: str) -> str:
     """The file name as a schedule name the device takes: printable ASCII, at most 32."""
     name = "".join(c if " " <= c <= "~" else "_" for c in stem)[:MAX_NAME_LENGTH]
@@ -147,7 +153,7 @@ class _ScheduleParser:
         conditions = self.read.string_list(table, "conditions", "profile", CONDITIONS)
         medications = []
         med_keys = ("kind", "name", "at")
-        for path, med in self.read.tables(table, "medications", "profile", med_keys):
+        for path, med in self.read.tables(table, "medications", "profile", med_keys, _MAX_TABLES):
             kind = self.read.choice(med, "kind", path, MEDICATIONS)
             times = self._medication_times(med, path, kind)
             if kind is not None and times is not None:
@@ -169,6 +175,9 @@ class _ScheduleParser:
         if not values:
             self.read.error(here, 'an empty array is no time; give one, e.g. at = "06:30"')
             return None
+        if len(values) > _MAX_TIMES:
+            self.read.error(here, f"{len(values)} times; at most {_MAX_TIMES} a day")
+            return None
         times = [self.read.clock_time(v, child(here, i)) for i, v in enumerate(values)]
         if None in times:
             return None
@@ -183,7 +192,7 @@ class _ScheduleParser:
 
     def _meals(self, doc: dict) -> None:
         keys = ("name", "at", "early_minutes", "late_minutes", "contains_fat")
-        for path, meal in self.read.tables(doc, "meals", "", keys):
+        for path, meal in self.read.tables(doc, "meals", "", keys, _MAX_TABLES):
             name = self.read.text(meal, "name", path, max_length=MAX_ID_LENGTH, charset="id")
             at = self._time_field(meal, path)
             early = self.read.integer(meal, "early_minutes", path, 0, 240, 30)
@@ -204,7 +213,7 @@ class _ScheduleParser:
     def _compartments(self, doc: dict) -> tuple[Compartment, ...]:
         keys = ("id", "hopper", "supplement", "form", "strength", "unit", "capacity", "low_stock")
         compartments = []
-        for path, table in self.read.tables(doc, "compartments", "", keys):
+        for path, table in self.read.tables(doc, "compartments", "", keys, _MAX_TABLES):
             ident = self.read.text(table, "id", path, max_length=MAX_ID_LENGTH, charset="id")
             hopper = self.read.integer(table, "hopper", path, 0, 2)
             supplement = self.read.choice(table, "supplement", path, tuple(FORMS))
@@ -306,7 +315,8 @@ class _ScheduleParser:
     def _doses(self, doc: dict, compartment_ids: set[str]) -> tuple[Dose, ...]:
         keys = ("id", "compartment", "pills", *_ANCHOR_KEYS)
         doses = []
-        for path, table in self.read.tables(doc, "doses", "", keys):
+        limit = device.MAX_DOSES
+        for path, table in self.read.tables(doc, "doses", "", keys, limit, _DEVICE_HOLDS):
             comp = self.read.text(table, "compartment", path)
             pills = self.read.integer(table, "pills", path, 1, 10)
             slot = self._anchor(table, path)
@@ -333,7 +343,8 @@ class _ScheduleParser:
     def _items(self, doc: dict) -> tuple[ReminderItem, ...]:
         keys = ("id", "name", "medication", *_ANCHOR_KEYS)
         items = []
-        for path, table in self.read.tables(doc, "reminder_items", "", keys):
+        limit = device.MAX_ITEMS
+        for path, table in self.read.tables(doc, "reminder_items", "", keys, limit, _DEVICE_HOLDS):
             ident = self.read.text(table, "id", path, max_length=MAX_ID_LENGTH, charset="id")
             medication = self.read.choice(table, "medication", path, MEDICATIONS)
             name = self.read.text(table, "name", path, medication, MAX_NAME_LENGTH, "text")
@@ -390,7 +401,8 @@ class _ScheduleParser:
 
     def _overrides(self, doc: dict) -> tuple[Override, ...]:
         overrides = []
-        for path, table in self.read.tables(doc, "overrides", "", ("rule", "clinician", "reason")):
+        keys = ("rule", "clinician", "reason")
+        for path, table in self.read.tables(doc, "overrides", "", keys, _MAX_TABLES):
             rule = self.read.text(table, "rule", path)
             clinician = self.read.text(
                 table, "clinician", path, max_length=device.MAX_SIGNER_LEN, charset="text"

@@ -21,6 +21,10 @@ from pillctl.schedule.rules import ERROR
 _REQUIRED = object()
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 MINUTES_PER_DAY = 1440
+FIRST_DATE = dt.date(2000, 1, 1)
+LAST_DATE = dt.date(2099, 12, 31)
+"""Dates a regimen can start or end on; far dates are typing mistakes (and 9999-12-31 has no
+next day to count from)."""
 MIN_AMOUNT = Decimal("0.001")
 MAX_AMOUNT = Decimal(1_000_000)
 """Strengths outside these are typing mistakes; the device's own limits are far narrower."""
@@ -99,13 +103,23 @@ class SchemaReader:
         return value
 
     def tables(
-        self, parent: dict, key: str, path: str, keys: tuple[str, ...]
+        self,
+        parent: dict,
+        key: str,
+        path: str,
+        keys: tuple[str, ...],
+        at_most: int | None = None,
+        why: str = "",
     ) -> Iterator[tuple[str, dict]]:
-        """Each table of the array of tables ``parent[key]``, with its path; none if absent."""
+        """Each table of the array of tables ``parent[key]``, with its path; none if absent,
+        and none but one error when there are more than ``at_most`` (``why`` says why)."""
         value = parent.get(key, [])
         here = child(path, key)
         if not isinstance(value, list):
             self._wrong_type(here, "an array of tables", value)
+            return
+        if at_most is not None and len(value) > at_most:
+            self.error(here, f"{len(value)} entries; at most {at_most}{why}")
             return
         for index, entry in enumerate(value):
             entry_path = child(here, index)
@@ -235,6 +249,9 @@ class SchemaReader:
             return None
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
             self._wrong_type(child(path, key), "a date (YYYY-MM-DD)", value)
+            return None
+        if not FIRST_DATE <= value <= LAST_DATE:
+            self.error(child(path, key), f"must be in {FIRST_DATE}..{LAST_DATE}", value)
             return None
         return value
 
