@@ -13,7 +13,7 @@ import sys
 
 from dispenser import logrec, protocol
 from dispenser.commands import Commands, RefusedError
-from dispenser.compat import const, ticks_diff, ticks_ms
+from dispenser.compat import const
 from dispenser.controller import Controller
 from dispenser.drivers.button import LONG, Button
 from dispenser.link import LineLink
@@ -30,7 +30,7 @@ class App:
         self.watchdog = None
         self.controller = Controller(board, self.record_event)
         self.swallow_press = False  # set by dispense.test: the confirming hold is no dose press
-        self._hold = None  # the HoldWait of an override confirmation, while one waits
+        self.hold_wait = None  # set by dispenser.confirm while an override waits for a hold
         self.commands = Commands(self).table
 
     # --- tasks -------------------------------------------------------------------------
@@ -53,34 +53,14 @@ class App:
     async def button_loop(self):
         while True:
             kind = await self.button.press()
-            if self._hold is not None:
-                self._hold.offer(self.button)  # the press is the confirmation's, not a dose's
+            if self.hold_wait is not None:
+                self.hold_wait.offer(self.button)  # the confirmation's press, not a dose's
                 continue
             if self.swallow_press:
                 self.swallow_press = False
                 continue
             self.event({"kind": "press", "long": kind == LONG})
             await self.controller.press(kind == LONG)
-
-    async def await_hold(self, window_ms, hold_ms):
-        """True once a press that began after this call was held at least `hold_ms` and
-        released, within `window_ms` (a hold begun in time may end after it); False
-        otherwise. Every press meanwhile belongs to this wait: none is a dose or a snooze."""
-        wait = HoldWait(hold_ms)
-        self._hold = wait
-        try:
-            while not wait.done.is_set():
-                left = window_ms - ticks_diff(ticks_ms(), wait.opened)
-                if left <= 0 and not self.button.is_pressed():
-                    break
-                try:
-                    await asyncio.wait_for_ms(wait.done.wait(), max(left, 100))
-                except asyncio.TimeoutError:
-                    pass
-            return wait.done.is_set()
-        finally:
-            if self._hold is wait:
-                self._hold = None
 
     # --- serial commands ---------------------------------------------------------------
     async def handle_line(self, raw):
@@ -144,21 +124,6 @@ class App:
             "dispenser: maintenance mode; back to dispensing in %d s (machine.reset() now)"
             % seconds
         )
-
-
-class HoldWait:
-    """One override confirmation waiting for a long hold on the button."""
-
-    def __init__(self, hold_ms):
-        self.hold_ms = hold_ms
-        self.opened = ticks_ms()
-        self.done = asyncio.Event()
-
-    def offer(self, button):
-        """A press was released: it confirms if it began after the wait and was long."""
-        began_after = ticks_diff(button.pressed_at, self.opened) >= 0
-        if began_after and button.held_ms >= self.hold_ms:
-            self.done.set()
 
 
 def _error(code, message):

@@ -19,8 +19,6 @@ from dispenser.schedule import ScheduleError
 MAX_SCHEDULE = const(8192)  # bytes; compiled schedules are under 4 KB
 MAX_CHUNK = const(2048)  # bytes per log.read or schedule.get reply
 TEST_HOLD_WINDOW_MS = const(10000)
-CONFIRM_WINDOW_S = const(60)  # an override schedule waits this long for the hold
-CONFIRM_HOLD_MS = const(2000)  # how long the hold that confirms it must last
 IDENTIFY_S = const(5)
 
 
@@ -35,9 +33,7 @@ class Commands:
         self.controller = app.controller
         self._upload = None  # bytearray of a schedule upload in progress
         self._upload_sha = None
-        self._confirming = None  # the task waiting for an override's hold
-        self._confirm_opened = 0  # its ticks_ms() start, for the time left in status
-        self._confirm_window = CONFIRM_WINDOW_S  # seconds; the host may ask for less
+        self._confirming = None  # the last dispenser.confirm.Confirmation started
         self.table = {
             "hello": self.hello,
             "status": self.status,
@@ -70,9 +66,9 @@ class Commands:
         reply["log"] = store.info()
         gc.collect()  # report live memory, not garbage waiting to be collected
         reply["mem"] = {"free": gc.mem_free(), "used": gc.mem_alloc()}
-        pending = self.controller.pending
-        if pending is not None:
-            reply["confirm"] = self._confirm_status(pending)
+        confirming = self._confirming
+        if confirming is not None and self.controller.pending is confirming.schedule:
+            reply["confirm"] = confirming.status()
         if eng is None:
             reply["schedule"] = None
             return reply
@@ -140,10 +136,7 @@ class Commands:
             try:
                 checked = self.controller.check(data)
                 if checked.overrides:
-                    window = CONFIRM_WINDOW_S
-                    if "confirm_s" in args:  # a shorter wait (tests); never a longer one
-                        window = _int_arg(args, "confirm_s", 1, CONFIRM_WINDOW_S)
-                    return self._await_confirmation(data, checked, window)
+                    return self._await_confirmation(data, checked, args)
                 checked = None  # install() checks again; keep one parsed copy in RAM
                 schedule = self.controller.install(data)
             except ScheduleError as exc:
@@ -154,45 +147,21 @@ class Commands:
             return {}
         raise ValueError("op must be begin, data, commit or abort")
 
-    def _await_confirmation(self, data, schedule, window_s):
-        """A schedule that overrides a safety rule waits for a person at the device: it is
-        installed only if the button is held CONFIRM_HOLD_MS within CONFIRM_WINDOW_S. Nothing
-        on the USB side alone can lift a rule (docs/safety-rules.md, threat model)."""
+    def _await_confirmation(self, data, schedule, args):
+        """A schedule that overrides a safety rule waits for a person at the device
+        (dispenser.confirm, imported only now). Nothing on the USB side alone lifts a rule.
+        `confirm_s` in the commit's arguments shortens the wait, never lengthens it."""
+        from dispenser.confirm import CONFIRM_WINDOW_S, Confirmation
+
+        window_s = CONFIRM_WINDOW_S
+        if "confirm_s" in args:
+            window_s = _int_arg(args, "confirm_s", 1, CONFIRM_WINDOW_S)
         if self._confirming is not None:
-            self._confirming.cancel()  # a newer upload replaces the one waiting
-        self.controller.hold_pending(schedule)
-        self._confirm_opened = ticks_ms()
-        self._confirm_window = window_s
-        self._confirming = asyncio.create_task(self._confirm(data, window_s))
-        return {
-            "sha256": schedule.sha,
-            "name": schedule.name,
-            "confirm": self._confirm_status(schedule),
-        }
-
-    async def _confirm(self, data, window_s):
-        try:
-            held = await self.app.await_hold(window_s * 1000, CONFIRM_HOLD_MS)
-        except asyncio.CancelledError:
-            return  # replaced: hold_pending logged it
-        self._confirming = None
-        if not held:
-            self.controller.drop_pending(logrec.ERR_OVERRIDE_UNCONFIRMED)
-            return
-        try:
-            self.controller.confirm_pending(data)
-        except (ScheduleError, OSError):
-            pass  # install() logged the refusal; a flash write error leaves the old one
-
-    def _confirm_status(self, schedule):
-        left = self._confirm_window - ticks_diff(ticks_ms(), self._confirm_opened) // 1000
-        return {
-            "sha256": schedule.sha,
-            "rules": schedule.overrides,
-            "signers": schedule.signers,
-            "hold_ms": CONFIRM_HOLD_MS,
-            "left": max(left, 0),
-        }
+            self._confirming.replace()
+        confirmation = Confirmation(self.app, data, schedule, window_s)
+        self._confirming = confirmation
+        confirmation.start()
+        return {"sha256": schedule.sha, "name": schedule.name, "confirm": confirmation.status()}
 
     def schedule_get(self, args):
         off = _int_arg(args, "off", 0, MAX_SCHEDULE)

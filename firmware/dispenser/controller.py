@@ -43,7 +43,7 @@ class Controller:
         self.store = LogStore(LOG_DIR, budget=board.log_budget)
         self._level = 0
         self._level_changed = asyncio.Event()
-        self.pending = None  # a checked schedule with overrides, waiting for the hold
+        self.pending = None  # a checked schedule with overrides, waiting (dispenser.confirm)
         self.confirmed_at = None  # UTC time the installed schedule's overrides were confirmed
 
     # --- boot --------------------------------------------------------------------------
@@ -102,39 +102,6 @@ class Controller:
         self.log(engine.install(now, schedule))
         self.confirmed_at = None
         self.clock.changed()
-        return schedule
-
-    # --- overrides: installed only after a hold on the button (docs/safety-rules.md) ----
-    def hold_pending(self, schedule):
-        """Keep a checked schedule with overrides until a person confirms it on the device;
-        the status LED shows CONFIRM_OVERRIDE meanwhile. The installed one stays active."""
-        self.drop_pending(logrec.ERR_OVERRIDE_REPLACED)
-        self.pending = schedule
-        now = self.clock.now()
-        self.append(now or 0, logrec.OVERRIDE_PENDING, (schedule.hash_prefix(),))
-        self.show(now)
-
-    def drop_pending(self, code):
-        """Forget a waiting schedule (not confirmed in time, or replaced): logged as ERROR."""
-        if self.pending is None:
-            return
-        self.pending = None
-        now = self.clock.now()
-        self.append(now or 0, logrec.ERROR, (code, 0))
-        self.show(now)
-
-    def confirm_pending(self, data):
-        """The hold came: install the waiting schedule and log who signed it."""
-        self.pending = None
-        try:
-            schedule = self.install(data)  # checks again and writes atomically
-        finally:
-            self.show(self.clock.now())
-        now = self.clock.now() or 0
-        signer = logrec.signer_bytes(schedule.signers)
-        self.append(now, logrec.OVERRIDE, (schedule.hash_prefix(), signer))
-        self.confirmed_at = now
-        schedstore.save_confirmation(CONFIRMED_PATH, schedule.sha, now)
         return schedule
 
     def refill(self, hopper, count):

@@ -5,12 +5,14 @@ arithmetic; a fuzz run over random and mutated TOML finds no traceback and no ha
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schedule_builder import base, write
 
 from pillctl.cli import main
 from pillctl.schedule import check_file
@@ -164,3 +166,49 @@ def test_a_misspelt_table_or_key_is_one_error_not_a_cascade(tmp_path, old, new):
     path.write_text(BONE_HEALTH.replace(old, new), encoding="utf-8")
     errors = [f.render() for f in check_file(path).findings if f.is_error]
     assert len(errors) == 1 and "did you mean" in errors[0], errors
+
+
+_ANY_VALUE = st.one_of(
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.decimals(allow_nan=True, allow_infinity=True, places=None).map(str).map(Decimal),
+    st.text(max_size=20),
+    st.dates(),
+    st.times(),
+    st.builds(list),  # fresh objects: the document is mutated in place
+    st.builds(dict),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.builds(lambda: [{"a": 1}]),
+)
+
+
+@st.composite
+def _retyped(draw) -> dict:
+    """The example schedule with a few fields, at any depth, set to a value of any type."""
+    document = base()
+    for _ in range(draw(st.integers(1, 4))):
+        target = document
+        while True:
+            keys = list(target) if isinstance(target, dict) else list(range(len(target)))
+            if not keys:
+                break
+            key = draw(st.sampled_from(keys))
+            if isinstance(target[key], dict | list) and target[key] and draw(st.booleans()):
+                target = target[key]
+                continue
+            target[key] = draw(_ANY_VALUE)
+            break
+    return document
+
+
+@settings(
+    max_examples=300,
+    deadline=timedelta(seconds=5),  # a hang, not a timing figure
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(_retyped())
+def test_fuzz_values_of_every_type_anywhere(tmp_path, document):
+    result = check_file(write(tmp_path, document))
+    if not result.ok:
+        assert all(f.line is not None for f in result.findings if f.is_error)
+        assert all("Decimal(" not in f.render() for f in result.findings)
