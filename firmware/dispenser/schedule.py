@@ -24,6 +24,7 @@ MAX_ID_LEN = const(12)
 MAX_NAME_LEN = const(32)
 MAX_SIGNER_LEN = const(64)
 MAX_REASON_LEN = const(200)
+MAX_OVERRIDES = const(8)  # one per overridable rule; keeps the status reply one short line
 ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
 # ScheduleError codes (also logged as the ERROR record's detail)
@@ -251,6 +252,8 @@ def _check_slots(slots):
 def _overrides(raw):
     """Rule ids of the clinician overrides and who signed them (each must name someone).
     A schedule with any override is installed only after a hold on the device's button."""
+    if len(raw) > MAX_OVERRIDES:
+        _fail("more than " + str(MAX_OVERRIDES) + " overrides")
     rules = []
     signers = []
     for entry in raw:
