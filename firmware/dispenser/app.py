@@ -30,6 +30,7 @@ class App:
         self.watchdog = None
         self.controller = Controller(board, self.record_event)
         self.swallow_press = False  # set by dispense.test: the confirming hold is no dose press
+        self.hold_wait = None  # set by dispenser.confirm while an override waits for a hold
         self.commands = Commands(self).table
 
     # --- tasks -------------------------------------------------------------------------
@@ -52,6 +53,9 @@ class App:
     async def button_loop(self):
         while True:
             kind = await self.button.press()
+            if self.hold_wait is not None:
+                self.hold_wait.offer(self.button)  # the confirmation's press, not a dose's
+                continue
             if self.swallow_press:
                 self.swallow_press = False
                 continue

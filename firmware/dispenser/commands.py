@@ -33,6 +33,7 @@ class Commands:
         self.controller = app.controller
         self._upload = None  # bytearray of a schedule upload in progress
         self._upload_sha = None
+        self._confirming = None  # the last dispenser.confirm.Confirmation started
         self.table = {
             "hello": self.hello,
             "status": self.status,
@@ -65,6 +66,9 @@ class Commands:
         reply["log"] = store.info()
         gc.collect()  # report live memory, not garbage waiting to be collected
         reply["mem"] = {"free": gc.mem_free(), "used": gc.mem_alloc()}
+        confirming = self._confirming
+        if confirming is not None and self.controller.pending is confirming.schedule:
+            reply["confirm"] = confirming.status()
         if eng is None:
             reply["schedule"] = None
             return reply
@@ -72,6 +76,12 @@ class Commands:
         now = self.board.clock.now()
         ind = eng.indication(now or 0)
         reply["schedule"] = {"name": sched.name, "sha256": sched.sha, "tz": sched.tz}
+        if sched.overrides:
+            reply["schedule"]["overrides"] = {
+                "rules": sched.overrides,
+                "signers": sched.signers,
+                "confirmed": self.controller.confirmed_at,
+            }
         reply["state"] = engine.STATUS_NAMES[ind.status]
         reply["level"] = ind.level
         reply["pending"] = [list(p) for p in eng.pending(now)] if now is not None else []
@@ -125,6 +135,10 @@ class Commands:
             if hexlify(hashlib.sha256(data).digest()).decode() != self._upload_sha:
                 raise RefusedError("upload does not match its sha256: resend")
             try:
+                checked = self.controller.check(data)
+                if checked.overrides:
+                    return self._await_confirmation(data, checked, args)
+                checked = None  # install() checks again; keep one parsed copy in RAM
                 schedule = self.controller.install(data)
             except ScheduleError as exc:
                 raise RefusedError("schedule rejected: " + str(exc))
@@ -133,6 +147,22 @@ class Commands:
             self._upload = None
             return {}
         raise ValueError("op must be begin, data, commit or abort")
+
+    def _await_confirmation(self, data, schedule, args):
+        """A schedule that overrides a safety rule waits for a person at the device
+        (dispenser.confirm, imported only now). Nothing on the USB side alone lifts a rule.
+        `confirm_s` in the commit's arguments shortens the wait, never lengthens it."""
+        from dispenser.confirm import CONFIRM_WINDOW_S, Confirmation
+
+        window_s = CONFIRM_WINDOW_S
+        if "confirm_s" in args:
+            window_s = _int_arg(args, "confirm_s", 1, CONFIRM_WINDOW_S)
+        if self._confirming is not None:
+            self._confirming.replace()
+        confirmation = Confirmation(self.app, data, schedule, window_s)
+        self._confirming = confirmation
+        confirmation.start()
+        return {"sha256": schedule.sha, "name": schedule.name, "confirm": confirmation.status()}
 
     def schedule_get(self, args):
         off = _int_arg(args, "off", 0, MAX_SCHEDULE)

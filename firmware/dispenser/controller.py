@@ -18,7 +18,7 @@ from dispenser.drivers.leds import Led
 from dispenser.drivers.servo import Servo
 from dispenser.engine import Engine
 from dispenser.logstore import LogStore
-from dispenser.schedstore import SCHEDULE_PATH
+from dispenser.schedstore import CONFIRMED_PATH, SCHEDULE_PATH
 from dispenser.schedule import ScheduleError
 
 LOG_DIR = "log"
@@ -44,6 +44,8 @@ class Controller:
         self.store = LogStore(LOG_DIR, budget=board.log_budget)
         self._level = 0
         self._level_changed = asyncio.Event()
+        self.pending = None  # a checked schedule with overrides, waiting (dispenser.confirm)
+        self.confirmed_at = None  # UTC time the installed schedule's overrides were confirmed
 
     # --- boot --------------------------------------------------------------------------
     def boot(self):
@@ -56,6 +58,7 @@ class Controller:
             schedule, rejected = None, exc
         if schedule is not None:
             self._start_engine(schedule, now)
+            self.confirmed_at = schedstore.load_confirmation(CONFIRMED_PATH, schedule.sha)
         t = now or 0
         self.append(t, logrec.BOOT, (_BOOT_CAUSES.get(self.board.reset_cause, logrec.BOOT_SOFT),))
         if self.store.skipped_bytes:
@@ -81,6 +84,17 @@ class Controller:
         self.engine = engine
         return engine
 
+    def check(self, data):
+        """The Schedule `data` would install, checked, not installed; a refusal is logged
+        and raised as ScheduleError."""
+        try:
+            return schedstore.check(data)
+        except ScheduleError as exc:
+            self.append(
+                self.clock.now() or 0, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, exc.code)
+            )
+            raise
+
     def install(self, data):
         """Check and atomically install a compiled schedule; the old one stays on failure.
         Raises ScheduleError with the device's reason."""
@@ -94,6 +108,7 @@ class Controller:
         if engine is None:
             engine = self._start_engine(schedule, now or None)
         self._decide(now, engine.install, now, schedule)
+        self.confirmed_at = None
         self.clock.changed()
         return schedule
 
@@ -190,19 +205,21 @@ class Controller:
             self._level_changed.clear()
 
     def show(self, now):
-        """Put the engine's indication on the LEDs and the buzzer."""
+        """Put the engine's indication on the LEDs and the buzzer; while an override waits
+        for its hold, the status LED shows that instead."""
         engine = self.engine
         if engine is None:
-            self.status_led.show(patterns.TIME_UNKNOWN if now is None else patterns.HEARTBEAT)
+            status = patterns.TIME_UNKNOWN if now is None else patterns.HEARTBEAT
             for led in self.compartment_leds:
                 led.show(patterns.OFF)
             level = 0
         else:
             ind = engine.indication(now or 0)
-            self.status_led.show(patterns.status_pattern(ind))
+            status = patterns.status_pattern(ind)
             for hopper, led in enumerate(self.compartment_leds):
                 led.show(patterns.compartment_pattern(ind, hopper))
             level = ind.level
+        self.status_led.show(patterns.CONFIRM_OVERRIDE if self.pending is not None else status)
         if level != self._level:
             self._level = level
             self._level_changed.set()

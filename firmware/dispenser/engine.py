@@ -37,7 +37,7 @@ How the app drives it:
 where log(events) appends each (t, kind, fields) to the store in order.
 """
 
-from dispenser import logrec
+from dispenser import logrec, nutrients
 from dispenser.compat import const
 from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, minutes_into, to_utc, weekday
 from dispenser.schedule import occurs_on, slots_in_use
@@ -87,6 +87,7 @@ class Engine:
         self.jam_flags = 0
         self.day = -1  # local day the daily state below belongs to
         self.totals = [0, 0, 0, 0]  # per nutrient code, dispensed on self.day
+        self.past_d = [0, 0, 0, 0, 0, 0]  # vitamin D given 1..6 local days before self.day
         self.resolved = {}  # dose/item key -> DONE | MISSED | REFUSED_CAP, on self.day
         self.confirms = {}  # item key -> UTC time of its latest confirmation
         self.reminded = {}  # slot key -> highest reminder level logged on self.day
@@ -130,7 +131,7 @@ class Engine:
             self.schedule_hash = fields[0]
             self._excuse_closed_windows(t)
         elif kind == logrec.REFUSED:
-            if fields[1] == logrec.REASON_CAP:
+            if fields[1] == logrec.REASON_CAP or fields[1] == logrec.REASON_CEILING:
                 self._resolve(t, fields[0], REFUSED_CAP)
         elif kind == logrec.REMIND:
             if self._same_day(t):
@@ -167,6 +168,7 @@ class Engine:
         # The daily state only moves forward: a clock stepped back to an earlier day must
         # not reopen that day's doses.
         if day > self.day:
+            self._shift_week(day - self.day)
             self.day = day
             self.totals = [0, 0, 0, 0]
             self.resolved = {}
@@ -179,12 +181,41 @@ class Engine:
                 del self.confirms[key]
             self._windows = None
 
+    def _shift_week(self, days):
+        """Move the 7-day vitamin D window `days` days on: today's total becomes the one of
+        `days` days ago, days in between gave nothing."""
+        past = self.past_d
+        for i in range(5, -1, -1):  # past[i] is the day i + 1 days before the new day
+            src = i - days
+            if self.day < 0 or src < -1:
+                past[i] = 0
+            elif src == -1:
+                past[i] = self.totals[0]
+            else:
+                past[i] = past[src]
+
+    def _over_ceiling(self, nut, amount):
+        """Whether `amount` more of nutrient `nut` today would pass a firmware ceiling, which
+        no schedule and no override lifts (docs/safety-rules.md)."""
+        ceiling = nutrients.CEILINGS[nut]
+        if ceiling is not None and self.totals[nut] + amount > ceiling:
+            return True
+        if nut != 0:
+            return False
+        if amount > nutrients.D_DOSE_CEILING:
+            return True
+        week = self.totals[0] + amount
+        for total in self.past_d:
+            week += total
+        return week > nutrients.D_WEEK_CEILING
+
     def checkpoint(self):
         """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation.
         The current schedule's entries always fit (its check bounds them with
         logrec.checkpoint_worst_size); entries left by an earlier schedule of the same day
         follow while there is room, so switching back to it keeps their lockout if it can."""
-        room = logrec.MAX_RECORD - logrec.CHECKPOINT_FIXED
+        week = tuple((i + 1, min(self.past_d[i], 0xFFFF)) for i in range(6) if self.past_d[i])
+        room = logrec.MAX_RECORD - logrec.CHECKPOINT_FIXED - 3 * len(week)
         parts = (
             (self.confirms, self._item_keys, 6),
             (self.resolved, self._entry_keys, 3),
@@ -208,12 +239,13 @@ class Engine:
             tuple(out[1]),
             tuple(out[2]),
             tuple(out[3]),
+            week,
             self.schedule_hash,
         )
 
     def _load_checkpoint(self, fields):
-        day, stock, flags, totals, confirms, resolved, reminded, snoozed, sched = fields
-        self.schedule_hash = sched
+        day, stock, flags, totals, confirms, resolved, reminded, snoozed = fields[:8]
+        self.schedule_hash = fields[9]
         self.day = day
         self.stock = list(stock)
         self.low_flags = flags & 0x0F
@@ -224,6 +256,10 @@ class Engine:
         self.resolved = dict(resolved)
         self.reminded = dict(reminded)
         self.snoozed = dict(snoozed)
+        self.past_d = [0, 0, 0, 0, 0, 0]
+        for ago, total in fields[8]:
+            # a saturated entry stands for at least that much: count the whole ceiling
+            self.past_d[ago - 1] = nutrients.D_WEEK_CEILING if total == 0xFFFF else total
 
     # ----- lifecycle ---------------------------------------------------------------------
 
@@ -477,6 +513,8 @@ class Engine:
             reason = logrec.REASON_SPACING
         elif self.totals[comp.nut] + dose.amount > self.schedule.caps[comp.nut]:
             reason = logrec.REASON_CAP
+        elif self._over_ceiling(comp.nut, dose.amount):
+            reason = logrec.REASON_CEILING
         elif stock != logrec.UNKNOWN_STOCK and stock < dose.pills:
             reason = logrec.REASON_EMPTY
         if reason:

@@ -33,15 +33,20 @@ LOW = const(11)  # (hopper, count)
 CONFIRM = const(12)  # (item key,)  reminder-only item confirmed by a press
 ERROR = const(13)  # (code, detail)
 CHECKPOINT = const(14)  # engine state summary, first record of every log segment
+OVERRIDE = const(15)  # (hash32, signer) a schedule with overrides confirmed by a button hold
+OVERRIDE_PENDING = const(16)  # (hash32,) a schedule with overrides awaits the hold
+SIGNER_BYTES = const(32)  # the signer's name in an OVERRIDE record, cut and NUL-padded
 
 KIND_NAMES = (
     None, "boot", "clock_set", "schedule", "remind", "snooze", "dispense", "missed",
-    "refused", "jam", "refill", "low", "confirm", "error", "checkpoint",
+    "refused", "jam", "refill", "low", "confirm", "error", "checkpoint", "override",
+    "override_pending",
 )  # fmt: skip
 
 # Payload layouts of the fixed-size kinds, indexed by kind.
 _FORMATS = (
     None, "<B", "<I", "<I", "<HB", "<H", "<HBBH", "<H", "<HB", "<HBB", "<BH", "<BH", "<H", "<BH",
+    None, "<I32s", "<I",
 )  # fmt: skip
 
 # Names of each kind's fields, for readers (pillctl logs --format jsonl/csv).
@@ -50,8 +55,9 @@ FIELD_NAMES = (
     ("dose", "hopper_nut", "pills", "amount"), ("entry",), ("dose", "reason"),
     ("dose", "hopper", "delivered"), ("hopper", "count"), ("hopper", "count"), ("item",),
     ("code", "detail"),
-    ("day", "stock", "flags", "totals", "confirms", "resolved", "reminded", "snoozed",
+    ("day", "stock", "flags", "totals", "confirms", "resolved", "reminded", "snoozed", "week",
      "schedule"),
+    ("hash32", "signer"), ("hash32",),
 )  # fmt: skip
 
 # REFUSED reasons
@@ -59,11 +65,14 @@ REASON_CAP = const(1)
 REASON_SPACING = const(2)
 REASON_EMPTY = const(3)
 REASON_JAMMED = const(4)
-REASON_NAMES = (None, "cap", "spacing", "empty", "jammed")
+REASON_CEILING = const(5)  # a firmware ceiling (nutrients.CEILINGS, the 7-day vitamin D window)
+REASON_NAMES = (None, "cap", "spacing", "empty", "jammed", "ceiling")
 
 # ERROR codes
 ERR_SCHEDULE_REJECTED = const(1)  # detail: ScheduleError code
 ERR_LOG_CORRUPT = const(2)  # detail: bytes skipped while scanning (capped at 65535)
+ERR_OVERRIDE_UNCONFIRMED = const(30)  # detail: 0; no hold in time, the old schedule stays
+ERR_OVERRIDE_REPLACED = const(31)  # detail: 0; another upload replaced the waiting one
 
 # BOOT causes (machine.reset_cause() values are mapped by the board)
 BOOT_POWER_ON = const(0)
@@ -78,6 +87,7 @@ _CONFIRM_ENTRY = "<HI"
 _RESOLVED_ENTRY = "<HB"
 _REMINDED_ENTRY = "<HB"  # slot key, highest reminder level logged
 _SNOOZED_ENTRY = "<HI"  # slot key, UTC end of the snooze
+_WEEK_ENTRY = "<BH"  # days ago (1..6), vitamin D given that day (65535: that much or more)
 
 
 def id_key(name):
@@ -93,19 +103,21 @@ _CHECKPOINT_LISTS = (
     (5, _RESOLVED_ENTRY, 3),
     (6, _REMINDED_ENTRY, 3),
     (7, _SNOOZED_ENTRY, 6),
+    (8, _WEEK_ENTRY, 3),
 )
 
 
-# Bytes of a checkpoint record without its list entries: overhead, head, the four counts
+# Bytes of a checkpoint record without its list entries: overhead, head, the five counts
 # and the trailing schedule hash prefix.
-CHECKPOINT_FIXED = const(47)
+CHECKPOINT_FIXED = const(48)
+WEEK_ENTRIES = const(6)  # the 7-day vitamin D window: the six days before today
 
 
 def checkpoint_worst_size(items, entries, slots):
     """The largest checkpoint record a schedule with `items` reminder-only items, `entries`
     doses + items and `slots` slots in use can need: every item confirmed, every entry
     resolved, every slot reminded and snoozed. The schedule check keeps it <= MAX_RECORD."""
-    return CHECKPOINT_FIXED + 6 * items + 3 * entries + 9 * slots
+    return CHECKPOINT_FIXED + 3 * WEEK_ENTRIES + 6 * items + 3 * entries + 9 * slots
 
 
 def _checkpoint_size(fields):
@@ -127,14 +139,17 @@ def _pack_checkpoint(buf, pos, fields):
         for a, b in entries:
             struct.pack_into(fmt, buf, pos, a, b)
             pos += entry_size
-    struct.pack_into("<I", buf, pos, fields[8])
+    struct.pack_into("<I", buf, pos, fields[9])
 
 
 def _unpack_checkpoint(buf, pos, end):
     head = struct.unpack_from(_CHECKPOINT_HEAD, buf, pos)
     pos += struct.calcsize(_CHECKPOINT_HEAD)
     lists = []
-    for _, fmt, entry_size in _CHECKPOINT_LISTS:
+    for index, fmt, entry_size in _CHECKPOINT_LISTS:
+        if index == 8 and pos == end:
+            lists.append(())  # written before checkpoints carried the 7-day window
+            break
         entries = []
         count = buf[pos]
         pos += 1
@@ -142,7 +157,8 @@ def _unpack_checkpoint(buf, pos, end):
             entries.append(struct.unpack_from(fmt, buf, pos))
             pos += entry_size
         lists.append(tuple(entries))
-    # A trailing u32 (the active schedule's hash prefix) came later: 0 when absent.
+    # A trailing u32 (the active schedule's hash prefix) came with the 7-day window: 0 when
+    # absent.
     schedule = 0
     if end - pos == 4:
         schedule = struct.unpack_from("<I", buf, pos)[0]
@@ -235,7 +251,18 @@ def as_dict(rec):
         names = FIELD_NAMES[kind]
         for i in range(len(names)):
             out[names[i]] = fields[i]
+        if kind == OVERRIDE:
+            out["signer"] = signer_text(fields[1])
     else:
         out["kind"] = kind
         out["raw"] = fields
     return out
+
+
+def signer_bytes(signers):
+    """The OVERRIDE record's signer field: the names, comma-separated, cut to fit."""
+    return ", ".join(signers).encode()[:SIGNER_BYTES]
+
+
+def signer_text(field):
+    return bytes(field).rstrip(b"\x00").decode()

@@ -10,6 +10,7 @@ import os
 from dispenser import schedule
 
 SCHEDULE_PATH = "schedule.json"  # where the installed schedule lives on the flash
+CONFIRMED_PATH = "confirmed.txt"  # "<sha256> <UTC time>" of the last override confirmation
 _TMP_SUFFIX = ".tmp"
 
 
@@ -44,3 +45,28 @@ def install(path, data):
             pass
         raise
     return checked
+
+
+def check(data):
+    """The Schedule `data` would install, checked but not installed (ScheduleError if not)."""
+    return schedule.parse(data)
+
+
+def save_confirmation(path, sha, t):
+    """Remember when the schedule `sha`'s overrides were confirmed on the device, so status
+    shows it after a restart too. Best effort: the log's OVERRIDE record is the record."""
+    try:
+        with open(path, "w") as f:
+            f.write(sha + " " + str(t))
+    except OSError:
+        pass
+
+
+def load_confirmation(path, sha):
+    """The UTC time the schedule `sha` was confirmed, or None."""
+    try:
+        with open(path) as f:
+            saved, t = f.read().split()
+        return int(t) if saved == sha else None
+    except (OSError, ValueError):
+        return None

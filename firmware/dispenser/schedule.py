@@ -18,6 +18,14 @@ _LAST_DAY = const(1 << 30)
 MAX_DOSES = const(32)  # a checkpoint must stay under 255 bytes: see _check_checkpoint_fits
 MAX_ITEMS = const(8)
 MAX_AMOUNT = const(0xFFFF)  # one dose's amount must fit a DISPENSE record
+# Ids and texts: ASCII only, so MicroPython and CPython count their length alike and
+# compute the same log keys (id_key encodes the id as UTF-8). pillctl uses these too.
+MAX_ID_LEN = const(12)
+MAX_NAME_LEN = const(32)
+MAX_SIGNER_LEN = const(64)
+MAX_REASON_LEN = const(200)
+MAX_OVERRIDES = const(8)  # one per overridable rule; keeps the status reply one short line
+ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
 # ScheduleError codes (also logged as the ERROR record's detail)
 E_FORMAT = const(1)
@@ -28,6 +36,7 @@ E_NUTRIENT = const(5)
 E_HOPPER = const(6)
 E_CAP = const(7)
 E_KEY_COLLISION = const(8)
+E_CEILING = const(9)
 
 
 class ScheduleError(Exception):
@@ -63,11 +72,31 @@ def _int(obj, key, lo, hi, default=None):
     return _bounded(obj.get(key, default), key, lo, hi)
 
 
-def _str(obj, key, max_len):
+def id_ok(value):
+    """An id: letters, digits, '-' and '_'."""
+    for c in value:
+        if c not in ID_CHARS:
+            return False
+    return True
+
+
+def text_ok(value):
+    """A name or text: printable ASCII, not only spaces."""
+    for c in value:
+        if not " " <= c <= "~":
+            return False
+    return bool(value.strip())
+
+
+def _str(obj, key, max_len, check=text_ok):
     value = obj.get(key)
-    if not isinstance(value, str) or not 0 < len(value) <= max_len:
-        _fail(key + " must be a string of 1.." + str(max_len) + " chars")
+    if not isinstance(value, str) or not 0 < len(value) <= max_len or not check(value):
+        _fail(key + " must be 1.." + str(max_len) + " printable ASCII chars")
     return value
+
+
+def _id(obj, key):
+    return _str(obj, key, MAX_ID_LEN, id_ok)
 
 
 def _list(obj, key):
@@ -96,7 +125,7 @@ def _unique_keys(names):
 
 class Compartment:
     def __init__(self, obj, hopper_seen):
-        self.id = _str(obj, "id", 12)
+        self.id = _id(obj, "id")
         self.hopper = _int(obj, "hopper", 0, 2)
         if hopper_seen[self.hopper]:
             _fail("hopper " + str(self.hopper) + " used twice", E_HOPPER)
@@ -113,7 +142,7 @@ class Compartment:
 
 class Slot:
     def __init__(self, obj):
-        self.id = _str(obj, "id", 32)
+        self.id = _id(obj, "id")
         self.at = _int(obj, "at", 0, 1439)
         self.opens = self.at - _int(obj, "early", 0, self.at)
         self.closes = self.at + _int(obj, "late", 0, 1439 - self.at)
@@ -126,13 +155,15 @@ def _day_range(obj):
 
 class Dose:
     def __init__(self, obj, slot_ids, comps):
-        self.id = _str(obj, "id", 32)
+        self.id = _id(obj, "id")
         self.slot = _index_of(slot_ids, obj.get("slot"), "slot")
         self.comp = comps[_index_of([c.id for c in comps], obj.get("comp"), "compartment")]
         self.pills = _int(obj, "pills", 1, 16)
         if self.pills * self.comp.per > MAX_AMOUNT:
-            _fail("dose " + self.id + " is too large", E_CAP)
+            _fail("dose is too large: " + self.id, E_CAP)
         self.amount = self.pills * self.comp.per
+        if self.comp.nut == 0 and self.amount > nutrients.D_DOSE_CEILING:
+            _fail("vitamin D dose over the device ceiling: " + self.id, E_CEILING)
         self.days = _int(obj, "days", 1, 127)
         self.first_day, self.last_day = _day_range(obj)
         self.key = 0  # set once all ids are known
@@ -140,7 +171,8 @@ class Dose:
 
 class Item:
     def __init__(self, obj, slot_ids):
-        self.id = _str(obj, "id", 32)
+        self.id = _id(obj, "id")
+        _str(obj, "name", MAX_NAME_LEN)
         self.slot = _index_of(slot_ids, obj.get("slot"), "slot")
         self.days = _int(obj, "days", 1, 127)
         self.first_day, self.last_day = _day_range(obj)
@@ -158,7 +190,7 @@ class Schedule:
 
     def __init__(self, obj, sha):
         self.sha = sha
-        self.name = _str(obj, "name", 32)
+        self.name = _str(obj, "name", MAX_NAME_LEN)
         self.tz = _str(obj, "tz", 64)  # for display by the host; the device uses `utc`
         self.utc = [(e[0], _bounded(e[1], "utc offset", -900, 900)) for e in _table(obj)]
         seen = [False, False, False]
@@ -171,14 +203,15 @@ class Schedule:
         self.doses = [Dose(d, slot_ids, self.comps) for d in _list(obj, "doses")]
         self.items = [Item(i, slot_ids) for i in _list(obj, "items")]
         if len(self.doses) > MAX_DOSES or len(self.items) > MAX_ITEMS:
-            _fail("too many doses or items")
+            _fail("more than " + str(MAX_DOSES) + " doses or " + str(MAX_ITEMS) + " items")
         _check_checkpoint_fits(self)
         entries = self.doses + self.items
         keys = _unique_keys([e.id for e in entries])
         for i in range(len(entries)):
             entries[i].key = keys[i]
-        self.overrides = _overrides(_list(obj, "ovr"))
+        self.overrides, self.signers = _overrides(_list(obj, "ovr"))
         self.caps = _effective_caps(obj.get("caps"), self.overrides, self.comps)
+        _check_week(self.doses, self.caps[0])
         self.spacing = [_spacing(s, self.items) for s in _list(obj, "spacing")]
         remind = obj.get("remind")
         if not isinstance(remind, dict):
@@ -241,12 +274,33 @@ def _check_slots(slots):
 
 
 def _overrides(raw):
-    """Rule ids of the clinician overrides; each must name who signed it off."""
+    """Rule ids of the clinician overrides and who signed them (each must name someone).
+    A schedule with any override is installed only after a hold on the device's button."""
+    if len(raw) > MAX_OVERRIDES:
+        _fail("more than " + str(MAX_OVERRIDES) + " overrides")
     rules = []
+    signers = []
     for entry in raw:
-        _str(entry, "by", 64)
-        rules.append(_str(entry, "rule", 16))
-    return rules
+        by = _str(entry, "by", MAX_SIGNER_LEN)
+        _str(entry, "why", MAX_REASON_LEN)
+        rules.append(_str(entry, "rule", 16, id_ok))
+        if by not in signers:
+            signers.append(by)
+    return rules, signers
+
+
+def _check_week(doses, day_cap):
+    """The vitamin D a schedule can give in one week (each weekday's doses, at most the
+    daily cap) stays under the 7-day ceiling; the engine enforces it again at dispense."""
+    week = 0
+    for weekday in range(7):
+        day = 0
+        for dose in doses:
+            if dose.comp.nut == 0 and (dose.days >> weekday) & 1:
+                day += dose.amount
+        week += min(day, day_cap) if day_cap >= 0 else day
+    if week > nutrients.D_WEEK_CEILING:
+        _fail("vitamin D over the device ceiling of the week", E_CEILING)
 
 
 def _effective_caps(caps, overrides, comps):
@@ -261,9 +315,16 @@ def _effective_caps(caps, overrides, comps):
         if code < 0:
             _fail("cap for unknown nutrient " + name, E_NUTRIENT)
         cap = _int(caps, name, 0, 1 << 24)
+        ceiling = nutrients.CEILINGS[code]
+        if code == 0:
+            ceiling = nutrients.D_WEEK_CEILING
+        if ceiling is not None and cap > ceiling:
+            _fail("cap " + name + " is over the device ceiling", E_CEILING)
         absolute = nutrients.ABSOLUTE_CAPS[code]
         if absolute is not None and cap > absolute:
-            if nutrients.OVERRIDE_RULES[code] not in overrides:
+            # a child's band limit (CHILD-UL) replaces D3-UL and CA-UL when overridden
+            child = code < 2 and "CHILD-UL" in overrides
+            if nutrients.OVERRIDE_RULES[code] not in overrides and not child:
                 _fail("cap " + name + " is over the absolute cap without override", E_CAP)
         result[code] = cap
     for comp in comps:
@@ -311,4 +372,4 @@ def parse(data):
         return Schedule(obj, sha)
     except (AttributeError, TypeError, KeyError, IndexError):
         # a member of the wrong JSON type somewhere deep inside
-        _fail("malformed member")
+        raise ScheduleError(E_STRUCTURE, "malformed member")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from base64 import b64decode, b64encode
 from collections.abc import Callable
 
@@ -17,13 +18,18 @@ PUSH_CHUNK = 512
 LOG_CHUNK = 2048  # the device's largest log.read reply
 
 Progress = Callable[[int, int], None]  # (done, total)
+CONFIRM_POLL_S = 0.5  # how often push asks whether the hold came
 
 
-def push_schedule(device: Device, data: bytes, progress: Progress | None = None) -> dict:
+def push_schedule(
+    device: Device, data: bytes, progress: Progress | None = None, confirm_s: int | None = None
+) -> dict:
     """Upload a compiled schedule; the device checks and installs it atomically.
 
-    Returns the device's reply ({"sha256", "name"}); raises if the hash it reports is not
-    the one the host compiled.
+    Returns the device's reply ({"sha256", "name"}, and "confirm" when the schedule overrides
+    a rule and waits for a button hold: see ``await_confirmation``); raises if the hash it
+    reports is not the one the host compiled. ``confirm_s`` shortens the device's wait for
+    the hold (at most its 60 s).
     """
     device.request(
         "schedule.put",
@@ -35,7 +41,8 @@ def push_schedule(device: Device, data: bytes, progress: Progress | None = None)
             device.request("schedule.put", {"op": "data", "off": off, "b64": chunk})
             if progress:
                 progress(min(off + PUSH_CHUNK, len(data)), len(data))
-        reply = device.request("schedule.put", {"op": "commit"}, timeout=10)
+        commit = {"op": "commit"} | ({"confirm_s": confirm_s} if confirm_s else {})
+        reply = device.request("schedule.put", commit, timeout=10)
     except PillctlError:
         abort_quietly(device)
         raise
@@ -45,6 +52,28 @@ def push_schedule(device: Device, data: bytes, progress: Progress | None = None)
             f"device reports schedule {reply.get('sha256')}, expected {expected}; push again"
         )
     return reply
+
+
+def await_confirmation(device: Device, confirm: dict, waiting: Callable[[dict], None]) -> None:
+    """Wait while the device holds an override schedule for its button hold. ``waiting``
+    gets the device's "confirm" status ({"left", "rules", "signers", ...}) on every poll.
+    ``confirm`` is the commit reply's "confirm" member. Returns once it is installed;
+    raises PillctlError (one line) when the wait ended without the hold: the old schedule
+    stays."""
+    sha = confirm["sha256"]
+    while True:
+        waiting(confirm)
+        time.sleep(CONFIRM_POLL_S)  # the device decides; this only paces the questions
+        status = device.request("status")
+        if (status.get("confirm") or {}).get("sha256") == sha:
+            confirm = status["confirm"]
+            continue
+        if (status.get("schedule") or {}).get("sha256") == sha:
+            return
+        raise PillctlError(
+            f"not installed: nobody held the dispenser's button for {confirm['hold_ms'] / 1000:g}"
+            " s in time, so the old schedule stays; push again and hold the button"
+        )
 
 
 def abort_quietly(device: Device) -> None:

@@ -40,6 +40,7 @@ def test_checkpoint_round_trip():
         ((1, 1), (2, 2)),
         ((7, 3),),
         ((7, 1796000600),),
+        ((1, 2000), (2, 1), (3, 1), (4, 1), (5, 1), (6, 0xFFFF)),
         0xDEADBEEF,
     )
     data = logrec.encode(9, 1796000000, logrec.CHECKPOINT, fields)
@@ -47,15 +48,24 @@ def test_checkpoint_round_trip():
     assert len(data) == logrec.checkpoint_worst_size(1, 2, 1)
 
 
-def test_checkpoint_without_schedule_hash_still_decodes():
-    # Written by the firmware before checkpoints carried the schedule's hash prefix.
-    fields = (20791, (90, 0xFFFF, 3), 0x21, (2000, 500, 100, 0), (), ((1, 1),), (), (), 0)
+def test_checkpoint_from_before_the_week_and_hash_still_decodes():
+    # Written by the firmware before checkpoints carried the 7-day vitamin D window and the
+    # schedule's hash prefix: it ends after the snoozes.
+    fields = (20791, (90, 0xFFFF, 3), 0x21, (2000, 500, 100, 0), (), ((1, 1),), (), (), (), 0)
     new = logrec.encode(9, 1796000000, logrec.CHECKPOINT, fields)
-    old = bytearray(new[:-8] + new[-4:])  # without the u32 before the CRC
-    old[0] -= 4
+    old = bytearray(new[:-9] + new[-4:])  # without the week's count and the u32 hash
+    old[0] -= 5
     body = len(old) - 4
     old[body:] = logrec.crc32(bytes(old[:body])).to_bytes(4, "little")
     assert logrec.decode_at(old, 0, len(old)) == (9, 1796000000, logrec.CHECKPOINT, fields)
+
+
+def test_override_records_carry_the_signer():
+    signer = logrec.signer_bytes(["Dr. Ada Lovelace", "Dr. Grace Hopper"])
+    data = logrec.encode(4, 1796000000, logrec.OVERRIDE, (0x12345678, signer))
+    record = logrec.decode_at(data, 0, len(data))
+    assert logrec.as_dict(record)["signer"] == "Dr. Ada Lovelace, Dr. Grace Hopp"
+    assert logrec.as_dict(record)["hash32"] == 0x12345678
 
 
 def test_every_torn_prefix_is_rejected():

@@ -123,6 +123,19 @@ def test_not_json_is_refused():
         pass
 
 
+def test_more_overrides_than_rules_are_refused():
+    obj = bone_health_obj()
+    obj["ovr"] = [{"rule": "D3-UL", "by": "Dr A", "why": "x"}] * (schedule.MAX_OVERRIDES + 1)
+    assert _error_code(obj) == schedule.E_STRUCTURE
+
+
+def test_blank_or_non_ascii_signers_are_refused():
+    for by in (" ", "", "Dr. \u00c5se", "Dr. A\n"):
+        obj = bone_health_obj()
+        obj["ovr"] = [{"rule": "D3-UL", "by": by, "why": "x"}]
+        assert _error_code(obj) == schedule.E_STRUCTURE, by
+
+
 def test_override_without_a_signature_is_refused():
     obj = bone_health_obj()
     obj["caps"]["vitd"] = 6000

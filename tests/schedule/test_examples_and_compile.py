@@ -102,7 +102,7 @@ def test_levothyroxine_item_becomes_a_slot_an_item_and_a_spacing_rule():
         "at": 390, "early": 15, "fat": 0, "id": "t0630", "late": 45, "meal": 0,
     }  # fmt: skip
     assert device["items"] == [
-        {"days": 127, "id": "levo", "med": "levothyroxine", "name": "levothyroxine 75 µg",
+        {"days": 127, "id": "levo", "med": "levothyroxine", "name": "levothyroxine 75 mcg",
          "slot": "t0630"},
     ]  # fmt: skip
     assert device["spacing"] == [{"gap": 240, "item": "levo", "nut": "ca", "rule": "CA-LEVO"}]

@@ -69,7 +69,7 @@ def test_weekdays_and_date_ranges_become_byday_and_until(tmp_path):
 def test_reminder_items_are_in_the_calendar(tmp_path):
     calendar = _export(tmp_path, SCHEDULES / "levothyroxine-morning.toml")
     summaries = [str(e["summary"]) for e in calendar.walk("VEVENT")]
-    assert summaries[0] == "06:30: levothyroxine 75 µg"  # a clock time: no id like t0630
+    assert summaries[0] == "06:30: levothyroxine 75 mcg"  # a clock time: no id like t0630
 
 
 def test_export_refuses_a_schedule_with_errors(tmp_path):

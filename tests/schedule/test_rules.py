@@ -74,6 +74,19 @@ def _carbonate_at_clock(form: str) -> Callable[[dict], None]:
     return mutate
 
 
+def _child(age: int, d3_iu: int) -> Callable[[dict], None]:
+    """A child's profile with AGE-ADULT overridden, so the age band's limits apply."""
+
+    def mutate(document: dict) -> None:
+        document["profile"]["age"] = age
+        document["overrides"] = [
+            {"rule": "AGE-ADULT", "clinician": "Dr. Ada Lovelace", "reason": "paediatric plan"}
+        ]
+        compartment(document, "d3").update(strength=d3_iu)
+
+    return mutate
+
+
 CASES = {
     # rule: (trips it, just inside its limit)
     "D3-UL": (_d3_strength(4001), _d3_strength(4000)),
@@ -118,6 +131,7 @@ CASES = {
         ),
     ),
     "AGE-ADULT": (_set(("profile", "age"), 18), _set(("profile", "age"), 19)),
+    "CHILD-UL": (_child(8, 3001), _child(8, 3000)),
 }
 
 

@@ -32,7 +32,7 @@ def test_show_prints_info_findings_and_reminder_items():
     fusion = _show(SCHEDULES / "spinal-fusion-regimen.toml")
     assert "info D3-LOW" in fusion.output and "250 IU" in fusion.output
     levothyroxine = _show(SCHEDULES / "levothyroxine-morning.toml")
-    assert "remind: levothyroxine 75 µg" in levothyroxine.output
+    assert "remind: levothyroxine 75 mcg" in levothyroxine.output
 
 
 def test_show_names_the_override_and_weekday_only_doses(tmp_path):

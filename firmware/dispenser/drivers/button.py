@@ -23,6 +23,8 @@ class Button:
         self._active = active
         self._debounce_ms = debounce_ms
         self._long_ms = long_ms
+        self.pressed_at = 0
+        self.held_ms = 0
 
     def is_pressed(self):
         return self._pin.value() == self._active
@@ -40,4 +42,6 @@ class Button:
             while self.is_pressed():
                 await asyncio.sleep_ms(_HOLD_POLL_MS)
             held = ticks_diff(ticks_ms(), started)
+            self.pressed_at = started  # of the press just returned (an override's hold)
+            self.held_ms = held
             return LONG if held >= self._long_ms else SHORT

@@ -17,6 +17,7 @@ REFUSED = (700, 300)
 LOW_STOCK = (1500, 500)
 ERROR = (80, 80)  # jam, or log not replayed
 IDENTIFY = (50, 50)
+CONFIRM_OVERRIDE = (1000, 200, 150, 200, 150, 600)  # long, short, short: hold the button
 
 _BY_STATUS = {
     engine.STATUS_IDLE: HEARTBEAT,

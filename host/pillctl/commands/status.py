@@ -91,11 +91,28 @@ def render(port: str, status: dict, compiled: dict | None, sched: Schedule | Non
     about.add_row("log", f"records {log.get('first')}..{log.get('last')}, "
                   f"{log.get('bytes')} of {log.get('budget')} bytes")  # fmt: skip
     about.add_row("memory", _memory_text(status.get("mem")))
+    confirm = status.get("confirm")
+    if confirm is not None:
+        about.add_row(
+            "waiting",
+            f"a schedule overriding {', '.join(confirm['rules'])} (signed by "
+            f"{', '.join(confirm['signers'])}) needs a {confirm['hold_ms'] / 1000:g} s button "
+            f"hold within {confirm['left']} s",
+        )
     schedule = status.get("schedule")
     if schedule is None or compiled is None:
         about.add_row("schedule", "none installed: run `pillctl push FILE`")
         return Panel(about, title="dispenser")
     about.add_row("schedule", f"{schedule['name']}  sha256 {schedule['sha256'][:16]}…")
+    overrides = schedule.get("overrides")
+    if overrides:
+        confirmed = overrides.get("confirmed")
+        when = format_epoch(confirmed) if confirmed else "time not recorded"
+        about.add_row(
+            "overrides",
+            f"{', '.join(overrides['rules'])} signed by {', '.join(overrides['signers'])}, "
+            f"confirmed on the device {when}",
+        )
     about.add_row("state", f"{status.get('state')} (reminder level {status.get('level')})")
     return Panel(
         Group(about, _due_table(status, names), _stock_table(status, names, sched)),

@@ -1,4 +1,4 @@
-"""The domain rules of the rules file, applied to a parsed schedule.
+"""The safety rules (rules.py, docs/safety-rules.md), applied to a parsed schedule.
 
 Each check reports the rule id, the values, the limit and the field path; ``_report`` then
 applies the schedule's clinician overrides, so every check treats overrides the same way.
@@ -21,11 +21,13 @@ from pillctl.schedule.rules import (
     MK4_PER_DOSE_UG,
     OVERRIDDEN,
     RULES,
-    SPACING_RULES,
     VITAMIN_D_UL_IU,
     VITAMIN_K_ANTAGONISTS,
     SpacingRule,
     calcium_ul_mg,
+    child_band,
+    spacing_kind,
+    spacing_rule,
     vitamin_d_rda_iu,
 )
 from pillctl.schedule.schema import MINUTES_PER_DAY
@@ -34,24 +36,30 @@ from pillctl.schedule.units import CALCIUM, MK4, MK7, VITAMIN_D, format_amount
 
 
 def medication_times(schedule: Schedule) -> Iterator[tuple[str, str, int, int, str]]:
-    """(kind, name, minutes, weekday mask, path) of every timed medicine: profile and items."""
+    """(kind, name, minutes, weekday mask, path) of every timed medicine: profile and items.
+    The kind is the one spacing is measured by (a named quinolone is its own kind)."""
     for med in schedule.profile.medications:
         for minutes in med.times:
-            yield med.kind, med.name, minutes, med.days, med.path
+            yield spacing_kind(med.kind, med.name), med.name, minutes, med.days, med.path
     for item in schedule.items:
-        yield item.medication, item.name, schedule.slot(item.slot).at, item.days, item.path
+        kind = spacing_kind(item.medication, item.name)
+        yield kind, item.name, schedule.slot(item.slot).at, item.days, item.path
 
 
-def _signed_gaps(calcium_at: int, calcium_days: int, med_at: int, med_days: int) -> Iterator[int]:
-    """Minutes from the medicine to the calcium dose, including across midnight."""
+def _signed_gaps(
+    calcium_at: int, calcium_days: int, med_at: int, med_days: int
+) -> Iterator[tuple[int, int]]:
+    """(minutes from the medicine to the calcium dose, day shift), across midnight too."""
     for day_shift in (-1, 0, 1):
         rotated = ((med_days << 7 | med_days) >> (day_shift % 7)) & EVERY_DAY
         if calcium_days & rotated:
-            yield calcium_at - (med_at + day_shift * MINUTES_PER_DAY)
+            yield calcium_at - (med_at + day_shift * MINUTES_PER_DAY), day_shift
 
 
-def _violates(rule: SpacingRule, gap: int) -> bool:
-    return 0 <= gap < rule.after if gap >= 0 else -gap < rule.before
+def _violates(rule: SpacingRule, gap: int, day_shift: int) -> bool:
+    if gap >= 0:
+        return gap < rule.after
+    return -gap < rule.before or (rule.not_earlier_same_day and day_shift == 0)
 
 
 class _Checker:
@@ -114,6 +122,8 @@ class _Checker:
 
     def run(self) -> list[Finding]:
         profile = self.schedule.profile
+        diet = profile.dietary_calcium_mg or 0
+        what = f"calcium (dispenser + {diet} mg diet)" if diet else "calcium"
         if profile.age < ADULT_AGE:
             self._report(
                 "AGE-ADULT",
@@ -123,11 +133,14 @@ class _Checker:
                 ">= 19",
             )
         self._compartments()
-        self._daily_limit("D3-UL", VITAMIN_D, VITAMIN_D_UL_IU, what="vitamin D")
+        if profile.age < ADULT_AGE and self.schedule.override_for("AGE-ADULT"):
+            vitamin_d_ul, calcium_ul, band = child_band(profile.age)
+            self._daily_limit("CHILD-UL", VITAMIN_D, vitamin_d_ul, what=f"vitamin D ({band})")
+            self._daily_limit("CHILD-UL", CALCIUM, calcium_ul, diet, f"{what} ({band})")
+        else:
+            self._daily_limit("D3-UL", VITAMIN_D, VITAMIN_D_UL_IU, what="vitamin D")
+            self._daily_limit("CA-UL", CALCIUM, calcium_ul_mg(profile.age), diet, what)
         self._vitamin_d_low()
-        diet = profile.dietary_calcium_mg or 0
-        what = f"calcium (dispenser + {diet} mg diet)" if diet else "calcium"
-        self._daily_limit("CA-UL", CALCIUM, calcium_ul_mg(profile.age), diet, what)
         self._daily_limit("MK4-MAX", MK4, MK4_DAILY_MAX_UG, what="MK-4")
         self._per_dose()
         self._meal_anchoring()
@@ -229,15 +242,15 @@ class _Checker:
             if self.schedule.compartment(dose.compartment).nutrient == CALCIUM
         ]
         for kind, name, med_at, med_days, med_path in medication_times(self.schedule):
-            rule = next((r for r in SPACING_RULES if kind in r.medications), None)
+            rule = spacing_rule(kind)
             if rule is None:
                 continue
             for dose in calcium_doses:
                 calcium_at = self.schedule.slot(dose.slot).at
                 gaps = [
                     g
-                    for g in _signed_gaps(calcium_at, dose.days, med_at, med_days)
-                    if _violates(rule, g)
+                    for g, shift in _signed_gaps(calcium_at, dose.days, med_at, med_days)
+                    if _violates(rule, g, shift)
                 ]
                 if not gaps:
                     continue

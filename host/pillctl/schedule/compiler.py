@@ -6,7 +6,7 @@ from datetime import date
 
 from pillctl.schedule.hashing import with_hash
 from pillctl.schedule.model import Schedule
-from pillctl.schedule.rules import SPACING_RULES
+from pillctl.schedule.rules import spacing_kind, spacing_rule
 from pillctl.schedule.totals import daily_maximum
 from pillctl.schedule.tzoffsets import utc_offset_table
 
@@ -32,10 +32,18 @@ def _spacing(schedule: Schedule) -> list[dict]:
     """Host spacing rules the device re-applies to confirmed reminder-only items."""
     entries = []
     for item in schedule.items:
-        for rule in SPACING_RULES:
-            if item.medication in rule.medications:
-                entries.append({"rule": rule.rule, "item": item.id, "nut": "ca", "gap": rule.after})
+        rule = spacing_rule(spacing_kind(item.medication, item.name))
+        if rule is not None:
+            entries.append({"rule": rule.rule, "item": item.id, "nut": "ca", "gap": rule.after})
     return entries
+
+
+def _caps(schedule: Schedule) -> dict[str, int]:
+    """The planned daily maximum of each nutrient; 0 for one a compartment holds but no dose
+    gives, because the device wants a cap for every nutrient it holds."""
+    caps = {comp.nutrient: 0 for comp in schedule.compartments if comp.nutrient}
+    caps.update(daily_maximum(schedule))
+    return caps
 
 
 def compile_schedule(schedule: Schedule, start: date) -> dict:
@@ -96,7 +104,7 @@ def compile_schedule(schedule: Schedule, start: date) -> dict:
             for item in items
         ],
         "spacing": _spacing(schedule),
-        "caps": daily_maximum(schedule),
+        "caps": _caps(schedule),
         "remind": {
             "steps": [list(step) for step in schedule.reminders.steps],
             "snooze": schedule.reminders.snooze,

@@ -12,6 +12,8 @@ SCHEMA_RULE = "SCHEMA"
 """Rule id of a structural problem: wrong type, unknown key, missing field, bad reference."""
 INPUT_RULE = "INPUT"
 """Rule id of a file that cannot be a schedule at all (unreadable, too big, not text)."""
+DEVICE_RULE = "DEVICE"
+"""Rule id of a refusal by the firmware's own schedule check (device_check.py)."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,11 @@ class Finding:
         """One human line: severity, rule, location, message, then value/limit/source."""
         where = self.path
         if self.line is not None:
-            where = f"line {self.line}, column {self.column}"
+            where = f"line {self.line}"
+            if self.column is not None:
+                where += f", column {self.column}"
+            if self.path:
+                where += f" ({self.path})"
         text = f"{self.severity} {self.rule}"
         if where:
             text += f" at {where}"

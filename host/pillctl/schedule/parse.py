@@ -6,9 +6,11 @@ The TOML layout is documented in docs/schedule-format.md. Safety rules are not c
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
+from dispenser import schedule as device
 from pillctl.schedule.findings import Finding
 from pillctl.schedule.model import (
     EVERY_DAY,
@@ -23,7 +25,7 @@ from pillctl.schedule.model import (
     Slot,
     clock,
 )
-from pillctl.schedule.rules import RULES
+from pillctl.schedule.rules import QUINOLONES, RULES
 from pillctl.schedule.schema import MINUTES_PER_DAY, SchemaReader, child
 from pillctl.schedule.units import DEFAULT_FORMS, FORMS, normalise_unit, to_device_units
 
@@ -32,6 +34,7 @@ TIMED_MEDICATIONS = (
     "levothyroxine",
     "tetracycline",
     "quinolone",
+    *QUINOLONES,
     "iron",
     "zinc",
     "strontium",
@@ -45,8 +48,33 @@ DEFAULT_REMINDERS = Reminders(steps=((0, 1), (10, 2), (20, 3)), snooze=10)
 CLOCK_SLOT_EARLY = 15
 CLOCK_SLOT_LATE = 60
 """Default window of a dose or item anchored to a clock time rather than a meal."""
-MAX_ID_LENGTH = 12
-MAX_NAME_LENGTH = 32
+MAX_ID_LENGTH = device.MAX_ID_LEN
+MAX_NAME_LENGTH = device.MAX_NAME_LEN
+_NOT_PLACES = ("localtime", "Factory", "posixrules")
+"""tzdata entries that name no place: the compiling machine's zone, a placeholder, a rule
+template. ``posix/`` and ``right/`` copies (the latter counts leap seconds) are left out too."""
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    return frozenset(
+        zone
+        for zone in available_timezones()
+        if zone not in _NOT_PLACES and not zone.startswith(("posix/", "right/"))
+    )
+
+
+_DEVICE_HOLDS = " (what the dispenser holds)"
+_MAX_TIMES = 24
+_MAX_TABLES = 64
+"""Meals, compartments and medications beyond any real schedule: refused before any check."""
+
+
+def _default_name(stem: str) -> str:
+    """The file name as a schedule name the device takes: printable ASCII, at most 32."""
+    name = "".join(c if " " <= c <= "~" else "_" for c in stem)[:MAX_NAME_LENGTH]
+    return name if name.strip() else "schedule"
+
 
 _TOP_KEYS = (
     "name",
@@ -70,15 +98,18 @@ class _ScheduleParser:
     def __init__(self, document: dict, default_name: str):
         self.read = SchemaReader()
         self.document = document
-        self.default_name = default_name[:MAX_NAME_LENGTH]
+        self.default_name = _default_name(default_name)
         self.slots: dict[str, Slot] = {}
         self.used_ids: dict[str, str] = {}
+        self.broken: set[str] = set()
+        """Meal names and compartment ids of tables that have their own errors: entries
+        that refer to them are not reported again."""
 
     def parse(self) -> tuple[Schedule | None, list[Finding]]:
         doc = self.read.table(self.document, "", _TOP_KEYS)
         if doc is None:
             return None, self.read.findings
-        name = self.read.text(doc, "name", "", self.default_name, MAX_NAME_LENGTH)
+        name = self.read.text(doc, "name", "", self.default_name, MAX_NAME_LENGTH, "text")
         timezone = self._timezone(doc)
         profile = self._profile(doc)
         self._meals(doc)
@@ -88,6 +119,8 @@ class _ScheduleParser:
         self._check_windows()
         reminders = self._reminders(doc)
         overrides = self._overrides(doc)
+        if not doses and not items and not self.read.findings:
+            self.read.error("doses", "the schedule has no [[doses]] and no [[reminder_items]]")
         if self.read.findings or profile is None:
             return None, self.read.findings
         slots = tuple(sorted(self.slots.values(), key=lambda slot: slot.at))
@@ -98,17 +131,18 @@ class _ScheduleParser:
 
     def _timezone(self, doc: dict) -> str:
         name = self.read.text(doc, "timezone", "")
-        if name is not None:
-            try:
-                ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                self.read.error("timezone", "unknown IANA timezone, e.g. 'Europe/Berlin'", name)
+        if name is not None and name not in iana_zones():
+            self.read.error(
+                "timezone", 'unknown IANA timezone; name a place, e.g. "Europe/Berlin"', name
+            )
+            return ""
         return name or ""
 
     def _profile(self, doc: dict) -> Profile | None:
         keys = ("age", "sex", "dietary_calcium_mg", "conditions", "medications")
         if "profile" not in doc:
-            self.read.error("profile", "missing required table [profile]")
+            if "profile" not in self.read.misspelt:
+                self.read.error("profile", "missing required table [profile]")
             return None
         table = self.read.table(doc["profile"], "profile", keys)
         if table is None:
@@ -119,11 +153,11 @@ class _ScheduleParser:
         conditions = self.read.string_list(table, "conditions", "profile", CONDITIONS)
         medications = []
         med_keys = ("kind", "name", "at")
-        for path, med in self.read.tables(table, "medications", "profile", med_keys):
+        for path, med in self.read.tables(table, "medications", "profile", med_keys, _MAX_TABLES):
             kind = self.read.choice(med, "kind", path, MEDICATIONS)
             times = self._medication_times(med, path, kind)
             if kind is not None and times is not None:
-                name = self.read.text(med, "name", path, kind)
+                name = self.read.text(med, "name", path, kind, MAX_NAME_LENGTH)
                 medications.append(Medication(kind, name or kind, times, EVERY_DAY, path))
         if age is None:
             return None
@@ -138,6 +172,12 @@ class _ScheduleParser:
                 return None
             return ()
         values = value if isinstance(value, list) else [value]
+        if not values:
+            self.read.error(here, 'an empty array is no time; give one, e.g. at = "06:30"')
+            return None
+        if len(values) > _MAX_TIMES:
+            self.read.error(here, f"{len(values)} times; at most {_MAX_TIMES} a day")
+            return None
         times = [self.read.clock_time(v, child(here, i)) for i, v in enumerate(values)]
         if None in times:
             return None
@@ -152,13 +192,14 @@ class _ScheduleParser:
 
     def _meals(self, doc: dict) -> None:
         keys = ("name", "at", "early_minutes", "late_minutes", "contains_fat")
-        for path, meal in self.read.tables(doc, "meals", "", keys):
-            name = self.read.text(meal, "name", path, max_length=MAX_ID_LENGTH)
+        for path, meal in self.read.tables(doc, "meals", "", keys, _MAX_TABLES):
+            name = self.read.text(meal, "name", path, max_length=MAX_ID_LENGTH, charset="id")
             at = self._time_field(meal, path)
             early = self.read.integer(meal, "early_minutes", path, 0, 240, 30)
             late = self.read.integer(meal, "late_minutes", path, 0, 240, 90)
             fat = self.read.boolean(meal, "contains_fat", path)
             if None in (name, at, early, late, fat):
+                self.broken.add(f"meal:{meal.get('name')}")
                 continue
             self._claim_id("slot", name, child(path, "name"))
             self.slots.setdefault(name, Slot(name, at, early, late, True, fat, path))
@@ -172,8 +213,8 @@ class _ScheduleParser:
     def _compartments(self, doc: dict) -> tuple[Compartment, ...]:
         keys = ("id", "hopper", "supplement", "form", "strength", "unit", "capacity", "low_stock")
         compartments = []
-        for path, table in self.read.tables(doc, "compartments", "", keys):
-            ident = self.read.text(table, "id", path, max_length=MAX_ID_LENGTH)
+        for path, table in self.read.tables(doc, "compartments", "", keys, _MAX_TABLES):
+            ident = self.read.text(table, "id", path, max_length=MAX_ID_LENGTH, charset="id")
             hopper = self.read.integer(table, "hopper", path, 0, 2)
             supplement = self.read.choice(table, "supplement", path, tuple(FORMS))
             strength = self.read.amount(table, "strength", path)
@@ -181,6 +222,7 @@ class _ScheduleParser:
             capacity = self.read.integer(table, "capacity", path, 1, 1000)
             low = self.read.integer(table, "low_stock", path, 0, 1000)
             if None in (ident, hopper, supplement, strength, unit, capacity, low):
+                self.broken.add(f"compartment:{table.get('id')}")
                 continue
             self._claim_id("compartment", ident, child(path, "id"))
             self._claim_id("hopper", str(hopper), child(path, "hopper"))
@@ -199,7 +241,7 @@ class _ScheduleParser:
         """Device form and nutrient; (None, None) for a K2 without a known form (K2-FORM)."""
         forms = FORMS[supplement]
         name = table.get("form", DEFAULT_FORMS.get(supplement))
-        if name in forms:
+        if isinstance(name, str) and name in forms:
             return forms[name]
         if supplement == "vitamin-k2" and (name is None or isinstance(name, str)):
             return None, None
@@ -241,9 +283,14 @@ class _ScheduleParser:
             self.read.error(path, "give exactly one of 'meal' or 'at' (a clock time)")
             return None
         if meal is not None:
+            if not isinstance(meal, str):
+                self.read.error(child(path, "meal"), "expected a meal name (a string)", meal)
+                return None
+            if f"meal:{meal}" in self.broken or "meals" in self.read.misspelt:
+                return None  # its own error is reported already
             if meal not in self.slots or not self.slots[meal].meal:
                 known = ", ".join(s.id for s in self.slots.values() if s.meal) or "none"
-                self.read.error(child(path, "meal"), f"no meal named {meal!r} (meals: {known})")
+                self.read.error(child(path, "meal"), f"no meal named '{meal}' (meals: {known})")
                 return None
             return meal
         minutes = self.read.clock_time(at, child(path, "at"))
@@ -268,21 +315,25 @@ class _ScheduleParser:
     def _doses(self, doc: dict, compartment_ids: set[str]) -> tuple[Dose, ...]:
         keys = ("id", "compartment", "pills", *_ANCHOR_KEYS)
         doses = []
-        for path, table in self.read.tables(doc, "doses", "", keys):
+        limit = device.MAX_DOSES
+        for path, table in self.read.tables(doc, "doses", "", keys, limit, _DEVICE_HOLDS):
             comp = self.read.text(table, "compartment", path)
             pills = self.read.integer(table, "pills", path, 1, 10)
             slot = self._anchor(table, path)
             days, start, end = self._dated(table, path)
             if comp is not None and comp not in compartment_ids:
+                if f"compartment:{comp}" in self.broken or "compartments" in self.read.misspelt:
+                    continue
                 known = ", ".join(sorted(compartment_ids)) or "none"
                 self.read.error(
-                    child(path, "compartment"), f"no compartment {comp!r} (compartments: {known})"
+                    child(path, "compartment"),
+                    f"no compartment '{comp}' (compartments: {known})",
                 )
                 continue
             if None in (comp, pills, slot, days):
                 continue
             ident = self.read.text(
-                table, "id", path, f"{comp}-{slot}"[:MAX_ID_LENGTH], MAX_ID_LENGTH
+                table, "id", path, f"{comp}-{slot}"[:MAX_ID_LENGTH], MAX_ID_LENGTH, "id"
             )
             if ident is not None:
                 self._claim_id("dose or item", ident, path)
@@ -292,10 +343,11 @@ class _ScheduleParser:
     def _items(self, doc: dict) -> tuple[ReminderItem, ...]:
         keys = ("id", "name", "medication", *_ANCHOR_KEYS)
         items = []
-        for path, table in self.read.tables(doc, "reminder_items", "", keys):
-            ident = self.read.text(table, "id", path, max_length=MAX_ID_LENGTH)
+        limit = device.MAX_ITEMS
+        for path, table in self.read.tables(doc, "reminder_items", "", keys, limit, _DEVICE_HOLDS):
+            ident = self.read.text(table, "id", path, max_length=MAX_ID_LENGTH, charset="id")
             medication = self.read.choice(table, "medication", path, MEDICATIONS)
-            name = self.read.text(table, "name", path, medication, MAX_NAME_LENGTH)
+            name = self.read.text(table, "name", path, medication, MAX_NAME_LENGTH, "text")
             slot = self._anchor(table, path)
             days, start, end = self._dated(table, path)
             if None in (ident, medication, name, slot, days):
@@ -349,10 +401,15 @@ class _ScheduleParser:
 
     def _overrides(self, doc: dict) -> tuple[Override, ...]:
         overrides = []
-        for path, table in self.read.tables(doc, "overrides", "", ("rule", "clinician", "reason")):
+        keys = ("rule", "clinician", "reason")
+        for path, table in self.read.tables(doc, "overrides", "", keys, _MAX_TABLES):
             rule = self.read.text(table, "rule", path)
-            clinician = self.read.text(table, "clinician", path)
-            reason = self.read.text(table, "reason", path)
+            clinician = self.read.text(
+                table, "clinician", path, max_length=device.MAX_SIGNER_LEN, charset="text"
+            )
+            reason = self.read.text(
+                table, "reason", path, max_length=device.MAX_REASON_LEN, charset="text"
+            )
             if rule is not None and (rule not in RULES or not RULES[rule].overridable):
                 allowed = ", ".join(r.id for r in RULES.values() if r.overridable)
                 self.read.error(

@@ -1,12 +1,16 @@
-"""The rule table of ``shared/domain/supplement-rules.md``: ids, severities, limits, sources.
+"""The safety rules: ids, severities, limits and sources (docs/safety-rules.md).
 
 Every domain finding names one of these rules, so a report can always say which published
-figure it is enforcing and where that figure comes from.
+figure it is enforcing and where that figure comes from. docs/safety-rules.md is checked
+against this table by tests/schedule/test_safety_rules_doc.py, so the two cannot drift.
+The device's own caps and ceilings come from the firmware (dispenser.nutrients).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from dispenser import nutrients
 
 ERROR = "error"
 WARNING = "warning"
@@ -16,6 +20,14 @@ OVERRIDDEN = "overridden"
 
 _SMPC = "calcium + D3 SmPC (Kalcipos-D, medicines.org.uk emc 4481)"
 _IOM = "IOM 2011 DRI report, NAP book 13050"
+
+
+VITAMIN_D_UL_IU = nutrients.ABSOLUTE_CAPS[0]
+CALCIUM_PER_DOSE_MAX_MG = 500
+MK4_DAILY_MAX_UG = nutrients.ABSOLUTE_CAPS[3]
+MK4_PER_DOSE_UG = 15000
+"""The labelled MK-4 dose: 45 mg/day as three doses of 15 mg after meals."""
+ADULT_AGE = 19
 
 
 @dataclass(frozen=True)
@@ -103,7 +115,9 @@ RULES: dict[str, Rule] = {
             "CA-QUIN",
             ERROR,
             False,
-            "keep quinolones 2 h apart from calcium",
+            "quinolone at least 2 h before or 6 h after calcium (ciprofloxacin), 4 h or 8 h "
+            "(moxifloxacin), 2 h either way (others)",
+            "CIPRO (ciprofloxacin) and Avelox (moxifloxacin) US prescribing information; "
             "calcium carbonate product information (MIMS)",
         ),
         Rule("CA-IRON", WARNING, False, "keep iron and zinc 2 h apart from calcium", _SMPC),
@@ -111,8 +125,9 @@ RULES: dict[str, Rule] = {
             "CA-BISPHOS",
             WARNING,
             False,
-            "take bisphosphonates at least 1 h before calcium",
-            _SMPC,
+            "the bisphosphonate first after the overnight fast, calcium at least 1 h after it "
+            "and not earlier that day",
+            f"{_SMPC}; Fosamax (alendronate) and Boniva (ibandronate) US prescribing information",
         ),
         Rule(
             "CA-D3-MONITOR",
@@ -136,44 +151,93 @@ RULES: dict[str, Rule] = {
             "the dispenser's reference intakes are for adults (19+)",
             f"{_IOM} p.443-445",
         ),
+        Rule(
+            "CHILD-UL",
+            ERROR,
+            True,
+            "with AGE-ADULT overridden, vitamin D and calcium stay under the age band's UL",
+            f"{_IOM}, Tables S-1 and S-2",
+        ),
     )
 }
 
 
+THRESHOLDS = {
+    "D3-UL": f"daily vitamin D > {VITAMIN_D_UL_IU} IU (all doses of any one day)",
+    "D3-LOW": "daily vitamin D < 600 IU (19-70 y), < 800 IU (over 70 y)",
+    "CA-UL": "daily elemental calcium, dispenser plus declared diet, > 2500 mg (19-50 y), "
+    "> 2000 mg (51 y and over)",
+    "CA-PER-DOSE": f"> {CALCIUM_PER_DOSE_MAX_MG} mg elemental calcium in one intake",
+    "CA-CARB-FOOD": "a calcium carbonate dose not anchored to a meal",
+    "FAT-MEAL": "a D3 or K2 dose not with a meal marked contains_fat",
+    "K2-VKA": "any K2 while the profile lists warfarin or another vitamin K antagonist",
+    "MK4-MAX": f"MK-4 > {MK4_DAILY_MAX_UG // 1000} mg a day",
+    "MK4-SPLIT": f"MK-4 > {MK4_PER_DOSE_UG // 1000} mg in one intake, or not after a meal",
+    "K2-FORM": "a K2 compartment that does not say MK-4 or MK-7, or MK-7 in mg",
+    "CA-LEVO": "calcium < 4 h before or after levothyroxine",
+    "CA-TETRA": "tetracycline < 2 h before or < 4 h after calcium",
+    "CA-QUIN": "ciprofloxacin < 2 h before or < 6 h after calcium; moxifloxacin < 4 h before "
+    "or < 8 h after; any other quinolone < 2 h either way",
+    "CA-IRON": "iron, zinc or strontium < 2 h from calcium",
+    "CA-BISPHOS": "calcium < 1 h after a bisphosphonate, or earlier the same day before it",
+    "CA-D3-MONITOR": "D3 and calcium while the profile lists a thiazide or digoxin",
+    "CKD-CA": "D3 and calcium with chronic kidney disease (an error without a clinician's "
+    "sign-off)",
+    "AGE-ADULT": f"profile age < {ADULT_AGE}",
+    "CHILD-UL": "with AGE-ADULT overridden: vitamin D or calcium above the age band's upper "
+    "limit (table below)",
+}
+"""When each rule fires, as docs/safety-rules.md says (that table is generated from these)."""
+
+
 @dataclass(frozen=True)
 class SpacingRule:
-    """Calcium must come ``after`` minutes after the medicine and ``before`` minutes before it."""
+    """Calcium must come ``after`` minutes after the medicine and ``before`` minutes before it;
+    with ``not_earlier_same_day`` it may not come before the medicine on the same day at all."""
 
     rule: str
     medications: tuple[str, ...]
     after: int
     before: int
+    not_earlier_same_day: bool = False
 
     @property
     def limit_text(self) -> str:
         text = f">= {self.after} min after"
+        if self.not_earlier_same_day:
+            return f"{text}, not earlier the same day"
         return f"{text}, >= {self.before} min before" if self.before else text
 
 
 SPACING_RULES = (
     SpacingRule("CA-LEVO", ("levothyroxine",), after=240, before=240),
     SpacingRule("CA-TETRA", ("tetracycline",), after=120, before=240),
-    SpacingRule("CA-QUIN", ("quinolone",), after=120, before=120),
+    SpacingRule("CA-QUIN", ("ciprofloxacin",), after=120, before=360),
+    SpacingRule("CA-QUIN", ("moxifloxacin",), after=240, before=480),
+    SpacingRule("CA-QUIN", ("quinolone", "levofloxacin", "ofloxacin"), after=120, before=120),
     SpacingRule("CA-IRON", ("iron", "zinc", "strontium"), after=120, before=120),
-    SpacingRule("CA-BISPHOS", ("bisphosphonate",), after=60, before=0),
+    SpacingRule("CA-BISPHOS", ("bisphosphonate",), after=60, before=0, not_earlier_same_day=True),
 )
-"""The interaction table of the rules file as minimum gaps either side of a calcium dose."""
+"""The interaction table as minimum gaps either side of a calcium dose. A quinolone is
+measured by its own rule when its kind or name says which one (``spacing_kind``)."""
+
+QUINOLONES = ("ciprofloxacin", "moxifloxacin", "levofloxacin", "ofloxacin")
+
+
+def spacing_kind(kind: str, name: str) -> str:
+    """The medication a spacing rule measures: a named quinolone gets its own windows."""
+    if kind == "quinolone" and name.strip().lower() in QUINOLONES:
+        return name.strip().lower()
+    return kind
+
+
+def spacing_rule(kind: str) -> SpacingRule | None:
+    return next((rule for rule in SPACING_RULES if kind in rule.medications), None)
+
 
 VITAMIN_K_ANTAGONISTS = ("warfarin", "vitamin-k-antagonist")
 CALCIUM_MONITORING_MEDICATIONS = ("thiazide", "digoxin")
 KIDNEY_DISEASE = "chronic-kidney-disease"
-
-VITAMIN_D_UL_IU = 4000
-CALCIUM_PER_DOSE_MAX_MG = 500
-MK4_DAILY_MAX_UG = 45000
-MK4_PER_DOSE_UG = 15000
-"""The labelled MK-4 dose: 45 mg/day as three doses of 15 mg after meals."""
-ADULT_AGE = 19
 
 
 def vitamin_d_rda_iu(age: int) -> int:
@@ -182,6 +246,26 @@ def vitamin_d_rda_iu(age: int) -> int:
 
 def calcium_ul_mg(age: int) -> int:
     return 2000 if age >= 51 else 2500
+
+
+CHILD_BANDS = (
+    # (ages up to, vitamin D UL in IU, calcium UL in mg, band); IOM 2011 Tables S-1/S-2.
+    # A profile gives whole years, so age 0 takes the stricter 0-6 months band.
+    (0, 1000, 1000, "0-6 months"),
+    (3, 2500, 2500, "1-3 y"),
+    (8, 3000, 2500, "4-8 y"),
+    (18, 4000, 3000, "9-18 y"),
+)
+"""Upper limits by age band below 19; the 6-12 months band (1500 IU, 1500 mg) cannot be
+told apart from 0-6 months by a whole-year age, so it is not used."""
+
+
+def child_band(age: int) -> tuple[int, int, str]:
+    """(vitamin D UL, calcium UL, band name) of a child's age (under ADULT_AGE)."""
+    for upto, vitamin_d, calcium, band in CHILD_BANDS:
+        if age <= upto:
+            return vitamin_d, calcium, band
+    raise ValueError(f"age {age} is not a child's")
 
 
 def calcium_rda_mg(age: int, sex: str | None) -> int:

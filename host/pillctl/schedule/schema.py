@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from dispenser import schedule as device
 from pillctl.schedule.findings import SCHEMA_RULE, Finding
 from pillctl.schedule.model import EVERY_DAY, WEEKDAYS
 from pillctl.schedule.rules import ERROR
@@ -20,12 +21,48 @@ from pillctl.schedule.rules import ERROR
 _REQUIRED = object()
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 MINUTES_PER_DAY = 1440
+FIRST_DATE = dt.date(2000, 1, 1)
+LAST_DATE = dt.date(2099, 12, 31)
+"""Dates a regimen can start or end on; far dates are typing mistakes (and 9999-12-31 has no
+next day to count from)."""
+MIN_AMOUNT = Decimal("0.001")
+MAX_AMOUNT = Decimal(1_000_000)
+"""Strengths outside these are typing mistakes; the device's own limits are far narrower."""
 
 
 def child(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
     return f"{path}.{key}" if path else key
+
+
+CHARSETS = {
+    "id": (device.id_ok, "letters, digits, '-' and '_' (ASCII)"),
+    "text": (device.text_ok, "printable ASCII characters (no accents or emoji)"),
+}
+"""What the device accepts in ids and in names, by its own checks (dispenser.schedule)."""
+
+
+def device_text(value: str, charset: str) -> bool:
+    return CHARSETS[charset][0](value)
+
+
+def shown(value: Any) -> str:
+    """A value as a person wrote it in TOML (never a Python repr), cut to a readable length."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = value[:40].encode("unicode_escape").decode("ascii").replace('"', '\\"')
+        return f'"{text}"' if len(value) <= 40 else f'"{text}…"'
+    if isinstance(value, Decimal) and not value.is_finite():
+        return "nan" if value.is_nan() else "-inf" if value < 0 else "inf"
+    if isinstance(value, int | Decimal):
+        return str(value)  # at most 40 characters (tomlscan.MAX_BARE)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[]" if not value else f"an array of {len(value)} values"
+    return _type_name(value)
 
 
 def _type_name(value: Any) -> str:
@@ -38,10 +75,13 @@ def _type_name(value: Any) -> str:
 class SchemaReader:
     def __init__(self) -> None:
         self.findings: list[Finding] = []
+        self.misspelt: set[str] = set()
+        """Paths of known keys that an unknown key was probably meant to be: their absence
+        follows from the typo already reported, so it is not reported again."""
 
     def error(self, path: str, message: str, value: Any = None) -> None:
-        shown = None if value is None else repr(value)
-        self.findings.append(Finding(SCHEMA_RULE, ERROR, message, path=path, value=shown))
+        text = None if value is None else shown(value)
+        self.findings.append(Finding(SCHEMA_RULE, ERROR, message, path=path, value=text))
 
     def _wrong_type(self, path: str, expected: str, value: Any) -> None:
         self.error(path, f"expected {expected}, got {_type_name(value)}", value)
@@ -54,20 +94,32 @@ class SchemaReader:
         for key in value:
             if key not in keys:
                 close = difflib.get_close_matches(key, keys, n=1)
-                hint = (
-                    f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(keys)}"
-                )
+                if close:
+                    hint = f"; did you mean '{close[0]}'?"
+                    self.misspelt.add(child(path, close[0]))
+                else:
+                    hint = f"; known keys: {', '.join(keys)}"
                 self.error(child(path, key), f"unknown key '{key}'{hint}")
         return value
 
     def tables(
-        self, parent: dict, key: str, path: str, keys: tuple[str, ...]
+        self,
+        parent: dict,
+        key: str,
+        path: str,
+        keys: tuple[str, ...],
+        at_most: int | None = None,
+        why: str = "",
     ) -> Iterator[tuple[str, dict]]:
-        """Each table of the array of tables ``parent[key]``, with its path; none if absent."""
+        """Each table of the array of tables ``parent[key]``, with its path; none if absent,
+        and none but one error when there are more than ``at_most`` (``why`` says why)."""
         value = parent.get(key, [])
         here = child(path, key)
         if not isinstance(value, list):
             self._wrong_type(here, "an array of tables", value)
+            return
+        if at_most is not None and len(value) > at_most:
+            self.error(here, f"{len(value)} entries; at most {at_most}{why}")
             return
         for index, entry in enumerate(value):
             entry_path = child(here, index)
@@ -78,7 +130,7 @@ class SchemaReader:
     def _get(self, table: dict, key: str, path: str, default: Any) -> tuple[bool, Any]:
         if key in table:
             return True, table[key]
-        if default is _REQUIRED:
+        if default is _REQUIRED and child(path, key) not in self.misspelt:
             self.error(child(path, key), f"missing required field '{key}'")
         return False, default
 
@@ -113,14 +165,28 @@ class SchemaReader:
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             self._wrong_type(here, "a number", value)
             return None
-        if not value > 0 or not Decimal(value).is_finite():
+        amount = Decimal(value)
+        # Checked in this order: comparing a NaN raises, and a huge exponent would make
+        # the exact conversion build a number with millions of digits.
+        if not amount.is_finite() or amount <= 0:
             self.error(here, "must be a positive amount", value)
             return None
-        return Decimal(value)
+        if not MIN_AMOUNT <= amount <= MAX_AMOUNT:
+            self.error(here, f"must be in {MIN_AMOUNT}..{MAX_AMOUNT}", value)
+            return None
+        return amount
 
     def text(
-        self, table: dict, key: str, path: str, default: Any = _REQUIRED, max_length: int = 200
+        self,
+        table: dict,
+        key: str,
+        path: str,
+        default: Any = _REQUIRED,
+        max_length: int = 200,
+        charset: str | None = None,
     ) -> str | None:
+        """A non-blank string of at most ``max_length`` characters; with ``charset`` (a
+        description, checked by ``device_text``) only characters the device counts alike."""
         present, value = self._get(table, key, path, default)
         if not present:
             return default if default is not _REQUIRED else None
@@ -133,6 +199,9 @@ class SchemaReader:
             return None
         if len(value) > max_length:
             self.error(here, f"is {len(value)} characters; at most {max_length}", value)
+            return None
+        if charset is not None and not device_text(value, charset):
+            self.error(here, f"may contain only {CHARSETS[charset][1]}", value)
             return None
         return value
 
@@ -180,6 +249,9 @@ class SchemaReader:
             return None
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
             self._wrong_type(child(path, key), "a date (YYYY-MM-DD)", value)
+            return None
+        if not FIRST_DATE <= value <= LAST_DATE:
+            self.error(child(path, key), f"must be in {FIRST_DATE}..{LAST_DATE}", value)
             return None
         return value
 

@@ -1,21 +1,26 @@
 """Reading a schedule file into a TOML document, with every failure as a located finding.
 
-Floats are parsed as ``Decimal`` so amounts such as 12.5 µg convert exactly.
+Floats are parsed as ``Decimal`` so amounts such as 12.5 µg convert exactly. The source is
+scanned first (tomlscan.py): that bounds nesting and value lengths before tomllib runs, and
+gives the line of every key path for the findings.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from pillctl.schedule.findings import INPUT_RULE, SYNTAX_RULE, Finding
 from pillctl.schedule.rules import ERROR
+from pillctl.schedule.tomlscan import ScanError, scan
 
 MAX_SCHEDULE_BYTES = 256 * 1024
 """A hand-written schedule is a few KB; anything far larger is a mistake, not a schedule."""
 
+_BARE_CLOCK = re.compile(r"=\s*\d{1,2}:\d{2}\s*(#.*)?$")
 _LOCATION = re.compile(r"^(?P<what>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
 
 
@@ -27,11 +32,23 @@ class LoadFailed(Exception):
         self.finding = finding
 
 
-def _input_error(message: str) -> LoadFailed:
-    return LoadFailed(Finding(INPUT_RULE, ERROR, message))
+def _input_error(message: str, raw: bytes = b"", offset: int | None = None) -> LoadFailed:
+    """An INPUT finding, at the line and column of byte ``offset`` of ``raw`` if given."""
+    if offset is None:
+        return LoadFailed(Finding(INPUT_RULE, ERROR, message))
+    line = raw.count(b"\n", 0, offset) + 1
+    column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+    return LoadFailed(Finding(INPUT_RULE, ERROR, message, line=line, column=column))
 
 
-def read_document(path: Path) -> dict:
+@dataclass(frozen=True)
+class Document:
+    data: dict
+    lines: dict[str, int]
+    """Key path -> line in the file (tomlscan.scan)."""
+
+
+def read_document(path: Path) -> Document:
     """The parsed TOML of ``path``; raises LoadFailed for unreadable, binary or invalid files."""
     try:
         size = path.stat().st_size
@@ -45,28 +62,47 @@ def read_document(path: Path) -> dict:
     return parse_document(raw)
 
 
-def parse_document(raw: bytes) -> dict:
+def parse_document(raw: bytes) -> Document:
     if b"\x00" in raw:
-        raise _input_error("file is binary (it contains NUL bytes), not a TOML schedule")
+        raise _input_error(
+            "file is binary (it contains NUL bytes), not a TOML schedule", raw, raw.index(b"\x00")
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _input_error(
-            f"file is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8"
+            f"file is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8",
+            raw,
+            exc.start,
         ) from exc
     try:
-        return tomllib.loads(text, parse_float=Decimal)
+        lines = scan(text)
+    except ScanError as exc:
+        raise LoadFailed(
+            Finding(SYNTAX_RULE, ERROR, exc.message, line=exc.line, column=exc.column)
+        ) from exc
+    try:
+        return Document(tomllib.loads(text, parse_float=Decimal), lines)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _LOCATION.match(message)
         if match is None:
             raise LoadFailed(Finding(SYNTAX_RULE, ERROR, f"TOML syntax: {message}")) from exc
+        line = int(match["line"])
         raise LoadFailed(
             Finding(
                 SYNTAX_RULE,
                 ERROR,
-                f"TOML syntax: {match['what']}",
-                line=int(match["line"]),
+                f"TOML syntax: {match['what']}{_hint(text, line)}",
+                line=line,
                 column=int(match["column"]),
             )
         ) from exc
+
+
+def _hint(text: str, line: int) -> str:
+    """What to do about the commonest syntax error: a time of day written bare."""
+    lines = text.splitlines()
+    if 0 < line <= len(lines) and _BARE_CLOCK.search(lines[line - 1]):
+        return '; write a time as a string, "07:30", or with seconds, 07:30:00'
+    return ""

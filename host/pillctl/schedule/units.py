@@ -10,13 +10,13 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-IU_PER_UG_VITAMIN_D = 40
-"""1 µg vitamin D = 40 IU (FDA ergocalciferol label, via the rules file)."""
+from dispenser import nutrients
 
-VITAMIN_D = "vitd"
-CALCIUM = "ca"
-MK7 = "mk7"
-MK4 = "mk4"
+IU_PER_UG_VITAMIN_D = 40
+"""1 µg vitamin D = 40 IU (FDA ergocalciferol label; docs/safety-rules.md)."""
+
+VITAMIN_D, CALCIUM, MK7, MK4 = nutrients.NUTRIENTS
+"""The firmware's nutrient ids, in the order of their codes."""
 
 NUTRIENT_UNITS = {VITAMIN_D: "IU", CALCIUM: "mg", MK7: "µg", MK4: "µg"}
 """The device unit of each nutrient (docs/device-schedule.md, "Nutrients and units")."""
@@ -32,12 +32,18 @@ SUPPLEMENT_D3 = "vitamin-d3"
 SUPPLEMENT_K2 = "vitamin-k2"
 SUPPLEMENT_CALCIUM = "calcium"
 
+
+def _device_form(form: str) -> tuple[str, str]:
+    """(device form, the nutrient the firmware says it carries)."""
+    return form, nutrients.NUTRIENTS[nutrients.FORMS[form]]
+
+
 FORMS = {
-    SUPPLEMENT_D3: {"cholecalciferol": ("d3", VITAMIN_D)},
-    SUPPLEMENT_K2: {"MK-7": ("mk7", MK7), "MK-4": ("mk4", MK4)},
+    SUPPLEMENT_D3: {"cholecalciferol": _device_form("d3")},
+    SUPPLEMENT_K2: {"MK-7": _device_form("mk7"), "MK-4": _device_form("mk4")},
     SUPPLEMENT_CALCIUM: {
-        "carbonate": ("ca_carbonate", CALCIUM),
-        "citrate": ("ca_citrate", CALCIUM),
+        "carbonate": _device_form("ca_carbonate"),
+        "citrate": _device_form("ca_citrate"),
     },
 }
 """supplement -> schedule form name -> (device form, nutrient)."""

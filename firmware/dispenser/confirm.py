@@ -1,0 +1,131 @@
+"""Overrides need a person at the device (docs/safety-rules.md).
+
+A checked schedule that overrides a safety rule is not installed at once: it waits while the
+status LED blinks long-short-short, and is installed only when a press that begins after
+the upload is held CONFIRM_HOLD_MS, within the window (60 s). Every press meanwhile belongs
+to the confirmation: none is a dose press or a snooze. Without the hold the waiting
+schedule is dropped (ERROR 30) and the old one stays; a newer upload replaces it (ERROR 31).
+
+Imported only when such a schedule arrives, so the code stays off the heap otherwise.
+"""
+
+import asyncio
+
+from dispenser import logrec, schedstore
+from dispenser.compat import const, ticks_diff, ticks_ms
+from dispenser.schedstore import CONFIRMED_PATH
+from dispenser.schedule import ScheduleError
+
+CONFIRM_WINDOW_S = const(60)  # an override schedule waits this long for the hold
+CONFIRM_HOLD_MS = const(2000)  # how long the hold that confirms it must last
+
+
+class HoldWait:
+    """Offered every released press (App.button_loop) while a confirmation waits."""
+
+    def __init__(self, hold_ms):
+        self.hold_ms = hold_ms
+        self.opened = ticks_ms()
+        self.done = asyncio.Event()
+
+    def offer(self, button):
+        """A press was released: it confirms if it began after the wait and was long."""
+        began_after = ticks_diff(button.pressed_at, self.opened) >= 0
+        if began_after and button.held_ms >= self.hold_ms:
+            self.done.set()
+
+
+class Confirmation:
+    """One schedule with overrides (`data`, checked as `schedule`) waiting for its hold."""
+
+    def __init__(self, app, data, schedule, window_s):
+        self.app = app
+        self.controller = app.controller
+        self.data = data
+        self.schedule = schedule
+        self.window_s = window_s
+        self.opened = ticks_ms()
+        self.task = None
+
+    def start(self):
+        """Hold the schedule pending (logged, shown on the LED) and wait for the hold."""
+        controller = self.controller
+        controller.pending = self.schedule
+        now = controller.clock.now()
+        controller.append(now or 0, logrec.OVERRIDE_PENDING, (self.schedule.hash_prefix(),))
+        controller.show(now)
+        self.task = asyncio.create_task(self._run())
+
+    def replace(self):
+        """A newer upload takes its place: logged, and the wait ends."""
+        self._drop(logrec.ERR_OVERRIDE_REPLACED)
+        if self.task is not None:
+            self.task.cancel()
+
+    def status(self):
+        """What `status` and the commit reply say about the wait."""
+        left = self.window_s - ticks_diff(ticks_ms(), self.opened) // 1000
+        return {
+            "sha256": self.schedule.sha,
+            "rules": self.schedule.overrides,
+            "signers": self.schedule.signers,
+            "hold_ms": CONFIRM_HOLD_MS,
+            "left": max(left, 0),
+        }
+
+    async def _run(self):
+        try:
+            held = await self._hold()
+        except asyncio.CancelledError:
+            return  # replaced: replace() logged it
+        if self.controller.pending is not self.schedule:
+            return
+        if not held:
+            self._drop(logrec.ERR_OVERRIDE_UNCONFIRMED)
+            return
+        try:
+            self._install()
+        except (ScheduleError, OSError):
+            pass  # install() logged a refusal; a flash write error leaves the old schedule
+
+    async def _hold(self):
+        """True once the hold came in time (a hold begun in time may end after it)."""
+        app = self.app
+        wait = HoldWait(CONFIRM_HOLD_MS)
+        app.hold_wait = wait
+        try:
+            while not wait.done.is_set():
+                left = self.window_s * 1000 - ticks_diff(ticks_ms(), wait.opened)
+                if left <= 0 and not app.button.is_pressed():
+                    break
+                try:
+                    await asyncio.wait_for_ms(wait.done.wait(), max(left, 100))
+                except asyncio.TimeoutError:
+                    pass
+            return wait.done.is_set()
+        finally:
+            if app.hold_wait is wait:
+                app.hold_wait = None
+
+    def _drop(self, code):
+        controller = self.controller
+        if controller.pending is not self.schedule:
+            return
+        controller.pending = None
+        now = controller.clock.now()
+        controller.append(now or 0, logrec.ERROR, (code, 0))
+        controller.show(now)
+
+    def _install(self):
+        """The hold came: install the schedule and log who signed it."""
+        controller = self.controller
+        controller.pending = None
+        try:
+            schedule = controller.install(self.data)  # checks again, writes atomically
+        finally:
+            controller.show(controller.clock.now())
+        now = controller.clock.now() or 0
+        signer = logrec.signer_bytes(schedule.signers)
+        controller.append(now, logrec.OVERRIDE, (schedule.hash_prefix(), signer))
+        controller.confirmed_at = now
+        schedstore.save_confirmation(CONFIRMED_PATH, schedule.sha, now)

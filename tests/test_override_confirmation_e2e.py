@@ -1,0 +1,140 @@
+"""An override is installed only after a person holds the button on the device (simulated
+board, real firmware): a forged device file over schedule.put changes nothing without the
+hold, `pillctl push` waits for the hold, and status and the log name who signed it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import ROOT, run_pillctl
+from simhelpers import board_with, compiled, log_records, utc
+
+from dispenser import logrec
+from pillctl.device import DeviceError, open_device
+from pillctl.schedule.hashing import with_hash
+from pillctl.transfer import push_schedule
+
+D3_LUNCH = logrec.id_key("d3-lunch")
+
+
+def _forged(by: str) -> bytes:
+    """bone-health as a device file written by hand: 10,000 IU of D3 a day under a D3-UL
+    'override' that no clinician signed and no validator saw."""
+    obj = json.loads(compiled("bone-health"))
+    obj["comp"][0]["per"] = 10000
+    obj["caps"]["vitd"] = 10000
+    obj["ovr"] = [{"rule": "D3-UL", "by": by, "why": "forged"}]
+    return with_hash(obj)
+
+
+def _d3_given(board) -> list[int]:
+    return [
+        r["amount"] for r in log_records(board) if r["kind"] == "dispense" and r["dose"] == D3_LUNCH
+    ]
+
+
+def _longest_status_led_on_ms(board, since: int) -> int:
+    """The longest time the status LED stayed on since trace event `since`, by the board's
+    own ticks: the override pattern holds it on for 1 s, every other pattern far less."""
+    longest, on_at = 0, None
+    for event in board.control.trace(since):
+        if event["name"] != "led.status" or event["ticks_ms"] is None:
+            continue
+        if event["value"] == "1":
+            on_at = event["ticks_ms"]
+        elif on_at is not None:
+            longest = max(longest, event["ticks_ms"] - on_at)
+            on_at = None
+    return longest
+
+
+def _press_at_lunch(board) -> None:
+    board.control.step_to(utc(11, 35))  # 12:35 in Berlin
+    since = board.control.press()
+    assert board.control.wait_for("servo.0", since, timeout=10) is not None
+
+
+def _override_schedule(tmp_path) -> str:
+    text = (ROOT / "schedules" / "bone-health.toml").read_text(encoding="utf-8")
+    text = text.replace("strength = 2000", "strength = 5000") + (
+        '\n[[overrides]]\nrule = "D3-UL"\nclinician = "Dr. Ada Lovelace"\n'
+        'reason = "vitamin D deficiency, 25(OH)D 8 ng/mL"\n'
+    )
+    path = tmp_path / "repletion.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_a_forged_override_without_the_hold_changes_nothing(tmp_path):
+    with board_with(tmp_path / "b", compiled("bone-health")) as board:
+        with open_device(board.port, timeout=10) as device:
+            try:
+                push_schedule(device, _forged(" "))
+                raise AssertionError("a blank signer was accepted")
+            except DeviceError as refusal:
+                assert "by must be" in str(refusal)
+            since = board.control.trace()[-1]["seq"] if board.control.trace() else 0
+            reply = push_schedule(device, _forged("Dr. Forger"), confirm_s=3)
+            assert reply["confirm"]["rules"] == ["D3-UL"]
+            assert reply["confirm"]["signers"] == ["Dr. Forger"]
+            status = device.request("status")
+            assert status["confirm"]["sha256"] == reply["sha256"]
+            old = status["schedule"]["sha256"]
+            while "confirm" in status:  # the device's own 3 s wait runs out
+                status = device.request("status")
+            assert status["schedule"]["sha256"] == old
+        assert _longest_status_led_on_ms(board, since) >= 700
+        _press_at_lunch(board)
+        assert _d3_given(board) == [2000]  # the old schedule's dose, not 10,000 IU
+        kinds = [(r["kind"], r.get("code")) for r in log_records(board)]
+        assert ("override_pending", None) in kinds
+        assert ("error", logrec.ERR_OVERRIDE_UNCONFIRMED) in kinds
+        assert "override" not in [kind for kind, _ in kinds]
+
+
+def test_push_waits_for_the_hold_then_status_and_log_show_the_signer(tmp_path):
+    schedule = _override_schedule(tmp_path)
+    with board_with(tmp_path / "b", compiled("bone-health")) as board:
+        # nobody at the device: one line saying why, exit 1, the old schedule stays
+        late = run_pillctl("push", schedule, "--port", board.port, "--confirm-seconds", "2")
+        assert late.returncode == 1
+        assert late.stderr.splitlines()[-1] == (
+            "pillctl: not installed: nobody held the dispenser's button for 2 s in time, so "
+            "the old schedule stays; push again and hold the button"
+        )
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "host"))
+        push = subprocess.Popen(
+            [sys.executable, "-m", "pillctl", "push", schedule, "--port", board.port],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert push.stdout is not None
+        asked = ""
+        while "hold its button" not in asked:  # printed once the device holds the schedule
+            asked = push.stdout.readline()
+            assert asked, push.communicate(timeout=60)
+        assert "hold its button for 2 s within 60 s" in asked and "Dr. Ada Lovelace" in asked
+        # a short press meanwhile is neither a dose nor the confirmation
+        board.control.step_to(utc(11, 35))
+        since = board.control.press()
+        board.control.press(ms=3000)
+        out, err = push.communicate(timeout=60)
+        assert push.returncode == 0, err
+        assert "confirmed at the dispenser" in out
+        assert board.control.servo_moves(since) == []  # neither press dispensed
+        with open_device(board.port, timeout=10) as device:
+            status = device.request("status")
+        overrides = status["schedule"]["overrides"]
+        assert overrides["signers"] == ["Dr. Ada Lovelace"] and overrides["rules"] == ["D3-UL"]
+        assert overrides["confirmed"] == int(utc(11, 35))
+        (record,) = [r for r in log_records(board) if r["kind"] == "override"]
+        assert record["signer"] == "Dr. Ada Lovelace" and record["t"] == int(utc(11, 35))
+        # the confirmed schedule now gives its 5,000 IU at lunch
+        since = board.control.press()
+        assert board.control.wait_for("servo.0", since, timeout=10) is not None
+        assert _d3_given(board) == [5000]
