@@ -58,8 +58,9 @@ def test_a_schedule_whose_checkpoint_cannot_fit_is_refused():
 
 
 def test_the_largest_accepted_schedule_checkpoints_its_worst_day_within_a_record():
-    obj = _big_schedule(4)
+    obj = _big_schedule(2)
     assert _parse_error(obj) == "", _parse_error(obj)
+    assert _parse_error(_big_schedule(3)) != ""
     s = parse(obj)
     e = fresh_engine(s)
     t = at(s, DAY, 100)
@@ -74,7 +75,9 @@ def test_the_largest_accepted_schedule_checkpoints_its_worst_day_within_a_record
     for key in s.slot_keys:
         e.apply(t, logrec.REMIND, (key, 3))
         e.apply(t, logrec.SNOOZE, (key,))
+    e.past_d = [1000] * 6  # vitamin D on each of the six days before: a full 7-day window
     cp = e.checkpoint()
+    assert len(cp[8]) == 6
     data = logrec.encode(1, t, logrec.CHECKPOINT, cp)
     assert len(data) <= logrec.MAX_RECORD
     again = Engine(s)
