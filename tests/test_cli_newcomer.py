@@ -102,7 +102,7 @@ def test_status_in_the_schedules_zone_in_time_order_with_memory_and_run_out(tmp_
     rows = [out.index(f"│ {dose} ") for dose in ("levo", "d3-lunch", "ca-lunch", "ca-dinner")]
     assert rows == sorted(rows)
     assert "t0630" not in out and "06:30" in out  # a clock-time slot by its time
-    assert "levothyroxine 75 µg" in out
+    assert "levothyroxine 75 mcg" in out
     # 9 calcium pills, two a day: the fifth day's lunch finds one short.
     assert "2026-12-04, in 4 days: refill soon" in out
 
