@@ -62,9 +62,8 @@ class Rp2Board:
     maintenance_s = 300  # after Ctrl-C: long enough for a deploy, short enough to come back
     log_budget = 65536  # bytes of flash for the log: a year of the default schedule fits
 
-    def __init__(self, name, pins, wiring, servo_calibration):
+    def __init__(self, name, pins, servo_calibration):
         self.name = name
-        self.wiring = wiring
         self.device_id = "".join("%02x" % b for b in machine.unique_id())
         self.reset_cause = _RESET_CAUSES.get(machine.reset_cause(), "soft")
         self.serial_in = sys.stdin.buffer

@@ -26,13 +26,9 @@ NAME = "sim"
 SERVO_CALIBRATION = ((600, 2400), (600, 2400), (600, 2400))
 DROP_DELAY_MS = 120  # a pill takes this long from the hopper to the beam
 
-WIRING = """
-Simulated board: no wiring. Outputs appear in the trace as
-  led.status, led.0..led.2   0/1
-  servo.0..servo.2           pulse width in us (0 = PWM off)
-  buzzer                     FREQ:DUTY_U16 (0:0 = silent)
-Inputs come from the control channel: button, clock, drop-sensor jams.
-"""
+# No wiring: outputs appear in the trace as led.status, led.0..led.2 (0/1), servo.0..servo.2
+# (pulse width in us, 0 = PWM off) and buzzer (FREQ:DUTY_U16, 0:0 = silent). Inputs come from
+# the control channel: button, clock, drop-sensor jams.
 
 
 class Trace:
@@ -245,7 +241,6 @@ class SimWatchdog:
 
 class SimBoard:
     name = NAME
-    wiring = WIRING
 
     def __init__(self):
         env = os.getenv

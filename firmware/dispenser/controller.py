@@ -189,7 +189,7 @@ class Controller:
         self.clock.changed()  # re-plan: the next wake-up may have moved
 
     async def _drop(self, engine, now, fields):
-        hopper, pills = fields[1] & 15, fields[2]
+        hopper, pills = logrec.unpack_hopper(fields[1]), fields[2]
         delivered = await deliver(self.servos[hopper], self.sensor, pills)
         if delivered < pills:
             self.log(engine.jammed(now, fields[0], hopper, delivered))

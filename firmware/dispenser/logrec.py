@@ -63,6 +63,21 @@ REASON_NAMES = (None, "cap", "spacing", "empty", "jammed")
 # ERROR codes
 ERR_SCHEDULE_REJECTED = const(1)  # detail: ScheduleError code
 ERR_LOG_CORRUPT = const(2)  # detail: bytes skipped while scanning (capped at 65535)
+ERR_TASK_FAILED = const(10)  # detail: task_failure(): task << 8 | exception type
+ERR_HALTED = const(11)  # detail: crashes in a row; the board stays in its safe state
+
+# ERR_TASK_FAILED's detail names the task and the exception type by their index here
+# (0 = another one); "stalled" is a critical task that stopped checking in.
+TASK_NAMES = ("?", "boot", "serial", "button", "schedule", "buzzer", "leds", "events", "network")
+FAILURE_NAMES = (
+    "?", "stalled", "OSError", "ValueError", "TypeError", "KeyError", "IndexError",
+    "AttributeError", "RuntimeError", "MemoryError", "ZeroDivisionError", "AssertionError",
+    "NotImplementedError",
+)  # fmt: skip
+_FAILURE_TYPES = (
+    OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError,
+    MemoryError, ZeroDivisionError, AssertionError, NotImplementedError,
+)  # fmt: skip
 
 # BOOT causes (machine.reset_cause() values are mapped by the board)
 BOOT_POWER_ON = const(0)
@@ -77,6 +92,32 @@ _CONFIRM_ENTRY = "<HI"
 _RESOLVED_ENTRY = "<HB"
 _REMINDED_ENTRY = "<HB"  # slot key, highest reminder level logged
 _SNOOZED_ENTRY = "<HI"  # slot key, UTC end of the snooze
+
+
+def task_failure(task, exc):
+    """ERR_TASK_FAILED's detail for task name `task` and exception `exc` (None: stalled)."""
+    task_code = TASK_NAMES.index(task) if task in TASK_NAMES else 0
+    failure = 1
+    if exc is not None:
+        failure = 0
+        for i in range(len(_FAILURE_TYPES)):
+            if type(exc) is _FAILURE_TYPES[i]:
+                failure = i + 2
+                break
+    return task_code << 8 | failure
+
+
+def pack_hopper_nutrient(hopper, nutrient):
+    """DISPENSE's second field: the hopper (0-2) in the low 4 bits, the nutrient above."""
+    return hopper | nutrient << 4
+
+
+def unpack_hopper(packed):
+    return packed & 0x0F
+
+
+def unpack_nutrient(packed):
+    return packed >> 4
 
 
 def id_key(name):
