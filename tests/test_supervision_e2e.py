@@ -142,9 +142,9 @@ def _arm_fault(board: SimProcess, task: str) -> None:
 def _crash_once(board: SimProcess, task: str) -> None:
     since = board.control.state()["trace_next"]
     _arm_fault(board, task)
-    # Any request makes the serial loop go round and check in, where the fault strikes.
-    with open_device(board.port) as device:
-        device.request("hello")
+    # Any line makes the serial loop go round and check in, where the fault strikes.
+    with serial.Serial(board.port) as line:
+        line.write(b"\n")
     deadline = time.monotonic() + BACK_TIMEOUT_S
     while not _boots_since(board, since) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -164,7 +164,6 @@ def test_repeated_task_failures_are_logged_and_halt_the_board_safely(tmp_path):
         assert any(r["code"] == logrec.ERR_HALTED for r in failures)
 
         # Halted: status says so, the log can be read, nothing else is done, nothing moves.
-        board.control.step_to(utc(11, 35))  # lunch is due
         with open_device(board.port) as device:
             status = device.request("status")
             assert status["state"] == "halted" and status["crashes"] == 3
