@@ -211,7 +211,7 @@ class SimClock(Clock):
         elif verb == "step":
             target = float(words[1])
             wall = self.wall()
-            if wall is None or target <= wall:
+            if wall is None or wall < MIN_VALID_TIME or target <= wall:
                 self._rebase(target, 0.0)
                 self._report("step")
             else:

@@ -130,18 +130,20 @@ def test_the_host_opens_every_request_with_a_newline():
 
 
 # --- item 1: a failing task is logged, resets; crashes in a row halt the board ------------
-def _arm_fault(board: SimProcess, task: str) -> None:
+def _sim_request(board: SimProcess, **request) -> None:
+    """A control request the sim helper's branch adds (fault, button edges): the test
+    skips on a sim without it."""
     try:
-        board.control.request(cmd="fault", task=task)
+        board.control.request(**request)
     except PillctlError as exc:
         if "unknown control request" in str(exc):
-            pytest.skip("needs the sim's fault request (the sim helper's change)")
+            pytest.skip(f"needs the sim's {request['cmd']!r} control request")
         raise
 
 
 def _crash_once(board: SimProcess, task: str) -> None:
     since = board.control.state()["trace_next"]
-    _arm_fault(board, task)
+    _sim_request(board, cmd="fault", task=task)
     # Any line makes the serial loop go round and check in, where the fault strikes.
     with serial.Serial(board.port) as line:
         line.write(b"\n")
@@ -191,12 +193,7 @@ def test_a_chattering_long_press_snoozes_and_dispenses_nothing(tmp_path):
         for _ in range(20):
             edges += [[1, 3], [0, 97]]
         edges.append([1, 200])
-        try:
-            board.control.request(cmd="button", edges=edges)
-        except PillctlError as exc:
-            if "unknown control request" in str(exc):
-                pytest.skip("needs the sim's button edges request (the sim helper's change)")
-            raise
+        _sim_request(board, cmd="button", edges=edges)
         deadline = time.monotonic() + 30
         while "snooze" not in kinds(log_records(board)) and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -74,7 +74,7 @@ def test_a_fault_injected_at_a_check_in_fails_that_task():
 
 def test_tasks_that_check_in_keep_the_watchdog_fed():
     board, log = FakeBoard(), Recorder()
-    sup = Supervisor(board, log, stale_ms=300)
+    sup = Supervisor(board, log, stale_ms=1000)
     # Waiting is no death: both wait in bounded slices and check in after each one.
     assert not _run_until_reset(
         board, sup, ("serial", _checks_in_forever, True), ("button", _checks_in_forever, True)
@@ -84,7 +84,7 @@ def test_tasks_that_check_in_keep_the_watchdog_fed():
 
 def test_a_critical_task_that_stops_checking_in_starves_into_a_logged_reset():
     board, log = FakeBoard(), Recorder()
-    sup = Supervisor(board, log, stale_ms=300)
+    sup = Supervisor(board, log, stale_ms=500)
 
     async def hangs(check_in):
         check_in()
