@@ -12,10 +12,10 @@ try:
 
     run(_board)
 except KeyboardInterrupt:
-    from dispenser.supervisor import maintenance
+    from dispenser.rescue import maintenance
 
     maintenance(_board)
 except Exception as exc:
-    from dispenser.supervisor import boot_failed
+    from dispenser.rescue import boot_failed
 
     boot_failed(_board, exc)

@@ -6,7 +6,7 @@ import asyncio
 
 from supervisetools import T0, FakeBoard, Recorder
 
-from dispenser import logrec, supervisor, timekeep
+from dispenser import logrec, rescue, supervisor, timekeep
 from dispenser.drivers.timing import sleep_ms
 from dispenser.supervisor import Supervisor
 
@@ -133,8 +133,8 @@ def test_crashes_in_a_row_are_counted_and_a_long_good_run_starts_over():
 def test_a_boot_failure_is_counted_and_resets_until_the_limit():
     board = FakeBoard()
     for count in range(1, supervisor.CRASH_LIMIT + 1):
-        supervisor.boot_failed(board, OSError(5))
+        rescue.boot_failed(board, OSError(5))
         assert supervisor.crash_count(board.scratch) == count and board.resets == count
     # The app's halted state failed to start as well: stay put rather than boot-loop.
-    supervisor.boot_failed(board, OSError(5))
+    rescue.boot_failed(board, OSError(5))
     assert board.resets == supervisor.CRASH_LIMIT
