@@ -69,15 +69,11 @@ ERR_HALTED = const(11)  # detail: crashes in a row; the board stays in its safe 
 # ERR_TASK_FAILED's detail names the task and the exception type by their index here
 # (0 = another one); "stalled" is a critical task that stopped checking in.
 TASK_NAMES = ("?", "boot", "serial", "button", "schedule", "buzzer", "leds", "events", "network")
-FAILURE_NAMES = (
-    "?", "stalled", "OSError", "ValueError", "TypeError", "KeyError", "IndexError",
-    "AttributeError", "RuntimeError", "MemoryError", "ZeroDivisionError", "AssertionError",
-    "NotImplementedError",
-)  # fmt: skip
 _FAILURE_TYPES = (
     OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError,
     MemoryError, ZeroDivisionError, AssertionError, NotImplementedError,
 )  # fmt: skip
+FAILURE_NAMES = ("?", "stalled") + tuple(t.__name__ for t in _FAILURE_TYPES)
 
 # BOOT causes (machine.reset_cause() values are mapped by the board)
 BOOT_POWER_ON = const(0)

@@ -11,10 +11,10 @@ one, so waiting is never mistaken for death.
   checking in, writes an ERROR record (which task, which exception type) and resets the
   board. A hung event loop starves the watchdog, which resets the board without a record.
 - Non-critical tasks (the Pico W's network, later): an exception is logged and the task is
-  restarted after a backoff that doubles up to BACKOFF_MAX_MS; it never holds the watchdog.
+  restarted after a backoff that doubles up to _BACKOFF_MAX_MS; it never holds the watchdog.
 
 Crashes are counted in the board's scratch words 2-3, which survive every reset but not a
-power loss: CRASH_LIMIT crashes within CRASH_WINDOW_S seconds of running time halt the board
+power loss: CRASH_LIMIT crashes within _CRASH_WINDOW_S seconds of running time halt the board
 in a safe state at the next boot (app.py). Words 0-1 hold the time (timekeep.py).
 """
 
@@ -25,16 +25,16 @@ from dispenser.compat import const, print_exception, ticks_diff, ticks_ms
 from dispenser.drivers.timing import sleep_ms
 
 WATCHDOG_MS = const(8000)  # the RP2040's longest watchdog period is 8.3 s
-FEED_MS = const(1000)
+_FEED_MS = const(1000)
 # The longest a critical task may go without checking in. The schedule loop naps at most
 # clock.MAX_NAP_MS (60 s) between check-ins; the serial and button loops check in every
 # CHECKIN_MS while idle.
-STALE_MS = const(75000)
+_STALE_MS = const(75000)
 CHECKIN_MS = const(20000)
-BACKOFF_MIN_MS = const(1000)
-BACKOFF_MAX_MS = const(300000)
+_BACKOFF_MIN_MS = const(1000)
+_BACKOFF_MAX_MS = const(300000)
 CRASH_LIMIT = const(3)
-CRASH_WINDOW_S = const(600)
+_CRASH_WINDOW_S = const(600)
 
 _CRASH_WORD = const(2)  # CRASH_MAGIC << 16 | crashes in the current streak
 _RUN_WORD = const(3)  # seconds the board ran, summed over the streak's crashes
@@ -42,7 +42,7 @@ _CRASH_MAGIC = const(0x5AFE)
 
 
 class Supervisor:
-    def __init__(self, board, log_error, stale_ms=STALE_MS, backoff_ms=BACKOFF_MIN_MS):
+    def __init__(self, board, log_error, stale_ms=_STALE_MS, backoff_ms=_BACKOFF_MIN_MS):
         """`log_error(code, detail)` appends an ERROR record; it may raise (the log may be
         what failed), which does not stop the reset."""
         self._board = board
@@ -79,10 +79,10 @@ class Supervisor:
                     return
                 print_exception(exc)
                 self._record(name, exc)
-            if ticks_diff(ticks_ms(), started) > BACKOFF_MAX_MS:
+            if ticks_diff(ticks_ms(), started) > _BACKOFF_MAX_MS:
                 backoff = self._backoff_ms  # it ran well for a while: start the backoff over
             await sleep_ms(backoff)
-            backoff = min(backoff * 2, BACKOFF_MAX_MS)
+            backoff = min(backoff * 2, _BACKOFF_MAX_MS)
 
     def stalled(self):
         """The first critical task that has not checked in within stale_ms, or None."""
@@ -105,7 +105,7 @@ class Supervisor:
                 return
             watchdog.feed()
             timekeep.save(board.scratch, board.clock.now())
-            await sleep_ms(FEED_MS)
+            await sleep_ms(_FEED_MS)
 
     def crash(self, name, exc):
         """Log which task failed and how, count the crash, save the time, reset the board."""
@@ -126,13 +126,13 @@ class Supervisor:
 
 def note_crash(scratch, ran_s):
     """Count a crash after `ran_s` seconds of running; returns the streak's count. The
-    streak starts over once its crashes are more than CRASH_WINDOW_S of running apart."""
+    streak starts over once its crashes are more than _CRASH_WINDOW_S of running apart."""
     if scratch is None:
         return 1
     count = crash_count(scratch)
     ran = scratch.read(_RUN_WORD) if count else 0
     ran += ran_s
-    if ran > CRASH_WINDOW_S:
+    if ran > _CRASH_WINDOW_S:
         count, ran = 0, ran_s
     count += 1
     scratch.write(_CRASH_WORD, _CRASH_MAGIC << 16 | count)
