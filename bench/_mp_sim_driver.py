@@ -41,7 +41,7 @@ def main(schedule_path, log_dir, days, budget):
             total += logrec.OVERHEAD + logrec.payload_size(kind, fields)
         return total
 
-    written += log(engine.boot(now, logrec.BOOT_POWER_ON))
+    written += log([(now, logrec.BOOT, (logrec.BOOT_POWER_ON,))])
     written += log(engine.install(now, sched))
     for comp in sched.comps:
         written += log(engine.refill(now, comp.hopper, comp.capacity))

@@ -11,11 +11,10 @@ NAME = "pico2"
 PINS = PICO_PINS
 
 
-WIRING = """
-Raspberry Pi Pico 2 wiring: identical to the Pico (see boards/pico.py). The RP2350's
-PWM slices for GP2/GP4/GP6/GP15 are 1, 2, 3 and 7, as on the RP2040.
-"""
+# Wiring (documentation only: not deployed as data, so it costs the device no RAM).
+# Raspberry Pi Pico 2 wiring: identical to the Pico (see boards/pico.py). The RP2350's
+# PWM slices for GP2/GP4/GP6/GP15 are 1, 2, 3 and 7, as on the RP2040.
 
 
 def build():
-    return Rp2Board(NAME, PINS, WIRING, SERVO_CALIBRATION)
+    return Rp2Board(NAME, PINS, SERVO_CALIBRATION)

@@ -11,11 +11,10 @@ NAME = "pico_w"
 PINS = PICO_PINS
 
 
-WIRING = """
-Raspberry Pi Pico W wiring: identical to the Pico (see boards/pico.py), pins 4, 6, 9,
-14-17, 19-21, 26, 27. Do not use GP23, GP24, GP25 or GP29: the wireless chip owns them.
-"""
+# Wiring (documentation only: not deployed as data, so it costs the device no RAM).
+# Raspberry Pi Pico W wiring: identical to the Pico (see boards/pico.py), pins 4, 6, 9,
+# 14-17, 19-21, 26, 27. Do not use GP23, GP24, GP25 or GP29: the wireless chip owns them.
 
 
 def build():
-    return Rp2Board(NAME, PINS, WIRING, SERVO_CALIBRATION)
+    return Rp2Board(NAME, PINS, SERVO_CALIBRATION)

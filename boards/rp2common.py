@@ -10,6 +10,7 @@ import time
 
 import machine
 
+from dispenser import timekeep
 from dispenser.drivers.ds3231 import ADDRESS as DS3231_ADDRESS
 from dispenser.drivers.ds3231 import DS3231
 from dispenser.rtcclock import RtcClock
@@ -32,6 +33,10 @@ PICO_PINS = {
 SERVO_CALIBRATION = ((600, 2400), (600, 2400), (600, 2400))
 SERVO_HZ = 50
 BUZZER_HZ = 2000
+
+# The watchdog's SCRATCH0 register: SCRATCH0-3 are ours (the SDK uses 4-7). They survive
+# every reset but a power loss.
+_SCRATCH0 = 0x400D8000 + 0x0C if "RP2350" in sys.implementation._machine else 0x40058000 + 0x0C
 
 _RESET_CAUSES = {
     machine.PWRON_RESET: "power",
@@ -58,15 +63,25 @@ def _find_ds3231(i2c):
         return None
 
 
+class WatchdogScratch:
+    """board.scratch: 32-bit words 0-3 in the watchdog's SCRATCH0-3 registers."""
+
+    def read(self, i):
+        return machine.mem32[_SCRATCH0 + 4 * i]
+
+    def write(self, i, value):
+        machine.mem32[_SCRATCH0 + 4 * i] = value
+
+
 class Rp2Board:
     maintenance_s = 300  # after Ctrl-C: long enough for a deploy, short enough to come back
     log_budget = 65536  # bytes of flash for the log: a year of the default schedule fits
 
-    def __init__(self, name, pins, wiring, servo_calibration):
+    def __init__(self, name, pins, servo_calibration):
         self.name = name
-        self.wiring = wiring
         self.device_id = "".join("%02x" % b for b in machine.unique_id())
         self.reset_cause = _RESET_CAUSES.get(machine.reset_cause(), "soft")
+        self.scratch = WatchdogScratch()
         self.serial_in = sys.stdin.buffer
         self.serial_out = sys.stdout
         out = machine.Pin.OUT
@@ -102,16 +117,19 @@ class Rp2Board:
         return machine.WDT(timeout=timeout_ms)
 
     def feed_for(self, watchdog, seconds):
-        """Maintenance: a hardware timer feeds the watchdog while the REPL runs, until the
-        deadline; then the watchdog resets the board back into the dispenser."""
+        """Maintenance: a timer feeds the watchdog while the REPL runs, saving the time for
+        dispenser.timekeep, until the deadline; then it resets the board back into the
+        dispenser. (A soft reset that stops the timer leaves it to the watchdog.)"""
         deadline = time.ticks_add(time.ticks_ms(), seconds * 1000)
-        timer = machine.Timer(-1)  # a virtual (software) timer
+        timer = machine.Timer(-1)  # a virtual (software) timer: runs as a scheduled callback
 
         def feed(_timer):
+            timekeep.save(self.scratch, self.clock.now())
             if time.ticks_diff(deadline, time.ticks_ms()) > 0:
                 watchdog.feed()
             else:
                 timer.deinit()
+                machine.reset()
 
         timer.init(period=1000, mode=machine.Timer.PERIODIC, callback=feed)
 
@@ -120,3 +138,6 @@ class Rp2Board:
 
     def reset(self):
         machine.reset()
+
+    def fault_point(self, name):
+        """A supervised task checks in: faults are injected only on the simulated board."""

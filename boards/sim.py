@@ -15,10 +15,13 @@ imports `machine`: the sim has no hardware to reach.
 
 import asyncio
 import os
+import struct
 import sys
 
+from dispenser import timekeep
 from dispenser.clock import MAX_NAP_MS, Clock
 from dispenser.compat import ticks_diff, ticks_ms
+from dispenser.localtime import MIN_VALID_TIME
 
 NAME = "sim"
 
@@ -26,13 +29,9 @@ NAME = "sim"
 SERVO_CALIBRATION = ((600, 2400), (600, 2400), (600, 2400))
 DROP_DELAY_MS = 120  # a pill takes this long from the hopper to the beam
 
-WIRING = """
-Simulated board: no wiring. Outputs appear in the trace as
-  led.status, led.0..led.2   0/1
-  servo.0..servo.2           pulse width in us (0 = PWM off)
-  buzzer                     FREQ:DUTY_U16 (0:0 = silent)
-Inputs come from the control channel: button, clock, drop-sensor jams.
-"""
+# No wiring: outputs appear in the trace as led.status, led.0..led.2 (0/1), servo.0..servo.2
+# (pulse width in us, 0 = PWM off) and buzzer (FREQ:DUTY_U16, 0:0 = silent). Inputs come from
+# the control channel: button, clock, drop-sensor jams.
 
 
 class Trace:
@@ -178,11 +177,18 @@ class SimClock(Clock):
         return self._base + ticks_diff(ticks_ms(), self._base_ticks) * self._speed / 1000
 
     def _read(self):
+        # As RtcClock: a clock before MIN_VALID_TIME (a Pico's RTC after a hard reset
+        # restarts at 2021-01-01) was never set.
         wall = self.wall()
-        return None if wall is None else int(wall)
+        return None if wall is None or wall < MIN_VALID_TIME else int(wall)
 
     def _write(self, epoch_s):
         self._rebase(epoch_s)
+
+    def counter(self):
+        """The raw seconds even before MIN_VALID_TIME, as a Pico's RTC counts them."""
+        wall = self.wall()
+        return None if wall is None else int(wall)
 
     def _rebase(self, wall, speed=None):
         self._base = wall
@@ -205,7 +211,7 @@ class SimClock(Clock):
         elif verb == "step":
             target = float(words[1])
             wall = self.wall()
-            if wall is None or target <= wall:
+            if wall is None or wall < MIN_VALID_TIME or target <= wall:
                 self._rebase(target, 0.0)
                 self._report("step")
             else:
@@ -243,9 +249,33 @@ class SimWatchdog:
         self._trace.emit("wdt", "feed", 1)
 
 
+class SimScratch:
+    """The watchdog scratch registers: 4 words in a 16-byte file the runner keeps across
+    every reset and deletes at a power cut. Contract: read(i) -> int, write(i, value)."""
+
+    def __init__(self, path):
+        self._path = path
+        self._words = [0, 0, 0, 0]
+
+    def read(self, i):
+        try:
+            with open(self._path, "rb") as f:
+                data = f.read()
+        except OSError:  # no file: the power was cut, the registers read 0
+            return 0
+        return struct.unpack("<4I", data)[i] if len(data) == 16 else 0
+
+    def write(self, i, value):
+        words = self._words
+        for j in range(4):
+            words[j] = self.read(j)
+        words[i] = value & 0xFFFFFFFF
+        with open(self._path, "wb") as f:
+            f.write(struct.pack("<4I", *words))
+
+
 class SimBoard:
     name = NAME
-    wiring = WIRING
 
     def __init__(self):
         env = os.getenv
@@ -274,6 +304,8 @@ class SimBoard:
         has_drop = env("PILLCTL_SIM_DROP") != "0"
         self.drop_pin = InputPin(1) if has_drop else None  # 0 = beam broken
         self._jammed = [False, False, False]
+        scratch = env("PILLCTL_SIM_SCRATCH")
+        self.scratch = SimScratch(scratch) if scratch else None
 
     def start_watchdog(self, timeout_ms):
         return SimWatchdog(self.trace, timeout_ms)
@@ -288,6 +320,7 @@ class SimBoard:
             deadline = time.time() + seconds
             while time.time() < deadline:
                 watchdog.feed()
+                timekeep.save(self.scratch, self.clock.now())
                 time.sleep(1)
 
         _thread.start_new_thread(feeder, ())
@@ -298,6 +331,10 @@ class SimBoard:
 
     def reset(self):
         sys.exit(0)  # the runner restarts a process that exits, like a reset
+
+    def fault_point(self, name):
+        """A supervised task checks in. The sim's control channel arms faults here (the
+        sim's own work); until then, like a real board, nothing happens."""
 
     def _pill_falls(self, hopper):
         # A servo leaving the released state starts a move; unless that hopper is jammed,

@@ -62,7 +62,7 @@ class Device:
         self.store = LogStore(self.root, budget=2048, segments=4, snapshot=self.engine.checkpoint)
         self.engine.restore(self.store.records())
         self.engine.clock_known = self.clock_ok
-        self.log(self.engine.boot(self.now, logrec.BOOT_WATCHDOG))
+        self.log([(self.now, logrec.BOOT, (logrec.BOOT_WATCHDOG,))])
 
     def log(self, events) -> None:
         for t, kind, fields in events:

@@ -40,10 +40,11 @@ def status_hello(port: str) -> dict:
     return json.loads(result.stdout)["hello"]
 
 
-def test_image_compiles_modules_and_keeps_main_and_board_as_source(tmp_path):
+def test_image_compiles_modules_and_the_board_and_keeps_only_main_as_source(tmp_path):
     image = build_image("pico", tmp_path)
     targets = {f.target for f in image}
-    assert {"main.py", "board.py", "rp2common.mpy", "dispenser/app.mpy"} <= targets
+    assert {"main.py", "board.mpy", "rp2common.mpy", "dispenser/app.mpy"} <= targets
+    assert "board.py" not in targets
     assert "dispenser/cpython_shim.mpy" not in targets
     assert all(f.local.stat().st_size > 0 for f in image)
     assert "rp2common.mpy" not in {f.target for f in build_image("sim", tmp_path / "sim")}
@@ -68,7 +69,8 @@ def test_flash_a_blank_sim_deploys_mpy_restarts_and_sets_the_clock(blank_board):
     assert hello["reset"] == "soft"  # the flash restarted it into main.py
 
     root = mpremote_ls(blank_board.port)
-    assert "main.py" in root and "board.py" in root and "dispenser/" in root
+    assert "main.py" in root and "board.mpy" in root and "dispenser/" in root
+    assert "board.py" not in root
     assert "cpython_shim" not in root
     package = mpremote_ls(blank_board.port, ":dispenser")
     assert "app.mpy" in package and "protocol.mpy" in package and ".py" not in package
@@ -80,6 +82,8 @@ def test_flash_a_running_sim_replaces_the_source_modules(sim_board):
     assert result.returncode == 0, result.stderr
     assert not list((sim_board.fs / "dispenser").rglob("*.py"))  # stale modules gone
     assert (sim_board.fs / "dispenser" / "app.mpy").is_file()
+    # The source board.py would shadow the new board.mpy: the flash removed it.
+    assert (sim_board.fs / "board.mpy").is_file() and not (sim_board.fs / "board.py").exists()
     assert status_hello(sim_board.port)["fw"] == dispenser.VERSION
 
 

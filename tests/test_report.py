@@ -86,7 +86,7 @@ def simulate(board_dir: Path, with_schedule_record: bool = True) -> LogStore:
             store.append(t, kind, fields)
 
     start = to_utc(sched.utc, FIRST, 360)
-    log(engine.boot(start, logrec.BOOT_POWER_ON))
+    log([(start, logrec.BOOT, (logrec.BOOT_POWER_ON,))])
     log(engine.clock_set(start, 0))
     if with_schedule_record:
         log(engine.install(start, sched))

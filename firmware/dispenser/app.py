@@ -1,25 +1,32 @@
-"""The app: asyncio tasks that wire the core to the board's drivers and the serial port.
+"""The app: supervised asyncio tasks that wire the core to the board's drivers and the
+serial port.
 
-Tasks: the watchdog feeder, the serial command loop and the button loop, the controller's
-(LEDs, buzzer, schedule), plus whatever background tasks the board needs (the sim's event
-pipe).
-A KeyboardInterrupt (Ctrl-C on USB) ends the app into maintenance mode: outputs safe, the
-watchdog fed for a bounded time so an mpremote deploy can finish, then a reset back into
-dispensing.
+Tasks (dispenser/supervisor.py): the critical serial, button and schedule loops, which hold
+the watchdog; the LEDs and the buzzer, restarted if they fail; and whatever background
+tasks the board needs (the sim's event pipe). A task that fails is logged and the board
+resets. A board that crashed CRASH_LIMIT times in a row boots into the halted state
+instead: servos released, the status LED on the error pattern, and the serial line answering
+only hello, status, log.info and log.read, until a power cycle.
+
+Ctrl-C (KeyboardInterrupt) at any moment, boot included, ends in maintenance mode:
+main.py catches it around everything, this module puts the outputs in their safe state.
 """
 
 import asyncio
 import sys
 
-from dispenser import logrec, protocol
+from dispenser import logrec, protocol, supervisor, timekeep
 from dispenser.commands import Commands, RefusedError
-from dispenser.compat import const
+from dispenser.compat import const, ticks_diff, ticks_ms
 from dispenser.controller import Controller
+from dispenser.drivers import patterns
 from dispenser.drivers.button import LONG, Button
 from dispenser.link import LineLink
+from dispenser.supervisor import CHECKIN_MS, Supervisor
 
-WATCHDOG_MS = const(8000)  # the RP2040's longest watchdog period is 8.3 s
-_FEED_MS = const(1000)
+# In the halted state only these answer, so the host can see why.
+HALTED_VERBS = ("hello", "status", "log.info", "log.read")
+_CONFIRM_POLL_MS = const(20)
 
 
 class App:
@@ -27,40 +34,55 @@ class App:
         self.board = board
         self.link = LineLink(board.serial_in, board.serial_out)
         self.button = Button(board.button_pin, board.button_edge)
-        self.watchdog = None
         self.controller = Controller(board, self.record_event)
-        self.swallow_press = False  # set by dispense.test: the confirming hold is no dose press
+        self.supervisor = Supervisor(board, self.log_error)
+        self.crashes = supervisor.crash_count(board.scratch)
+        self.halted = self.crashes >= supervisor.CRASH_LIMIT
+        self._swallow_press = False  # the next press confirms dispense.test: no dose press
         self.hold_wait = None  # set by dispenser.confirm while an override waits for a hold
         self.commands = Commands(self).table
 
     # --- tasks -------------------------------------------------------------------------
-    async def feed_watchdog(self):
-        """Feed the watchdog while the event loop runs; a hung loop starves it into a reset."""
-        watchdog = self.board.start_watchdog(WATCHDOG_MS)
-        self.watchdog = watchdog
+    async def serial_loop(self, check_in):
         while True:
-            watchdog.feed()
-            await asyncio.sleep_ms(_FEED_MS)
-
-    async def serial_loop(self):
-        while True:
-            line = await self.link.readline()
+            check_in()
+            line = await self.link.readline(CHECKIN_MS)
+            if line is False:
+                continue  # nothing within the slice: check in, wait on
             if line is None:
                 self.link.send(0, "err", _error(protocol.E_TOO_LONG, "line over 1024 bytes"))
                 continue
             await self.handle_line(line)
 
-    async def button_loop(self):
+    async def button_loop(self, check_in):
         while True:
-            kind = await self.button.press()
+            check_in()
+            kind = await self.button.press(CHECKIN_MS)
+            if kind is None:
+                continue
             if self.hold_wait is not None:
                 self.hold_wait.offer(self.button)  # the confirmation's press, not a dose's
                 continue
-            if self.swallow_press:
-                self.swallow_press = False
+            if self._swallow_press:
+                self._swallow_press = False
                 continue
             self.event({"kind": "press", "long": kind == LONG})
             await self.controller.press(kind == LONG)
+
+    async def confirming_press(self, window_ms):
+        """True once a press starts within `window_ms`; that press confirms a maintenance
+        action and is no dose press. Only a press that starts now counts: a button already
+        held (or stuck) must first be released."""
+        self._swallow_press = True
+        started = ticks_ms()
+        armed = not self.button.is_pressed()
+        while not (armed and self.button.is_pressed()):
+            if ticks_diff(ticks_ms(), started) > window_ms:
+                self._swallow_press = False
+                return False
+            armed = armed or not self.button.is_pressed()
+            await asyncio.sleep_ms(_CONFIRM_POLL_MS)
+        return True
 
     # --- serial commands ---------------------------------------------------------------
     async def handle_line(self, raw):
@@ -80,6 +102,10 @@ class App:
         handler = self.commands.get(verb)
         if handler is None:
             self.link.send(frame_id, "err", _error(protocol.E_UNKNOWN, "no command " + verb))
+            return
+        if self.halted and verb not in HALTED_VERBS:
+            message = "halted after %d crashes in a row: unplug the dispenser to restart it"
+            self.link.send(frame_id, "err", _error(protocol.E_REFUSED, message % self.crashes))
             return
         if not isinstance(args, dict):
             self.link.send(frame_id, "err", _error(protocol.E_ARGS, "arguments must be an object"))
@@ -106,24 +132,43 @@ class App:
     def record_event(self, record):
         self.event(logrec.as_dict(record))
 
+    def log_error(self, code, detail):
+        self.controller.append(self.board.clock.now() or 0, logrec.ERROR, (code, detail))
+
     # --- lifecycle ---------------------------------------------------------------------
     async def main(self):
-        asyncio.create_task(self.feed_watchdog())
-        self.controller.boot()
-        for coro in self.board.background_tasks() + self.controller.tasks():
+        board = self.board
+        sup = self.supervisor
+        # Before anything reads the clock: an RTC restarted by a reset gets its time back.
+        timekeep.restore(board.clock, board.scratch)
+        asyncio.create_task(sup.feed_watchdog())
+        for coro in board.background_tasks():
             asyncio.create_task(coro)
-        asyncio.create_task(self.button_loop())
-        await self.serial_loop()
+        if self.halted:
+            await self._halt()
+            return
+        try:
+            self.controller.boot()
+        except Exception as exc:  # e.g. the log cannot be written: a crash like any other
+            sup.crash("boot", exc)
+            return
+        for name, coro_fn, critical in self.controller.tasks():
+            sup.spawn(name, coro_fn, critical)
+        sup.spawn("button", self.button_loop)
+        await sup.spawn("serial", self.serial_loop)
 
-    def enter_maintenance(self):
-        """Outputs safe; keep the watchdog fed for a bounded window, then let it reset us."""
-        self.controller.safe()
-        seconds = self.board.maintenance_s
-        self.board.feed_for(self.watchdog, seconds)
-        print(
-            "dispenser: maintenance mode; back to dispensing in %d s (machine.reset() now)"
-            % seconds
-        )
+    async def _halt(self):
+        """The safe error state: nothing moves, the status LED shows the error, and the
+        serial line answers (not critical: a failure there restarts it, never the board)."""
+        controller = self.controller
+        controller.safe()
+        controller.status_led.show(patterns.ERROR)
+        asyncio.create_task(controller.status_led.run())
+        try:
+            self.log_error(logrec.ERR_HALTED, self.crashes)
+        except Exception as exc:  # the log may be what keeps failing
+            sys.print_exception(exc)
+        await self.supervisor.spawn("serial", self.serial_loop, False)
 
 
 def _error(code, message):
@@ -142,14 +187,15 @@ def restart():
 
 
 def run(board):
+    """Run the app on `board` until a reset; a Ctrl-C puts the outputs in their safe state
+    and goes on to main.py, which opens the maintenance window."""
     global _board
     _board = board
-    app = App(board)
+    app = None
     try:
+        app = App(board)
         asyncio.run(app.main())
     except KeyboardInterrupt:
-        if app.watchdog is None:
-            # Interrupted before the feeder started the watchdog: start it now, so the
-            # bounded maintenance window still ends in a reset back into the app.
-            app.watchdog = board.start_watchdog(WATCHDOG_MS)
-        app.enter_maintenance()
+        if app is not None:
+            app.controller.safe()
+        raise

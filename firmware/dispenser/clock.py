@@ -1,7 +1,8 @@
 """Wall-clock time for the app: a value that may be unknown, and sleeps that wake on change.
 
 Boards give the app a clock built on this class. The app asks `now()` (UTC epoch seconds, or
-None while the time is unknown) and sleeps until a wall time with `sleep_until()`. Setting
+None while the time is unknown: never set, or earlier than localtime.MIN_VALID_TIME, as the
+rp2 RTC's 2021 restart value is) and sleeps until a wall time with `sleep_until()`. Setting
 the clock, or a simulated clock jumping, wakes every sleeper at once so the schedule is
 re-evaluated immediately rather than after a stale sleep.
 """
@@ -9,22 +10,30 @@ re-evaluated immediately rather than after a stale sleep.
 import asyncio
 
 from dispenser.compat import const
+from dispenser.localtime import MIN_VALID_TIME
 
 MAX_NAP_MS = const(60000)  # re-check at least once a minute: tolerate RTC drift corrections
 
 
 class Clock:
-    """Base class. Subclasses implement `_read()` (epoch seconds or None) and `_write(t)`."""
+    """Base class. Subclasses implement `_read()` (the counter's epoch seconds, valid or not,
+    or None without one) and `_write(t)`."""
 
     def __init__(self):
         self._changed = asyncio.Event()
 
     def now(self):
         """UTC epoch seconds (int), or None while the time is unknown."""
-        return self._read()
+        t = self._read()
+        return t if t is not None and t >= MIN_VALID_TIME else None
 
     def is_set(self):
-        return self._read() is not None
+        return self.now() is not None
+
+    def counter(self):
+        """The raw seconds, valid or not (None without a counter): dispenser.timekeep adds
+        what an RTC restarted at a reset has counted to the time saved before it."""
+        return self._read()
 
     def set(self, epoch_s):
         self._write(epoch_s)
@@ -37,7 +46,7 @@ class Clock:
 
     def ms_until(self, epoch_s):
         """Real milliseconds until the wall time `epoch_s` at the clock's current rate."""
-        now = self._read()
+        now = self.now()
         if now is None:
             return MAX_NAP_MS
         return (epoch_s - now) * 1000

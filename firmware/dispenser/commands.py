@@ -11,7 +11,7 @@ import hashlib
 from binascii import a2b_base64, b2a_base64, hexlify
 
 from dispenser import PROTOCOL_VERSION, VERSION, engine, logrec
-from dispenser.compat import const, ticks_diff, ticks_ms
+from dispenser.compat import const
 from dispenser.localtime import MIN_VALID_TIME
 from dispenser.schedstore import SCHEDULE_PATH
 from dispenser.schedule import ScheduleError
@@ -66,6 +66,11 @@ class Commands:
         reply["log"] = store.info()
         gc.collect()  # report live memory, not garbage waiting to be collected
         reply["mem"] = {"free": gc.mem_free(), "used": gc.mem_alloc()}
+        if self.app.halted:  # the safe error state after repeated crashes (app.py)
+            reply["schedule"] = None
+            reply["state"] = "halted"
+            reply["crashes"] = self.app.crashes
+            return reply
         confirming = self._confirming
         if confirming is not None and self.controller.pending is confirming.schedule:
             reply["confirm"] = confirming.status()
@@ -210,18 +215,8 @@ class Commands:
         """One actuation, only if a person holds the device's button within 10 s: nothing
         on the USB side alone can move a servo outside the schedule."""
         hopper = _int_arg(args, "hopper", 0, 2)
-        app = self.app
-        app.swallow_press = True  # this hold is the confirmation, not a dose press
-        started = ticks_ms()
-        # Only a press that starts after the request counts: a button already held (or
-        # stuck) when it arrives must first be released.
-        armed = not app.button.is_pressed()
-        while not (armed and app.button.is_pressed()):
-            if ticks_diff(ticks_ms(), started) > TEST_HOLD_WINDOW_MS:
-                app.swallow_press = False
-                raise RefusedError("button not pressed within 10 s: nothing moved")
-            armed = armed or not app.button.is_pressed()
-            await asyncio.sleep_ms(20)
+        if not await self.app.confirming_press(TEST_HOLD_WINDOW_MS):
+            raise RefusedError("button not pressed within 10 s: nothing moved")
         delivered = await self.controller.test_dispense(hopper)
         return {"hopper": hopper, "delivered": delivered}
 

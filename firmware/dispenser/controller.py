@@ -165,8 +165,13 @@ class Controller:
 
     # --- tasks -------------------------------------------------------------------------
     def tasks(self):
+        """The controller's tasks for the app's supervisor: (name, coroutine function
+        taking check_in, critical). The LEDs and the buzzer are restarted if they fail."""
         leds = [self.status_led] + self.compartment_leds
-        return [led.run() for led in leds] + [self.schedule_loop(), self.buzzer_loop()]
+        tasks = [("schedule", self.schedule_loop, True), ("buzzer", self.buzzer_loop, False)]
+        for led in leds:
+            tasks.append(("leds", lambda _check_in, led=led: led.run(), False))
+        return tasks
 
     def tick(self, now):
         """Log what the passage of time to `now` decided (the engine exists, now is known)."""
@@ -177,9 +182,11 @@ class Controller:
             self._decide(now, engine.clock_set, now, 0)
         self._decide(now, engine.tick, now)
 
-    async def schedule_loop(self):
-        """Sleep on the wall clock until the engine's next change; log what happened."""
+    async def schedule_loop(self, check_in):
+        """Sleep on the wall clock until the engine's next change; log what happened. The
+        naps end at least every clock.MAX_NAP_MS, so the loop checks in at least as often."""
         while True:
+            check_in()
             now = self.clock.now()
             wake = None
             if self.engine is not None and now is not None:
@@ -190,7 +197,7 @@ class Controller:
                 wake = 0 if now is None else now + _IDLE_WAKE_S
             await self.clock.sleep_until(wake)
 
-    async def buzzer_loop(self):
+    async def buzzer_loop(self, _check_in):
         """Beep at the reminder's level while it is 2 or more; silent otherwise."""
         while True:
             if self._level < 2:
@@ -252,7 +259,7 @@ class Controller:
         self.clock.changed()  # re-plan: the next wake-up may have moved
 
     async def _drop(self, engine, now, fields):
-        hopper, pills = fields[1] & 15, fields[2]
+        hopper, pills = logrec.unpack_hopper(fields[1]), fields[2]
         delivered = await deliver(self.servos[hopper], self.sensor, pills)
         if delivered < pills:
             self.log(engine.jammed(now, fields[0], hopper, delivered))

@@ -5,6 +5,7 @@ pytest too.
 """
 
 import time
+import traceback
 
 _TICKS_PERIOD = 1 << 30
 _TICKS_HALF = _TICKS_PERIOD // 2
@@ -12,6 +13,10 @@ _TICKS_HALF = _TICKS_PERIOD // 2
 
 def const(expr):
     return expr
+
+
+def print_exception(exc):
+    traceback.print_exception(exc)
 
 
 def ticks_ms():

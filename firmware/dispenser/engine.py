@@ -24,17 +24,18 @@ returns events and closes it once they are written (LogStore.begin(now, `batch_b
 worst case of one call) ... end()): a rotation's checkpoint then never counts an event that
 is not on flash yet.
 
-How the app drives it:
-    boot:     engine = Engine(schedstore.load(path)); store = LogStore(dir, snapshot=
-              engine.checkpoint); engine.restore(store.records()); engine.clock_known =
-              rtc time valid; log(engine.boot(now, cause)); log(engine.tick(now))
-    loop:     sleep until engine.next_wake(now) (or a press / serial command); log(engine
-              .tick(now)); show engine.indication(now)
-    press:    for t, kind, fields in engine.press(now, long): store.append(t, kind, fields);
-              if kind == DISPENSE: delivered = await deliver(servo[fields[1] & 15], ...);
-              if delivered < fields[2]: log(engine.jammed(now, fields[0], hopper, delivered))
+How the app drives it (dispenser/controller.py):
+    boot:     engine = Engine(schedstore.load(path)); the log store's checkpoint snapshot is
+              engine.checkpoint; engine.restore(store.replay_records()); engine.clock_known =
+              clock valid. The controller logs the BOOT record itself.
+    loop:     log(engine.tick(now)); show engine.indication(now); sleep until
+              engine.next_wake(now), a press or a serial command.
+    press:    for each event of engine.press(now, long): append it to the log; for a
+              DISPENSE, deliver fields[2] pills from hopper logrec.unpack_hopper(fields[1]);
+              if fewer arrived, log(engine.jammed(now, fields[0], hopper, delivered)).
     commands: clock_set, refill, install (after schedstore.install), each returns events.
-where log(events) appends each (t, kind, fields) to the store in order.
+where log(events) appends each (t, kind, fields) to the store in order, inside the batch
+Controller._decide opened before the engine call.
 """
 
 from dispenser import logrec, nutrients
@@ -121,8 +122,8 @@ class Engine:
         elif kind == logrec.DISPENSE:
             key, packed, pills, amount = fields
             if self._resolve(t, key, DONE):
-                self.totals[packed >> 4] += amount
-                hopper = packed & 0x0F
+                self.totals[logrec.unpack_nutrient(packed)] += amount
+                hopper = logrec.unpack_hopper(packed)
                 if self.stock[hopper] != logrec.UNKNOWN_STOCK:
                     self.stock[hopper] = max(0, self.stock[hopper] - pills)
         elif kind == logrec.MISSED:
@@ -270,9 +271,6 @@ class Engine:
             self.apply(rec[1], rec[2], rec[3])
         self.ready = True
 
-    def boot(self, now, cause):
-        return [(now, logrec.BOOT, (cause,))]
-
     def clock_set(self, now, previous):
         """The clock was set to `now` (from `previous`, 0 if it was unknown)."""
         self.clock_known = True
@@ -299,11 +297,6 @@ class Engine:
         events = []
         self._emit(events, now, logrec.JAM, (dose_key, hopper, delivered))
         return events
-
-    def error(self, now, code, detail):
-        """An ERROR event (e.g. logrec.ERR_SCHEDULE_REJECTED with the ScheduleError code),
-        so that the app writes every record through the engine's events."""
-        return [(now, logrec.ERROR, (code, detail & 0xFFFF))]
 
     def _emit(self, events, t, kind, fields):
         self.apply(t, kind, fields)
@@ -520,7 +513,7 @@ class Engine:
         if reason:
             self._emit(events, now, logrec.REFUSED, (dose.key, reason))
             return False
-        packed = comp.hopper | comp.nut << 4
+        packed = logrec.pack_hopper_nutrient(comp.hopper, comp.nut)
         self._emit(events, now, logrec.DISPENSE, (dose.key, packed, dose.pills, dose.amount))
         self._check_low(events, now, comp.hopper)
         return True

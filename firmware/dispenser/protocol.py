@@ -22,7 +22,6 @@ E_VERSION = "bad_version"
 E_UNKNOWN = "unknown_cmd"
 E_ARGS = "bad_args"
 E_REFUSED = "refused"
-E_BUSY = "busy"
 E_INTERNAL = "internal"
 
 

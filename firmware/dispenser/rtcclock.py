@@ -13,7 +13,7 @@ dispenser.drivers.ds3231.DS3231 or None; `now_s()` returns the RTC's seconds sin
 import time
 
 from dispenser.clock import Clock
-from dispenser.localtime import DAY_S, MIN_VALID_TIME, civil_from_days, weekday
+from dispenser.localtime import DAY_S, civil_from_days, weekday
 
 
 class RtcClock(Clock):
@@ -28,8 +28,7 @@ class RtcClock(Clock):
                 self._set_rtc(t)
 
     def _read(self):
-        now = int(self._now_s())
-        return now if now >= MIN_VALID_TIME else None
+        return int(self._now_s())  # Clock.now() treats the RTC's 2021 restart as unknown
 
     def _write(self, epoch_s):
         self._set_rtc(epoch_s)

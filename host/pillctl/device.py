@@ -70,7 +70,9 @@ class Device:
         """Send one request and return the reply payload; raises on error or silence."""
         frame_id = self._next_id
         self._next_id = self._next_id % 999_999 + 1
-        line = protocol.encode(frame_id, verb, args or {}) + "\n"
+        # The leading newline ends whatever half line an interrupted client (a pulled
+        # cable, a killed pillctl) left on the device, so it cannot poison this request.
+        line = "\n" + protocol.encode(frame_id, verb, args or {}) + "\n"
         try:
             self._serial.write(line.encode())
         except serial.SerialException as exc:

@@ -1,10 +1,13 @@
 """`pillctl flash`: build the firmware image, deploy it with mpremote, restart and verify.
 
 The steps, each its own function so the command (and tests) can follow along:
-1. build_image: mpy-cross every module; main.py and board.py stay source, because
-   MicroPython runs main.py as source and main.py imports board by that name.
-2. deploy: remove the old dispenser/ tree (stale modules would shadow nothing but waste
-   flash and confuse), create the folders, copy the files, all in one mpremote session.
+1. build_image: mpy-cross every module, the board file too (`import board` finds board.mpy
+   as well as board.py); only main.py stays source, because MicroPython runs main.py
+   itself and looks for no main.mpy.
+2. deploy: remove the old dispenser/ tree (stale modules waste flash and confuse) and the
+   source twin of each top-level module (a board.py left by an older flash would shadow the
+   new board.mpy: MicroPython tries .py first), create the folders, copy the files, all in
+   one mpremote session.
 3. restart: the board's own reset, then wait (bounded) until it answers hello.
 4. verify: hello reports the source tree's firmware version and the board flashed.
 """
@@ -38,7 +41,7 @@ MARCH = {"pico": "armv6m", "pico_w": "armv6m", "pico2": "armv7emsp", "sim": None
 # The sim's "reset" is the process exiting: its runner boots it again, like a Pico.
 RESET_CODE = {"sim": "import sys; sys.exit()"}
 PICO_RESET_CODE = "import machine; machine.reset()"
-KEEP_AS_SOURCE = {"main.py", "board.py"}
+KEEP_AS_SOURCE = {"main.py"}
 FIRMWARE_DIR = "dispenser"
 RESTART_TIMEOUT_S = 20.0
 HELLO_RETRY_TIMEOUT_S = 1.0
@@ -159,6 +162,11 @@ def deploy(mpremote: Mpremote, image: list[ImageFile], on_copied: Callable[[int]
     commands: list[list[str]] = []
     if f" {FIRMWARE_DIR}/" in listing:
         commands.append(["fs", "rm", "-r", f":{FIRMWARE_DIR}"])
+    present = {line.split()[-1] for line in listing.splitlines() if line.strip()}
+    for f in image:
+        twin = str(PurePosixPath(f.target).with_suffix(".py"))
+        if "/" not in f.target and f.target.endswith(".mpy") and twin in present:
+            commands.append(["fs", "rm", f":{twin}"])
     commands += [["fs", "mkdir", f":{d}"] for d in device_dirs(image)]
     commands += [["fs", "cp", str(f.local), f":{f.target}"] for f in image]
     chained = [word for command in commands for word in ("+", *command)][1:]

@@ -4,6 +4,7 @@ import asyncio
 
 from dispenser import engine
 from dispenser.drivers import patterns
+from dispenser.drivers.button import LONG, SHORT, Button
 from dispenser.drivers.buzzer import Buzzer
 from dispenser.drivers.delivery import deliver
 from dispenser.drivers.dropsensor import DropSensor
@@ -242,3 +243,62 @@ def test_rtc_clock_is_unknown_when_the_ds3231_lost_power_and_the_rtc_was_never_s
     assert rtc.set_to is None
     assert clock.now() is None and not clock.is_set()
     assert RtcClock(FakeRtc(), None, now_s=lambda: 1796038200).now() == 1796038200
+
+
+class FakeEdge:
+    """ThreadSafeFlag's contract: wait() returns after an edge (here: once, at once)."""
+
+    def __init__(self, edges=1):
+        self.edges = edges
+        self._never = asyncio.Event()
+
+    async def wait(self):
+        if self.edges:
+            self.edges -= 1
+            return
+        await self._never.wait()
+
+
+# Pin samples, in the order the button reads them: 0 = pressed. The button polls every
+# 10 ms or more while held, so N samples of a hold last at least 10*N ms however loaded the
+# machine is, and one released sample between pressed ones is a bounce whatever its length.
+_PRESS_START = [0, 0]  # the edge, then the check after the press debounce
+
+
+def _press(samples, wait_ms=5000, long_ms=300):
+    button = Button(FakePin(samples), FakeEdge(), debounce_ms=20, long_ms=long_ms)
+    return asyncio.run(button.press(wait_ms))
+
+
+def test_button_short_press():
+    assert _press(_PRESS_START + [0, 0, 1]) == SHORT
+
+
+def test_button_long_press_chattering_all_along_stays_one_long_press():
+    # 40 polls held (>= 400 ms), with a released sample every fourth poll: contact chatter.
+    chatter = [1 if i % 4 == 3 else 0 for i in range(40)]
+    assert _press(_PRESS_START + chatter + [1]) == LONG
+
+
+def test_button_release_counts_only_once_stable_for_the_debounce_time():
+    # Released for single samples (each under the 20 ms debounce) then held on: not released.
+    button = Button(FakePin(_PRESS_START + [1, 0, 1, 0] + [0] * 40 + [1]), FakeEdge(), long_ms=300)
+    assert asyncio.run(button.press(5000)) == LONG
+
+
+def test_button_bounce_at_the_press_is_no_press():
+    button = Button(FakePin([0, 1]), FakeEdge(), debounce_ms=20)
+    assert asyncio.run(button.press(200)) is None  # the pin settled released: no press
+
+
+def test_button_wait_ends_without_a_press_and_a_hold_carries_over():
+    idle = Button(FakePin([1]), FakeEdge(edges=0))
+    assert asyncio.run(idle.press(50)) is None  # nobody pressed: back to check in
+
+    button = Button(FakePin(_PRESS_START + [0] * 60 + [1]), FakeEdge(), long_ms=300)
+
+    async def twice():
+        first = await button.press(100)  # the slice ends during the hold
+        return first, await button.press(5000)
+
+    assert asyncio.run(twice()) == (None, LONG)

@@ -350,11 +350,6 @@ def test_pending_lists_todays_open_entries_for_status():
     assert pending[0][1:] == ("lunch", at(s, DAY, 720), at(s, DAY, 750), at(s, DAY, 870))
 
 
-def test_error_event_carries_code_and_detail():
-    e = fresh_engine()
-    assert e.error(5, logrec.ERR_SCHEDULE_REJECTED, 7) == [(5, logrec.ERROR, (1, 7))]
-
-
 def test_doses_whose_window_closed_before_the_install_are_not_missed():
     # Installed at 19:00: breakfast and lunch were never due that day; dinner still was.
     e = fresh_engine()

@@ -90,6 +90,10 @@ def render(port: str, status: dict, compiled: dict | None, sched: Schedule | Non
     log = status.get("log") or {}
     about.add_row("log", f"records {log.get('first')}..{log.get('last')}, "
                   f"{log.get('bytes')} of {log.get('budget')} bytes")  # fmt: skip
+    if status.get("state") == "halted":  # the safe state after repeated crashes
+        about.add_row("state", f"HALTED after {status.get('crashes')} crashes in a row: "
+                      "`pillctl logs` shows why; unplug the dispenser to restart it")  # fmt: skip
+        return Panel(about, title="dispenser")
     about.add_row("memory", _memory_text(status.get("mem")))
     confirm = status.get("confirm")
     if confirm is not None:

@@ -25,6 +25,7 @@ from pillctl.sim.serialpty import ClientPty, DevicePty, Relay
 from pillctl.sim.trace import Trace
 
 WATCHDOG_POLL_S = 0.25
+RP2_RTC_EPOCH = 1609459200  # 2021-01-01T00:00:00Z: a Pico's RTC after every hard reset
 
 
 @dataclass
@@ -49,10 +50,13 @@ class SimClockState:
 
     def update(self, wall: float | None, speed: float | None = None) -> None:
         if wall is not None:
-            self.wall = wall
-            self.seen_at = time.monotonic()
+            self.restart(wall)
         if speed is not None:
             self.speed = speed
+
+    def restart(self, wall: float | None) -> None:
+        self.wall = wall
+        self.seen_at = time.monotonic()
 
     def estimate(self) -> float | None:
         if self.wall is None:
@@ -71,6 +75,7 @@ class SimRunner:
         self._rundir = Path(tempfile.mkdtemp(prefix="pillctl-sim-"))
         self._in_fifo = self._rundir / "in"
         self._out_fifo = self._rundir / "out"
+        self.scratch_path = self._rundir / "scratch"
         os.mkfifo(self._in_fifo)
         os.mkfifo(self._out_fifo)
         # Opened read-write so neither side ever blocks on open, across reboots.
@@ -125,10 +130,12 @@ class SimRunner:
             self._powered = True
 
     def power_off(self) -> None:
-        """Cut the power: kill -9, as pulling the plug; the flash folder keeps what it has."""
+        """Cut the power: kill -9, as pulling the plug; the flash folder keeps what it has,
+        the scratch registers lose theirs."""
         with self._lock:
             self._powered = False
             self._kill()
+            self.scratch_path.unlink(missing_ok=True)
             self.trace.add("sim", "power", "off")
 
     # --- inputs ------------------------------------------------------------------------
@@ -163,16 +170,26 @@ class SimRunner:
         self.send(f"jam {hopper} {1 if on else 0}")
 
     # --- internals ---------------------------------------------------------------------
+    def _boot_clock(self, reset_cause: str) -> str:
+        """PILLCTL_SIM_CLOCK for this boot: with the DS3231 the time carries over; without,
+        every hard reset restarts it at 2021-01-01, as a Pico's RTC (only the very first
+        power-on takes --time, as if the host had set it then)."""
+        first = self.boots == 0
+        if not self.options.rtc and (self.clock.wall is None if first else reset_cause != "soft"):
+            self.clock.restart(RP2_RTC_EPOCH)
+        wall = self.clock.estimate()
+        return "unknown" if wall is None else f"{wall} {self.clock.speed}"
+
     def _environment(self, reset_cause: str) -> dict[str, str]:
         env = dict(os.environ)
-        wall = self.clock.estimate() if self.options.rtc else None
         env.update(
             {
                 "PILLCTL_SIM_IN": str(self._in_fifo),
                 "PILLCTL_SIM_OUT": str(self._out_fifo),
                 "PILLCTL_SIM_ID": self.device_id,
                 "PILLCTL_SIM_RESET": reset_cause,
-                "PILLCTL_SIM_CLOCK": "unknown" if wall is None else f"{wall} {self.clock.speed}",
+                "PILLCTL_SIM_SCRATCH": str(self.scratch_path),
+                "PILLCTL_SIM_CLOCK": self._boot_clock(reset_cause),
                 "PILLCTL_SIM_DROP": "1" if self.options.drop_sensor else "0",
                 # The flash folder is the whole path: the board sees nothing of the host's.
                 "MICROPYPATH": ".frozen:.:lib",
