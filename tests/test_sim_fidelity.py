@@ -1,0 +1,310 @@
+"""The simulated board behaves as the rp2 port does (docs/sim.md): resets and the RTC, the
+raw REPL's soft reset, scratch registers, machine's extras, torn writes at a power cut,
+button edges and injected faults. Every wait follows a signal of the board's."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import serial
+from conftest import ROOT, run_pillctl
+from simhelpers import board_with, compiled, log_records, utc
+
+from dispenser.logstore import LogStore
+from dispenser.schedstore import SCHEDULE_PATH
+from pillctl.sim.firmware_image import install_source
+from pillctl.sim.process import SimProcess
+from pillctl.sim.runner import RP2_RTC_EPOCH
+
+PROMPT = b">>> "
+SET_TIME = 1_800_000_000
+
+
+def hello(board) -> dict:
+    result = run_pillctl("status", "--port", board.port, "--json", "--timeout", "20")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["hello"]
+
+
+def repl(port: serial.Serial, *lines: str) -> str:
+    """Interrupt the app (Ctrl-C: maintenance mode) and run `lines` at the friendly REPL."""
+    port.write(b"\x03")
+    port.read_until(PROMPT)
+    out = b""
+    for line in lines:
+        port.write(line.encode() + b"\r")
+        out += port.read_until(PROMPT)
+    return out.decode(errors="replace")
+
+
+def boot_after(board, since: int, cause: str, timeout: float = 30) -> int:
+    event = board.control.wait_for("boot", since, value=cause, timeout=timeout)
+    assert event is not None, f"no boot with cause {cause}"
+    return event["seq"]
+
+
+def set_time(board) -> None:
+    result = run_pillctl("time", "sync", "--port", board.port)
+    assert result.returncode == 0, result.stderr
+
+
+def test_machine_reset_is_a_hard_reset_that_keeps_the_scratch_registers(sim_board):
+    since = sim_board.control.state()["trace_next"]
+    with serial.Serial(sim_board.port, timeout=10) as port:
+        out = repl(
+            port,
+            "import board, machine, os",
+            "s = board.SimScratch(os.getenv('PILLCTL_SIM_SCRATCH'))",
+            "s.write(1, 0xC0FFEE); s.write(3, 7)",
+            "print(machine.unique_id().hex(), len(machine.unique_id()))",
+            "machine.reset()",
+        )
+    assert f"{sim_board.control.state()['device_id']} 8" in out
+    boot_after(sim_board, since, "reset")
+    assert hello(sim_board)["reset"] == "reset"
+    assert sim_board.control.state()["scratch"] == [0, 0xC0FFEE, 0, 7]
+    with serial.Serial(sim_board.port, timeout=10) as port:
+        out = repl(port, "import machine", "print(machine.reset_cause() == machine.WDT_RESET)")
+    assert "True" in out  # a Pico's machine.reset() goes through the watchdog
+    sim_board.control.power(False)
+    assert sim_board.control.state()["scratch"] is None  # lost with the power
+    sim_board.control.power(True)
+    assert hello(sim_board)["reset"] == "power"
+    with serial.Serial(sim_board.port, timeout=10) as port:
+        out = repl(
+            port,
+            "import board, os",
+            "print('words', [board.SimScratch(os.getenv('PILLCTL_SIM_SCRATCH')).read(i)"
+            " for i in range(4)])",
+        )
+    assert "words [0, 0, 0, 0]" in out
+
+
+def test_scratch_survives_a_watchdog_reset(tmp_path):
+    with SimProcess(tmp_path / "b", env={"PILLCTL_SIM_MAINTENANCE_S": "1"}) as board:
+        since = board.control.state()["trace_next"]
+        with serial.Serial(board.port, timeout=10) as port:
+            repl(port, "import board, os", "board.SimScratch(os.getenv('PILLCTL_SIM_SCRATCH'))"
+                 ".write(0, 12345)")  # fmt: skip
+        boot_after(board, since, "wdt")
+        assert board.control.state()["scratch"] == [12345, 0, 0, 0]
+
+
+def test_unique_id_is_fixed_per_flash_folder(tmp_path):
+    ids = []
+    for name in ("a", "a", "b"):
+        with SimProcess(tmp_path / name) as board:
+            ids.append(hello(board)["id"])
+    assert ids[0] == ids[1] != ids[2]
+
+
+def test_without_ds3231_every_hard_reset_restarts_the_clock_at_2021(tmp_path):
+    with SimProcess(tmp_path / "b", "--no-rtc", env={"PILLCTL_SIM_MAINTENANCE_S": "1"}) as board:
+        control = board.control
+        assert hello(board)["clock"] == "unknown"
+        assert abs(control.state()["clock"]["wall"] - RP2_RTC_EPOCH) < 60
+        set_time(board)
+        # A soft reset (Ctrl-D at the friendly REPL) keeps the time.
+        since = control.state()["trace_next"]
+        with serial.Serial(board.port, timeout=10) as port:
+            repl(port)
+            port.write(b"\x04")
+            assert port.read_until(b"soft reboot\r\n").endswith(b"soft reboot\r\n")
+        boot_after(board, since, "soft")
+        assert hello(board)["clock"] == "set"
+        # machine.reset() loses it ...
+        since = control.state()["trace_next"]
+        with serial.Serial(board.port, timeout=10) as port:
+            repl(port, "import machine", "machine.reset()")
+        boot_after(board, since, "reset")
+        assert hello(board)["clock"] == "unknown"
+        # ... so does the watchdog (the maintenance window ends) ...
+        set_time(board)
+        since = control.state()["trace_next"]
+        with serial.Serial(board.port, timeout=10) as port:
+            repl(port)
+        boot_after(board, since, "wdt")
+        assert hello(board)["clock"] == "unknown"
+        # ... and a power cut.
+        set_time(board)
+        control.power(False)
+        control.power(True)
+        assert hello(board)["clock"] == "unknown"
+
+
+def test_with_ds3231_the_clock_survives_machine_reset_and_power(tmp_path):
+    with SimProcess(tmp_path / "b", "--time", "2027-01-15T12:00:00+00:00") as board:
+        since = board.control.state()["trace_next"]
+        with serial.Serial(board.port, timeout=10) as port:
+            repl(port, "import machine", "machine.reset()")
+        boot_after(board, since, "reset")
+        assert hello(board)["t"] >= 1_800_000_000
+        board.control.power(False)
+        board.control.power(True)
+        assert hello(board)["t"] >= 1_800_000_000
+
+
+def mpremote() -> str:
+    return shutil.which("mpremote") or str(Path(sys.executable).parent / "mpremote")
+
+
+def test_mpremote_without_resume_leaves_the_board_in_the_raw_repl_until_the_watchdog(sim_board):
+    control = sim_board.control
+    since = control.state()["trace_next"]
+    result = subprocess.run(
+        [mpremote(), "connect", sim_board.port, "fs", "ls"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "main.py" in result.stdout
+    soft = boot_after(sim_board, since, "soft")
+    # main.py did not run after the soft reset: nothing feeds the watchdog, which resets
+    # the board into main.py about 8 s after the last feed.
+    watchdog = control.wait_for("watchdog", soft, timeout=30)
+    assert watchdog is not None
+    between = [e for e in control.trace(soft) if e["seq"] < watchdog["seq"]]
+    assert not [e for e in between if e["name"] == "led.status"]
+    assert not [e for e in between if e["name"] == "boot"]
+    boot_after(sim_board, watchdog["seq"], "wdt")
+    assert hello(sim_board)["reset"] == "wdt"
+    print("mpremote soft reset to watchdog reset: %.1f s" % (watchdog["host_time"] - soft_time(
+        control, soft)))  # fmt: skip
+
+
+def soft_time(control, seq: int) -> float:
+    return next(e["host_time"] for e in control.trace(seq) if e["seq"] == seq)
+
+
+def test_friendly_repl_ctrl_d_runs_main_again(sim_board):
+    since = sim_board.control.state()["trace_next"]
+    with serial.Serial(sim_board.port, timeout=10) as port:
+        repl(port)
+        port.write(b"\x04")
+        assert port.read_until(b"soft reboot\r\n").endswith(b"MPY: soft reboot\r\n")
+    boot = boot_after(sim_board, since, "soft")
+    assert sim_board.control.wait_for("led.status", boot, timeout=30) is not None  # main.py
+    assert hello(sim_board)["reset"] == "soft"
+
+
+def test_a_cut_mid_append_tears_the_record_and_the_scanner_skips_it(tmp_path):
+    with board_with(tmp_path / "b", compiled("bone-health")) as board:
+        control = board.control
+        control.step_to(utc(11, 35))
+        before = len(log_records(board))
+        control.request(cmd="power", on=False, at="write", path="log/", seed=5, timeout=0)
+        since = control.press()
+        assert control.wait_for("power", since, value="off", timeout=30) is not None
+        torn = control.state()["torn"]
+        assert torn["seed"] == 5 and torn["step"] == "write" and "log/" in torn["path"]
+        assert 0 < torn["kept"] < torn["size"] and torn["lost"] == torn["size"] - torn["kept"]
+        segment = board.fs / torn["path"]
+        assert segment.stat().st_size == torn["offset"] + torn["kept"]
+        store = LogStore(str(board.fs / "log"))
+        assert len(list(store.records())) == before  # the torn record is not misread
+        assert store.skipped_bytes == torn["kept"]
+        control.power(True)
+        assert hello(board)["reset"] == "power"
+        errors = [r for r in log_records(board) if r["kind"] == "error"]
+        assert errors, "the board logs the torn tail it skipped"
+
+
+@pytest.mark.parametrize(
+    ("step", "path", "seed", "installed"),
+    [
+        ("write", "schedule.json.tmp", 5, "old"),
+        ("rename", "schedule.json", 1, "old"),  # cut just before the rename
+        ("rename", "schedule.json", 0, "new"),  # cut just after it
+    ],
+)
+def test_a_cut_mid_install_leaves_the_old_or_the_new_schedule(
+    tmp_path, step, path, seed, installed
+):
+    old = compiled("bone-health")
+    with board_with(tmp_path / "b", old) as board:
+        control = board.control
+        armed = control.request(cmd="power", on=False, at=step, path=path, seed=seed, timeout=0)
+        new = str(ROOT / "schedules" / "levothyroxine-morning.toml")
+        run_pillctl("push", new, "--port", board.port, "--timeout", "5")
+        assert control.wait_for("power", armed["since"], value="off", timeout=60) is not None
+        torn = control.state()["torn"]
+        assert torn["step"] == step and torn["seed"] == seed
+        on_flash = (board.fs / SCHEDULE_PATH).read_bytes()
+        if installed == "old":
+            assert on_flash == old
+        else:
+            assert on_flash != old
+            json.loads(on_flash)  # whole, not a mix
+        control.power(True)
+        assert hello(board)["schedule"] is not None
+
+
+def test_button_edges_are_played_with_the_boards_timing(sim_board):
+    with serial.Serial(sim_board.port, timeout=10) as port:
+        port.reset_input_buffer()
+        sim_board.control.button([(0, 150), (1, 50)])
+        short = port.readline().decode()
+        sim_board.control.button([(0, 2200), (1, 50)])
+        long = port.readline().decode()
+    assert '"long":false' in short.replace(" ", "")
+    assert '"long":true' in long.replace(" ", "")
+
+
+PROBE = """
+import asyncio, board
+b = board.build()
+
+async def probe():
+    n = 0
+    while True:
+        n += 1
+        try:
+            b.fault_point("probe")
+            with open("probe.txt", "ab") as f:
+                f.write(b"x")
+            print("ok", n)
+        except RuntimeError as exc:
+            print("fault", n, exc)
+        except OSError as exc:
+            print("flash", n, exc.errno)
+        await asyncio.sleep_ms(50)
+
+async def main():
+    for coro in b.background_tasks():
+        asyncio.create_task(coro)
+    await probe()
+
+asyncio.run(main())
+"""
+
+
+def probe_lines(port: serial.Serial, count: int) -> list[str]:
+    return [port.readline().decode().strip() for _ in range(count)]
+
+
+def test_injected_task_fault_and_flash_errors(tmp_path):
+    fs = tmp_path / "b" / "fs"
+    install_source(fs)
+    (fs / "main.py").write_text(PROBE)
+    with (
+        SimProcess(tmp_path / "b", "--blank") as board,
+        serial.Serial(board.port, timeout=10) as port,
+    ):
+        port.read_until(b"ok")
+        board.control.fault_task("probe")
+        lines = probe_lines(port, 60)
+        faults = [line for line in lines if line.startswith("fault")]
+        assert len(faults) == 1 and faults[0].endswith("injected fault: probe")
+        board.control.fault_flash("ENOSPC", 2)
+        lines = probe_lines(port, 60)
+        flash = [line for line in lines if line.startswith("flash")]
+        assert [line.split()[2] for line in flash] == ["28", "28"]
+        board.control.fault_flash("EIO", 1)
+        lines = probe_lines(port, 60)
+        assert [line.split()[2] for line in lines if line.startswith("flash")] == ["5"]
