@@ -25,10 +25,14 @@ PROMPT = b">>> "
 SET_TIME = 1_800_000_000
 
 
-def hello(board) -> dict:
+def status(board) -> dict:
     result = run_pillctl("status", "--port", board.port, "--json", "--timeout", "20")
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)["hello"]
+    return json.loads(result.stdout)
+
+
+def hello(board) -> dict:
+    return status(board)["hello"]
 
 
 def repl(port: serial.Serial, *lines: str) -> str:
@@ -169,7 +173,7 @@ def test_mpremote_without_resume_leaves_the_board_in_the_raw_repl_until_the_watc
     # the board into main.py about 8 s after the last feed.
     watchdog = control.wait_for("watchdog", soft, timeout=30)
     assert watchdog is not None
-    between = [e for e in control.trace(soft) if e["seq"] < watchdog["seq"]]
+    between = [e for e in control.trace(soft + 1) if e["seq"] < watchdog["seq"]]
     assert not [e for e in between if e["name"] == "led.status"]
     assert not [e for e in between if e["name"] == "boot"]
     boot_after(sim_board, watchdog["seq"], "wdt")
@@ -242,7 +246,8 @@ def test_a_cut_mid_install_leaves_the_old_or_the_new_schedule(
             assert on_flash != old
             json.loads(on_flash)  # whole, not a mix
         control.power(True)
-        assert hello(board)["schedule"] is not None
+        name = status(board)["status"]["schedule"]["name"]
+        assert ("levothyroxine" in name.lower()) == (installed == "new"), name
 
 
 def test_button_edges_are_played_with_the_boards_timing(sim_board):
