@@ -11,10 +11,11 @@ import gc
 import json
 import sys
 
-from dispenser import logrec, schedstore
-from dispenser.engine import Engine
+from _mp_engine_start import start
+
+from dispenser import logrec
 from dispenser.localtime import to_utc
-from dispenser.logstore import DEFAULT_BUDGET, LogStore
+from dispenser.logstore import DEFAULT_BUDGET
 
 _PRESS_DELAY_MIN = 5
 _WARM_DAYS = 2  # the first days fill caches (day plans, interned names): not steady state
@@ -40,13 +41,7 @@ class Meter:
 
 
 def main(schedule_path, log_dir, days):
-    sched = schedstore.load(schedule_path)
-    engine = Engine(sched)
-    store = LogStore(log_dir, budget=DEFAULT_BUDGET, snapshot=engine.checkpoint)
-    engine.restore(store.records())
-    first_day = sched.utc[0][0] // 86400 + 1
-    now = to_utc(sched.utc, first_day, 0)
-    engine.clock_known = True
+    sched, engine, store, first_day, now = start(schedule_path, log_dir, DEFAULT_BUDGET)
     wakes, records = Meter(), Meter()
     counting = False
 
