@@ -5,6 +5,7 @@ button edges and injected faults. Every wait follows a signal of the board's."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -186,11 +187,12 @@ def soft_time(control, seq: int) -> float:
     return next(e["host_time"] for e in control.trace(seq) if e["seq"] == seq)
 
 
-def test_friendly_repl_ctrl_d_runs_main_again(sim_board):
+@pytest.mark.parametrize("how", [b"\x04", b"import machine; machine.soft_reset()\r"])
+def test_a_soft_reset_from_the_friendly_repl_runs_main_again(sim_board, how):
     since = sim_board.control.state()["trace_next"]
     with serial.Serial(sim_board.port, timeout=10) as port:
         repl(port)
-        port.write(b"\x04")
+        port.write(how)
         assert port.read_until(b"soft reboot\r\n").endswith(b"MPY: soft reboot\r\n")
     boot = boot_after(sim_board, since, "soft")
     assert sim_board.control.wait_for("led.status", boot, timeout=30) is not None  # main.py
@@ -259,6 +261,25 @@ def test_button_edges_are_played_with_the_boards_timing(sim_board):
         long = port.readline().decode()
     assert '"long":false' in short.replace(" ", "")
     assert '"long":true' in long.replace(" ", "")
+
+
+BAD_REQUESTS = [
+    ({"cmd": "button", "edges": [[2, 10]]}, "is not [0|1, ms]"),
+    ({"cmd": "button", "edges": [[0, 99999]]}, "lasts 0 to 60000 ms"),
+    ({"cmd": "fault", "flash": "EFOO"}, "is not EIO or ENOSPC"),
+    ({"cmd": "fault", "task": "a b"}, "is not a name"),
+    ({"cmd": "power", "on": False, "at": "seek", "path": "log/"}, "not write or rename"),
+]
+
+
+def test_bad_control_requests_get_one_clear_error_and_change_nothing(sim_board):
+    from pillctl.errors import PillctlError
+
+    for request, error in BAD_REQUESTS:
+        with pytest.raises(PillctlError, match=re.escape(error)):
+            sim_board.control.request(**request)
+    assert sim_board.control.state()["powered"]
+    assert hello(sim_board)["reset"] == "power"
 
 
 PROBE = """
