@@ -19,6 +19,7 @@ from simhelpers import board_with, compiled, log_records, utc
 from dispenser.logstore import LogStore
 from dispenser.schedstore import SCHEDULE_PATH
 from pillctl.device import open_device
+from pillctl.flashing import wait_for_hello
 from pillctl.sim.firmware_image import install_source
 from pillctl.sim.process import SimProcess
 from pillctl.sim.runner import RP2_RTC_EPOCH
@@ -34,10 +35,9 @@ def status(board) -> dict:
 
 
 def hello(board) -> dict:
-    """The board's hello, in-process: cheaper than a pillctl run, for the many checks here.
-    Called once the trace shows the boot, so the request reaches the booted board."""
-    with open_device(board.port, timeout=30) as device:
-        return device.request("hello")
+    """The board's hello, in-process (cheaper than a pillctl run, for the many checks here),
+    asked again each second until it answers, as pillctl flash does after a reset."""
+    return wait_for_hello(board.port, timeout=60)
 
 
 def set_time(board) -> None:

@@ -155,7 +155,10 @@ class Relay(threading.Thread):
             fds = [client, self._wake_r] + ([device.master] if device else [])
             readable, _, _ = select.select(fds, [], [])
             if self._wake_r in readable:
+                # attach() changed the device: look again before moving any byte, or a
+                # request sent right after a power-on would go to the old (no) device.
                 os.read(self._wake_r, 64)
+                continue
             if device and device.master in readable:
                 try:
                     data = os.read(device.master, 4096)
