@@ -293,6 +293,19 @@ class SimRunner:
             process.wait()
         if device is not None:
             device.close()
+        self._drop_pending_inputs()
+
+    def _drop_pending_inputs(self) -> None:
+        """Inputs the dead board never read (a press while the power is off) must not reach
+        the next one: a Pico's pins have no memory of them."""
+        os.set_blocking(self._in_fd, False)
+        try:
+            while os.read(self._in_fd, 65536):
+                pass
+        except BlockingIOError:
+            pass
+        finally:
+            os.set_blocking(self._in_fd, True)
 
     def _reset(self, reset_cause: str) -> None:
         with self._lock:
