@@ -12,7 +12,7 @@ def start(schedule_path, log_dir, budget):
     sched = schedstore.load(schedule_path)
     engine = Engine(sched)
     store = LogStore(log_dir, budget=budget, snapshot=engine.checkpoint)
-    engine.restore(store.records())
+    engine.restore(store.replay_records())
     first_day = sched.utc[0][0] // 86400 + 1
     engine.clock_known = True
     return sched, engine, store, first_day, to_utc(sched.utc, first_day, 0)
