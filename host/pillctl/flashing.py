@@ -230,7 +230,7 @@ def flash(
         native = check_micropython(port, info, mpy_cross_version())
     except PillctlError:
         if info.board is not None:
-            restart(mpremote, info.board)  # our Ctrl-C stopped its app: bring it back
+            restart(mpremote)  # our Ctrl-C stopped its app: bring it back
         raise
     image = build_image(board, workdir, native)
     on_start(len(image))
