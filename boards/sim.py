@@ -4,13 +4,17 @@ The sim runner (host/pillctl/sim) starts `micropython -i main.py` with this file
 board.py, the device's serial port on a pseudo-terminal, and two FIFOs named in the
 environment:
 
-- PILLCTL_SIM_IN  (runner -> board): `btn 1|0`, `clock set|speed|step ...`, `jam HOPPER 1|0`
+- PILLCTL_SIM_IN  (runner -> board): `btn 1|0`, `edges L MS ...`, `clock set|speed|step ...`,
+  `jam HOPPER 1|0`, `fault task NAME`, `fault flash ERRNO N`, `cut write|rename PATH F`
 - PILLCTL_SIM_OUT (board -> runner): the trace of every output change, watchdog feeds and
   clock reports, one line each (see docs/sim.md)
 
+and PILLCTL_SIM_SCRATCH, the file that holds the watchdog scratch registers.
+
 Every fake here implements exactly the contract its driver documents, and records each
-output change, with real ticks and simulated wall time, into the trace. Nothing here
-imports `machine`: the sim has no hardware to reach.
+output change, with real ticks and simulated wall time, into the trace. The only hardware
+reached is the sim's `machine` shim (host/pillctl/sim/machine_shim), for `reset()`; its
+`simflash` module injects flash faults and power cuts.
 """
 
 import asyncio
@@ -19,6 +23,8 @@ import struct
 import sys
 
 from dispenser import timekeep
+import simflash  # pyright: ignore[reportMissingImports]  (the sim's MICROPYPATH has it)
+
 from dispenser.clock import MAX_NAP_MS, Clock
 from dispenser.compat import ticks_diff, ticks_ms
 from dispenser.localtime import MIN_VALID_TIME
@@ -306,6 +312,8 @@ class SimBoard:
         self._jammed = [False, False, False]
         scratch = env("PILLCTL_SIM_SCRATCH")
         self.scratch = SimScratch(scratch) if scratch else None
+        self._faults = []  # task names armed to fail at their next fault_point
+        simflash.install()
 
     def start_watchdog(self, timeout_ms):
         return SimWatchdog(self.trace, timeout_ms)
@@ -330,11 +338,15 @@ class SimBoard:
         return [self._runner_events(path)] if path else []
 
     def reset(self):
-        sys.exit(0)  # the runner restarts a process that exits, like a reset
+        import machine  # the sim's shim: the runner boots the board again, cause "reset"
+
+        machine.reset()
 
     def fault_point(self, name):
-        """A supervised task checks in. The sim's control channel arms faults here (the
-        sim's own work); until then, like a real board, nothing happens."""
+        """A supervised task checks in; fails once if the control channel armed `name`."""
+        if name in self._faults:
+            self._faults.remove(name)
+            raise RuntimeError("injected fault: " + name)
 
     def _pill_falls(self, hopper):
         # A servo leaving the released state starts a move; unless that hopper is jammed,
@@ -356,10 +368,20 @@ class SimBoard:
         pin.drive(1)
 
     def _press_button(self, pressed):
-        value = 0 if pressed else 1
+        self._drive_button(0 if pressed else 1)
+
+    def _drive_button(self, value):
         if self.button_pin.value() != value:
             self.button_pin.drive(value)
             self.button_edge.set()  # what the Pico's pin interrupt does
+
+    async def _play_edges(self, words):
+        # LEVEL MS pairs, timed by the board's own sleeps so that chatter of a few
+        # milliseconds keeps its shape; `sim edges done` tells the runner it is over.
+        for i in range(0, len(words) - 1, 2):
+            self._drive_button(int(words[i]))
+            await asyncio.sleep_ms(int(words[i + 1]))
+        self.trace.emit("sim", "edges", "done")
 
     async def _runner_events(self, path):
         stream = open(path, "rb")
@@ -374,6 +396,12 @@ class SimBoard:
                 self.clock.control(words[1:])
             elif words[0] == "jam":
                 self._jammed[int(words[1])] = words[2] == "1"
+            elif words[0] == "edges":
+                asyncio.create_task(self._play_edges(words[1:]))
+            elif words[0] == "fault" and words[1] == "task":
+                self._faults.append(words[2])
+            elif words[0] in ("fault", "cut"):
+                simflash.arm(words)
 
 
 def build():

@@ -66,7 +66,7 @@ def test_flash_a_blank_sim_deploys_mpy_restarts_and_sets_the_clock(blank_board):
     hello = status_hello(blank_board.port)
     assert hello["fw"] == dispenser.VERSION and hello["board"] == "sim"
     assert hello["clock"] == "set" and abs(hello["t"] - time.time()) <= 2
-    assert hello["reset"] == "soft"  # the flash restarted it into main.py
+    assert hello["reset"] == "reset"  # the flash restarted it: machine.reset()
 
     root = mpremote_ls(blank_board.port)
     assert "main.py" in root and "board.mpy" in root and "dispenser/" in root

@@ -38,9 +38,9 @@ from pillctl.sim.firmware_image import firmware_files
 BOARDS = ("pico", "pico_w", "pico2", "sim")
 # Only native code depends on the CPU; bytecode-only modules would load anywhere anyway.
 MARCH = {"pico": "armv6m", "pico_w": "armv6m", "pico2": "armv7emsp", "sim": None}
-# The sim's "reset" is the process exiting: its runner boots it again, like a Pico.
-RESET_CODE = {"sim": "import sys; sys.exit()"}
-PICO_RESET_CODE = "import machine; machine.reset()"
+# A hard reset, on the sim too (its machine shim): a soft one from mpremote's raw REPL
+# would come back in the raw REPL without running main.py, as on a Pico.
+RESET_CODE = "import machine; machine.reset()"
 KEEP_AS_SOURCE = {"main.py"}
 FIRMWARE_DIR = "dispenser"
 RESTART_TIMEOUT_S = 20.0
@@ -184,10 +184,9 @@ def deploy(mpremote: Mpremote, image: list[ImageFile], on_copied: Callable[[int]
         on_copied(copied)
 
 
-def restart(mpremote: Mpremote, board: str) -> None:
-    code = RESET_CODE.get(board, PICO_RESET_CODE)
+def restart(mpremote: Mpremote) -> None:
     try:
-        mpremote.run("exec", code, timeout=10)
+        mpremote.run("exec", RESET_CODE, timeout=10)
     except PillctlError:
         pass  # expected: a resetting Pico drops off USB before mpremote hears back
 
@@ -239,12 +238,12 @@ def flash(
         native = check_micropython(port, info, mpy_cross_version())
     except PillctlError:
         if info.board is not None:
-            restart(mpremote, info.board)  # our Ctrl-C stopped its app: bring it back
+            restart(mpremote)  # our Ctrl-C stopped its app: bring it back
         raise
     image = build_image(board, workdir, native)
     on_start(len(image))
     deploy(mpremote, image, on_copied)
-    restart(mpremote, board)
+    restart(mpremote)
     wait_for_hello(port)
     with open_device(port) as device:
         clock = sync_clock(device)
