@@ -22,9 +22,9 @@ import os
 import struct
 import sys
 
-from dispenser import timekeep
 import simflash  # pyright: ignore[reportMissingImports]  (the sim's MICROPYPATH has it)
 
+from dispenser import timekeep
 from dispenser.clock import MAX_NAP_MS, Clock
 from dispenser.compat import ticks_diff, ticks_ms
 from dispenser.localtime import MIN_VALID_TIME
