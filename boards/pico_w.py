@@ -18,4 +18,9 @@ Raspberry Pi Pico W wiring: identical to the Pico (see boards/pico.py), pins 4, 
 
 
 def build():
-    return Rp2Board(NAME, PINS, WIRING, SERVO_CALIBRATION)
+    import network
+
+    board = Rp2Board(NAME, PINS, WIRING, SERVO_CALIBRATION)
+    # The app starts the caregiver alerts (dispenser.net) only on a board with a wlan.
+    board.wlan = network.WLAN(network.STA_IF)
+    return board

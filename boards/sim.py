@@ -337,6 +337,11 @@ class SimBoard:
                 self.clock.control(words[1:])
             elif words[0] == "jam":
                 self._jammed[int(words[1])] = words[2] == "1"
+            else:
+                self.runner_event(words)
+
+    def runner_event(self, words):
+        """A control line this board does not know; boards that extend the sim take theirs."""
 
 
 def build():

@@ -106,6 +106,10 @@ class App:
     async def main(self):
         asyncio.create_task(self.feed_watchdog())
         self.controller.boot()
+        if getattr(self.board, "wlan", None) is not None:  # Pico W: caregiver alerts
+            from dispenser.net import start  # only here: a board without Wi-Fi never loads it
+
+            start(self)  # a non-critical task: logged and restarted on failure
         for coro in self.board.background_tasks() + self.controller.tasks():
             asyncio.create_task(coro)
         asyncio.create_task(self.button_loop())

@@ -8,6 +8,7 @@ from pillctl.commands import demo, logs, monitor, ports, push, refill, report, s
 from pillctl.commands.compile import compile_command
 from pillctl.commands.export_ics import export_ics
 from pillctl.commands.flash import flash_command
+from pillctl.commands.network import mqtt_group, wifi_group
 from pillctl.commands.show import show
 from pillctl.commands.validate import validate
 
@@ -27,4 +28,6 @@ COMMANDS: list[click.Command] = [
     sim.sim,
     demo.demo,
     report.report,
+    wifi_group,
+    mqtt_group,
 ]

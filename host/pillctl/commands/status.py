@@ -12,6 +12,7 @@ from rich.table import Table
 
 from pillctl.clocksync import device_time, format_epoch
 from pillctl.commands.common import connect, json_option, port_option, print_json, timeout_option
+from pillctl.commands.network import net_status_line
 
 
 def _clock_text(hello: dict) -> str:
@@ -41,6 +42,8 @@ def render(port: str, status: dict) -> Panel:
     log = status.get("log") or {}
     about.add_row("log", f"records {log.get('first')}..{log.get('last')}, "
                   f"{log.get('bytes')} of {log.get('budget')} bytes")  # fmt: skip
+    if "net" in status:
+        about.add_row("alerts", net_status_line(status["net"]))
     schedule = status.get("schedule")
     if schedule is None:
         about.add_row("schedule", "none installed: run `pillctl push FILE`")

@@ -20,7 +20,9 @@ def firmware_files(board: str) -> list[tuple[Path, str]]:
         if source.name not in HOST_ONLY:
             files.append((source, source.relative_to(FIRMWARE).as_posix()))
     files.append((BOARDS / f"{board}.py", "board.py"))
-    if board != "sim":
+    if board == "sim_w":  # the simulated Pico W extends the sim board
+        files.append((BOARDS / "sim.py", "sim.py"))
+    elif board != "sim":
         files.append((BOARDS / "rp2common.py", "rp2common.py"))
     return files
 

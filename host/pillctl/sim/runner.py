@@ -37,6 +37,7 @@ class SimOptions:
     speed: float = 1.0
     rtc: bool = True  # a battery-backed RTC keeps time through power cuts
     drop_sensor: bool = True
+    wifi: bool = True  # a simulated Pico W's access point is in reach (boards/sim_w.py)
 
 
 class SimClockState:
@@ -162,6 +163,11 @@ class SimRunner:
     def jam(self, hopper: int, on: bool) -> None:
         self.send(f"jam {hopper} {1 if on else 0}")
 
+    def wifi(self, up: bool) -> None:
+        """A simulated Pico W's access point comes into reach or goes away."""
+        self.options.wifi = up
+        self.send(f"wifi {1 if up else 0}")
+
     # --- internals ---------------------------------------------------------------------
     def _environment(self, reset_cause: str) -> dict[str, str]:
         env = dict(os.environ)
@@ -174,6 +180,7 @@ class SimRunner:
                 "PILLCTL_SIM_RESET": reset_cause,
                 "PILLCTL_SIM_CLOCK": "unknown" if wall is None else f"{wall} {self.clock.speed}",
                 "PILLCTL_SIM_DROP": "1" if self.options.drop_sensor else "0",
+                "PILLCTL_SIM_WIFI": "1" if self.options.wifi else "0",
                 # The flash folder is the whole path: the board sees nothing of the host's.
                 "MICROPYPATH": ".frozen:.:lib",
             }
