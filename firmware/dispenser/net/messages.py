@@ -134,8 +134,10 @@ def state(engine, now, last_dose_t, last_dose_key):
                 break
     taken = missed = 0
     for how in engine.resolved.values():
-        taken += how == DONE
-        missed += how == MISSED
+        if how == DONE:
+            taken += 1
+        elif how == MISSED:
+            missed += 1
     out["taken_today"] = taken
     out["missed_today"] = missed
     if taken + missed:
@@ -198,7 +200,7 @@ def discovery(device_id, schedule):
         config = {
             "name": name,
             "unique_id": node + "_" + obj,
-            "object_id": node + "_" + obj,
+            "default_entity_id": component + "." + node + "_" + obj,
             "state_topic": base + "/state",
             "value_template": template,
             "availability_topic": base + "/availability",
