@@ -169,12 +169,12 @@ def test_outages_wifi_down_during_a_dose_and_a_killed_broker_lose_and_double_not
     tmp_path, broker
 ):
     with pico_w(tmp_path / "board", BONE, "2026-11-30T05:00:00+00:00") as board:
-        configure(board, broker.port)
-        with open_device(board.port) as device:
-            for hopper in range(3):
-                device.request("refill", {"hopper": hopper, "count": 30})
         watcher = Watcher(broker.port, session="caregiver-phone")
         try:
+            configure(board, broker.port)
+            with open_device(board.port) as device:
+                for hopper in range(3):
+                    device.request("refill", {"hopper": hopper, "count": 30})
             wait_published(board)
 
             # Wi-Fi gone during breakfast: the dose drops at the press, published later.
@@ -243,8 +243,8 @@ def test_refused_login_logs_one_error_shows_in_status_and_dispensing_goes_on(tmp
         assert test.returncode == 1
         assert test.stderr.startswith("pillctl: no link to the broker: ")
 
-        configure(board, broker.port, user="carer", password=broker_password)
         with Watcher(broker.port, user="carer", password=broker_password) as watcher:
+            configure(board, broker.port, user="carer", password=broker_password)
             wait_published(board)
             test = pillctl("mqtt", "test", "--port", board.port)
             assert test.returncode == 0, test.stderr

@@ -7,6 +7,7 @@ listens on a free port of 127.0.0.1 only.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -55,6 +56,10 @@ class Mosquitto:
             "log_type all",
             "connection_messages true",
         ]
+        if os.geteuid() == 0:
+            # Started as root, mosquitto would switch to its own user, which cannot write
+            # its log and persistence file into our (private) temporary folder.
+            lines.append("user root")
         if users:
             passwd = workdir / "passwd"
             passwd.write_text("")
