@@ -18,7 +18,7 @@ Raspberry Pi Pico W wiring: identical to the Pico (see boards/pico.py), pins 4, 
 
 
 def build():
-    import network
+    import network  # pyright: ignore[reportMissingImports]  (the Pico W's port has it)
 
     board = Rp2Board(NAME, PINS, WIRING, SERVO_CALIBRATION)
     # The app starts the caregiver alerts (dispenser.net) only on a board with a wlan.

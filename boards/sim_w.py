@@ -12,7 +12,7 @@ import os
 
 from sim import SimBoard
 
-NAME = "pico_w"
+NAME = "sim_w"
 
 STAT_IDLE = 0
 STAT_CONNECTING = 1

@@ -27,11 +27,11 @@ from pillctl.mpremote import Mpremote
 from pillctl.mpy import compile_mpy
 from pillctl.sim.firmware_image import firmware_files
 
-BOARDS = ("pico", "pico_w", "pico2", "sim")
+BOARDS = ("pico", "pico_w", "pico2", "sim", "sim_w")  # sim_w: the simulated Pico W
 # Only native code depends on the CPU; bytecode-only modules would load anywhere anyway.
-MARCH = {"pico": "armv6m", "pico_w": "armv6m", "pico2": "armv7emsp", "sim": None}
+MARCH = {"pico": "armv6m", "pico_w": "armv6m", "pico2": "armv7emsp", "sim": None, "sim_w": None}
 # The sim's "reset" is the process exiting: its runner boots it again, like a Pico.
-RESET_CODE = {"sim": "import sys; sys.exit()"}
+RESET_CODE = {"sim": "import sys; sys.exit()", "sim_w": "import sys; sys.exit()"}
 PICO_RESET_CODE = "import machine; machine.reset()"
 KEEP_AS_SOURCE = {"main.py", "board.py"}
 FIRMWARE_DIR = "dispenser"

@@ -11,10 +11,12 @@ from dispenser.commands import RefusedError
 from dispenser.net import config, messages
 
 
-def _text(args, name, low, high, required=True):
+def _optional(args, name, low, high):
+    return None if args.get(name) is None else _text(args, name, low, high)
+
+
+def _text(args, name, low, high):
     value = args.get(name)
-    if value is None and not required:
-        return None
     if not isinstance(value, str) or not low <= len(value) <= high:
         raise ValueError("%s must be a string of %d to %d characters" % (name, low, high))
     return value
@@ -50,8 +52,8 @@ def add_commands(app, publisher):
         settings = {
             "host": _text(args, "host", 1, 64),
             "port": port,
-            "user": _text(args, "user", 1, 64, False),
-            "pass": _text(args, "pass", 0, 64, False),
+            "user": _optional(args, "user", 1, 64),
+            "pass": _optional(args, "pass", 0, 64),
             "tls": tls,
         }
         config.save_mqtt(settings)

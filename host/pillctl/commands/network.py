@@ -33,7 +33,7 @@ def net_status_line(net: dict | None) -> str:
 
 
 def _needs_wifi(device) -> None:
-    if device.hello.get("board") not in ("pico_w",):
+    if device.hello.get("board") not in ("pico_w", "sim_w"):
         raise PillctlError(
             f"this dispenser is a {device.hello.get('board')}: caregiver alerts need a Pico W"
         )
