@@ -46,6 +46,7 @@ class Publisher:
         self.mqtt = "not set"  # not set / connecting / connected / refused: ... / unreachable
         self._logged = None  # the failure last logged as an ERROR record
         self._client = None
+        self._discovery_due = True
         self._test_topic = None  # mqtt.test: a message to publish in the running session
         self._test_done = asyncio.Event()
 
@@ -134,11 +135,9 @@ class Publisher:
             return False
         self.mqtt = "connected"
         self._logged = None
+        self._discovery_due = True
         try:
             await client.publish(base + "/availability", "online", True, _TIMEOUT_MS)
-            schedule = self._schedule()
-            for topic, payload in messages.discovery(self.board.device_id, schedule):
-                await client.publish(topic, payload, True, _TIMEOUT_MS)
             await self._serve(client, base)
         except (OSError, EOFError, MQTTError, asyncio.TimeoutError) as exc:
             self.mqtt = "lost"
@@ -156,6 +155,11 @@ class Publisher:
             if not self.wlan.isconnected():
                 self.wifi = "down"
                 raise OSError("Wi-Fi down")
+            if self._discovery_due:  # per session, and again for a new schedule's compartments
+                self._discovery_due = False
+                schedule = self._schedule()
+                for topic, payload in messages.discovery(self.board.device_id, schedule):
+                    await client.publish(topic, payload, True, _TIMEOUT_MS)
             published = await self._publish_events(client, base)
             if published or state_due:
                 state = messages.state(
@@ -196,6 +200,8 @@ class Publisher:
                 count += 1
             if record[2] == logrec.DISPENSE:
                 self.last_dose_t, self.last_dose_key = record[1], record[3][0]
+            elif record[2] == logrec.SCHEDULE:
+                self._discovery_due = True
             self._ack(record[0])
             await asyncio.sleep_ms(0)  # let a press or a reminder in between records
         return count

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -94,7 +95,12 @@ def run_week(board: SimProcess, compiled: dict, first_day: date) -> None:
     show_default=True,
     help="Where to write the HTML adherence report.",
 )
-def demo(schedule: Path, workdir: Path | None, html: Path) -> None:
+@click.option(
+    "--mqtt",
+    is_flag=True,
+    help="A simulated Pico W publishing to a local Mosquitto: shows what a caregiver gets.",
+)
+def demo(schedule: Path, workdir: Path | None, html: Path, mqtt: bool) -> None:
     """Run the dispenser story on a simulated board, with no hardware."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="pillctl-demo-") as tmp:
@@ -106,10 +112,15 @@ def demo(schedule: Path, workdir: Path | None, html: Path) -> None:
         compiled = json.loads(compiled_path.read_text())
 
         say("starting a blank simulated board: the MicroPython unix port behind a pty")
-        with SimProcess(base / "board", "--blank", "--speed", "0") as board:
+        with SimProcess(base / "board", "--blank", "--speed", "0") as board, ExitStack() as alerts:
             console.print(f"  serial port {board.port}")
             say("flashing the firmware onto it (mpy-cross + mpremote), which also sets the clock")
-            pillctl("flash", "--board", "sim", "--port", board.port)
+            pillctl("flash", "--board", "sim_w" if mqtt else "sim", "--port", board.port)
+            if mqtt:
+                from pillctl.demo_mqtt import caregiver_alerts
+
+                say("a Pico W: its Wi-Fi and a broker for caregiver alerts")
+                alerts.enter_context(caregiver_alerts(base, board.port, console, pillctl))
 
             say("syncing the board's clock with this computer")
             pillctl("time", "sync", "--port", board.port)
@@ -128,6 +139,8 @@ def demo(schedule: Path, workdir: Path | None, html: Path) -> None:
             store = {"PILLCTL_DATA_DIR": str(base / "data")}
             say("pulling the log into the local store, then the adherence report")
             pillctl("logs", "--port", board.port, env=store)
+            if mqtt:
+                say("what the caregiver's Home Assistant received over MQTT")
         pillctl("report", "--html", str(html), env=store)
         console.print(f"  open {html.resolve()} in a browser, or print it")
     say(f"done in {time.monotonic() - started:.0f} s")
