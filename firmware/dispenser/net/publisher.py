@@ -189,10 +189,12 @@ class Publisher:
         """Every record after the acknowledged sequence, in order; returns how many."""
         store = self.controller.store
         count = 0
+        if self.acked > store.last_seq:  # a log started afresh (erased flash): from its start
+            self._ack(0)
         while self.acked < store.last_seq:
             record = self._next_record(store)
-            if record is None:  # the log no longer holds it (rotated away): go on after it
-                self._ack(store.first_seq - 1 if store.first_seq else store.last_seq)
+            if record is None:  # nothing readable after it (a corrupt stretch): skip to the end
+                self._ack(store.last_seq)
                 continue
             payload = messages.event(record, self._schedule())
             if payload is not None:
