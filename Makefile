@@ -25,14 +25,16 @@ $(STUBS)/.installed: $(BIN)/.installed
 
 setup: $(BIN)/.installed $(STUBS)/.installed
 
-# The MQTT tests and demo-mqtt need Debian's Mosquitto broker: installed when missing and
-# this is root with apt-get (as in CI); otherwise say how, and those tests skip.
+# The MQTT tests and demo-mqtt need Debian's Mosquitto broker (and openssl, for the TLS
+# test's certificates): installed when missing and this is root with apt-get (as in CI);
+# otherwise say how, and those tests skip.
 setup-mqtt:
-	@command -v mosquitto >/dev/null || test -x /usr/sbin/mosquitto || \
+	@{ command -v mosquitto >/dev/null || test -x /usr/sbin/mosquitto; } && \
+	command -v openssl >/dev/null || \
 	{ if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq --no-install-recommends mosquitto; \
-	  else echo "mosquitto is missing: sudo apt-get install mosquitto (MQTT tests skip)"; fi; }
+	    apt-get install -y -qq --no-install-recommends mosquitto openssl; \
+	  else echo "missing: sudo apt-get install mosquitto openssl (MQTT tests skip)"; fi; }
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check $(PY_SOURCES)

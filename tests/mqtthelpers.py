@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -140,3 +141,32 @@ def check_discovery(topic: str, config: dict, state: dict) -> str:
     if component == "binary_sensor":
         assert value in (config["payload_on"], config["payload_off"])
     return "None" if value is None else str(value)
+
+
+needs_openssl = pytest.mark.skipif(
+    shutil.which("openssl") is None, reason="openssl not installed (make setup-mqtt)"
+)
+
+
+def make_ca(workdir: Path, name: str) -> tuple[Path, Path]:
+    """A throw-away certificate authority: (certificate PEM, key)."""
+    cert, key = workdir / f"{name}.crt", workdir / f"{name}.key"
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+             "-days", "30", "-subj", f"/CN={name}")  # fmt: skip
+    return cert, key
+
+
+def make_server_cert(workdir: Path, ca: tuple[Path, Path]) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by `ca`: (certificate PEM, key)."""
+    cert, key, csr = workdir / "srv.crt", workdir / "srv.key", workdir / "srv.csr"
+    ext = workdir / "srv.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+             "-subj", "/CN=127.0.0.1")  # fmt: skip
+    _openssl("x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1], "-CAcreateserial",
+             "-out", cert, "-days", "30", "-extfile", ext)  # fmt: skip
+    return cert, key
+
+
+def _openssl(*args) -> None:
+    subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)

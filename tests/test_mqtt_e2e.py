@@ -17,7 +17,10 @@ from mqtthelpers import (
     check_discovery,
     configure,
     expected_events,
+    make_ca,
+    make_server_cert,
     needs_mosquitto,
+    needs_openssl,
     pico_w,
     pillctl,
     status,
@@ -26,7 +29,7 @@ from mqtthelpers import (
 )
 from simhelpers import SCHEDULES, compiled, log_records, utc
 
-from dispenser.net.publisher import ERR_MQTT_REFUSED
+from dispenser.net.publisher import ERR_MQTT_REFUSED, ERR_MQTT_TLS
 from pillctl.device import open_device
 from pillctl.mosquitto import Mosquitto
 from pillctl.mqttwatch import Watcher
@@ -256,3 +259,41 @@ def test_refused_login_logs_one_error_shows_in_status_and_dispensing_goes_on(tmp
             assert not any(s in text for s in secrets)
     assert events == expected_events(board)
     assert "error" in {name for _, name in events}
+
+
+@needs_openssl
+def test_tls_with_the_ca_file_connects_and_a_wrong_ca_is_refused(tmp_path):
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    ca = make_ca(certs, "home-ca")
+    stranger, _ = make_ca(certs, "someone-elses-ca")
+    server = make_server_cert(certs, ca)
+    with (
+        Mosquitto(tmp_path / "broker", tls=server) as broker,
+        pico_w(tmp_path / "board", BONE, "2026-11-30T05:00:00+00:00") as board,
+    ):
+        done = pillctl("wifi", "set", "home-net", "--port", board.port, stdin="pw\n")
+        assert done.returncode == 0, done.stderr
+        address = f"127.0.0.1:{broker.port}"
+        plain = pillctl("mqtt", "set", address, "--tls", "--port", board.port)
+        assert plain.returncode == 1
+        assert (
+            plain.stderr
+            == "pillctl: --tls needs --ca FILE: the dispenser has no CA store of its own\n"
+        )
+
+        wrong = pillctl(
+            "mqtt", "set", address, "--tls", "--ca", str(stranger), "--port", board.port
+        )
+        assert wrong.returncode == 0, wrong.stderr
+        refused = wait_status(board, lambda s: s["net"]["mqtt"].startswith("tls failed"))
+        assert "not correctly signed by the trusted CA" in refused["net"]["mqtt"]
+        assert "New client connected" not in broker.log_text()
+        errors = [(r["code"], r["detail"]) for r in log_records(board) if r["kind"] == "error"]
+        assert errors == [(ERR_MQTT_TLS, 0)]
+
+        right = pillctl("mqtt", "set", address, "--tls", "--ca", str(ca[0]), "--port", board.port)
+        assert right.returncode == 0, right.stderr
+        reply = wait_published(board)
+        assert reply["net"]["tls"] is True and reply["net"]["mqtt"] == "connected"
+        assert "New client connected" in broker.log_text()

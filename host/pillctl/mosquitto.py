@@ -33,11 +33,17 @@ def free_port() -> int:
 
 
 class Mosquitto:
-    """One broker process. With `users` ({name: password}) it refuses anonymous clients.
+    """One broker process. With `users` ({name: password}) it refuses anonymous clients;
+    with `tls` (certificate file, key file) it speaks only TLS.
     Persistence is on, saved every second, so a subscriber's session (and the messages
     queued for it) survive a restart, as on a home server."""
 
-    def __init__(self, workdir: Path, users: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        users: dict[str, str] | None = None,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         binary = find_mosquitto()
         if binary is None:
             raise PillctlError("mosquitto is not installed: run `make setup-mqtt` (Debian)")
@@ -56,6 +62,8 @@ class Mosquitto:
             "log_type all",
             "connection_messages true",
         ]
+        if tls:
+            lines += [f"certfile {tls[0]}", f"keyfile {tls[1]}"]
         if os.geteuid() == 0:
             # Started as root, mosquitto would switch to its own user, which cannot write
             # its log and persistence file into our (private) temporary folder.

@@ -30,6 +30,7 @@ ERR_NET_TASK = const(40)  # the network task failed unexpectedly (detail: its re
 ERR_MQTT_REFUSED = const(41)  # the broker refused the login (detail: CONNACK code)
 ERR_MQTT_UNREACHABLE = const(42)  # no connection to the broker (detail: errno or 0)
 ERR_WIFI_JOIN = const(43)  # the Wi-Fi network was not joined (detail: WLAN status)
+ERR_MQTT_TLS = const(44)  # the broker's TLS certificate was not accepted
 
 
 class Publisher:
@@ -131,6 +132,10 @@ class Publisher:
             return False
         except (OSError, EOFError, asyncio.TimeoutError) as exc:
             self._fail("unreachable", ERR_MQTT_UNREACHABLE, _errno(exc))
+            client.close()
+            return False
+        except ValueError as exc:  # how MicroPython's ssl reports a certificate it rejects
+            self._fail("tls failed: " + str(exc).strip(), ERR_MQTT_TLS, 0)
             client.close()
             return False
         self.mqtt = "connected"
