@@ -4,17 +4,15 @@ schema as its documentation and `homeassistant/components/mqtt/schemas.py` give 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import run_pillctl
 
 from dispenser.logstore import LogStore
 from dispenser.net.messages import EVENT_NAMES
@@ -40,15 +38,7 @@ def pico_w(workdir: Path, schedule: bytes | None, time_iso: str | None = None):
 
 
 def pillctl(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    env = {"PYTHONPATH": str(ROOT / "host")}
-    return subprocess.run(
-        [sys.executable, "-m", "pillctl", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=dict(os.environ, **env),
-    )
+    return run_pillctl(*args, timeout=90, stdin=stdin)
 
 
 def configure(board, broker_port: int, user: str | None = None, password: str = "") -> None:

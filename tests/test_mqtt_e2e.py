@@ -297,3 +297,20 @@ def test_tls_with_the_ca_file_connects_and_a_wrong_ca_is_refused(tmp_path):
         reply = wait_published(board)
         assert reply["net"]["tls"] is True and reply["net"]["mqtt"] == "connected"
         assert "New client connected" in broker.log_text()
+        cleared = pillctl("wifi", "clear", "--port", board.port)
+        assert cleared.stdout == "Wi-Fi cleared: the dispenser stays offline\n"
+        assert not (board.fs / "wifi.json").exists()
+        net = wait_status(board, lambda s: s["net"]["wifi"] == "not set")["net"]
+        assert net["ssid"] is None
+        cleared = pillctl("mqtt", "clear", "--port", board.port)
+        assert cleared.returncode == 0, cleared.stderr
+        assert not (board.fs / "mqtt.json").exists() and not (board.fs / "mqtt_ca.der").exists()
+
+
+def test_a_board_without_wifi_says_so_and_has_no_network_code(sim_board):
+    done = pillctl("wifi", "set", "home-net", "--port", sim_board.port, stdin="pw\n")
+    assert (done.returncode, done.stderr) == (
+        1, "pillctl: this dispenser is a sim: caregiver alerts need a Pico W\n"
+    )  # fmt: skip
+    assert not (sim_board.fs / "dispenser" / "net").exists()
+    assert "net" not in status(sim_board)

@@ -52,24 +52,32 @@ def wifi_set(ssid: str, port: str, timeout: float) -> None:
     """Join network SSID; prompts for its password (not echoed)."""
     if not 1 <= len(ssid.encode()) <= 32:
         raise PillctlError("SSID must be 1 to 32 bytes")
-    psk = click.prompt("Wi-Fi password", hide_input=True, default="", show_default=False)
-    if len(psk) > 63:
-        raise PillctlError("a Wi-Fi (WPA2) password has at most 63 characters")
     with connect(port, timeout) as device:
-        _needs_wifi(device)
+        _needs_wifi(device)  # before the prompt: no password typed for nothing
+        psk = click.prompt("Wi-Fi password", hide_input=True, default="", show_default=False)
+        if len(psk) > 63:
+            raise PillctlError("a Wi-Fi (WPA2) password has at most 63 characters")
         device.request("wifi.set", {"ssid": ssid, "psk": psk})
     click.echo(f"Wi-Fi set to {ssid}; `pillctl mqtt test` shows when the dispenser is online")
 
 
-@wifi_group.command("clear")
-@port_option
-@timeout_option
-def wifi_clear(port: str, timeout: float) -> None:
-    """Forget the Wi-Fi network and its password."""
-    with connect(port, timeout) as device:
-        _needs_wifi(device)
-        device.request("wifi.clear")
-    click.echo("Wi-Fi cleared: the dispenser stays offline")
+def _clear_command(group: click.Group, verb: str, doc: str, done: str) -> None:
+    """`pillctl wifi clear` / `pillctl mqtt clear`: one request, one line."""
+
+    @group.command("clear", help=doc)
+    @port_option
+    @timeout_option
+    def clear(port: str, timeout: float) -> None:
+        with connect(port, timeout) as device:
+            _needs_wifi(device)
+            device.request(verb)
+        click.echo(done)
+
+
+_clear_command(
+    wifi_group, "wifi.clear", "Forget the Wi-Fi network and its password.",
+    "Wi-Fi cleared: the dispenser stays offline",
+)  # fmt: skip
 
 
 @click.group("mqtt")
@@ -120,15 +128,14 @@ def mqtt_set(address: str, user, tls: bool, ca: Path | None, port: str, timeout:
     if tls and ca is None:
         raise PillctlError("--tls needs --ca FILE: the dispenser has no CA store of its own")
     der = _ca_der(ca) if ca is not None else None
-    password = None
-    if user:
-        password = click.prompt("broker password", hide_input=True, default="", show_default=False)
     args = {"host": host, "port": broker_port or (8883 if tls else 1883), "tls": tls}
-    if user:
-        args["user"] = user
-        args["pass"] = password
     with connect(port, timeout) as device:
-        _needs_wifi(device)
+        _needs_wifi(device)  # before the prompt: no password typed for nothing
+        if user:
+            args["user"] = user
+            args["pass"] = click.prompt(
+                "broker password", hide_input=True, default="", show_default=False
+            )
         if der is not None:
             for off in range(0, len(der), CA_CHUNK):
                 chunk = base64.b64encode(der[off : off + CA_CHUNK]).decode()
@@ -141,15 +148,10 @@ def mqtt_set(address: str, user, tls: bool, ca: Path | None, port: str, timeout:
     )  # fmt: skip
 
 
-@mqtt_group.command("clear")
-@port_option
-@timeout_option
-def mqtt_clear(port: str, timeout: float) -> None:
-    """Forget the broker (and its CA certificate)."""
-    with connect(port, timeout) as device:
-        _needs_wifi(device)
-        device.request("mqtt.clear")
-    click.echo("broker cleared: the dispenser publishes nothing")
+_clear_command(
+    mqtt_group, "mqtt.clear", "Forget the broker (and its CA certificate).",
+    "broker cleared: the dispenser publishes nothing",
+)  # fmt: skip
 
 
 @mqtt_group.command("test")
