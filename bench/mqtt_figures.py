@@ -11,51 +11,19 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from bench.app_heap import _flashed_flash
 from bench.press_latency import bone_health_schedule, median_press_ms
 from pillctl.device import open_device
-from pillctl.mosquitto import Mosquitto
+from pillctl.mosquitto import Mosquitto, SilentBroker
 from pillctl.sim.firmware_image import install_source
 from pillctl.sim.process import SimProcess
 from pillctl.transfer import push_schedule
 
 START = "2026-11-30T00:00:00+00:00"
-
-
-class BlackHoleBroker:
-    """Accepts connections on 127.0.0.1, reads what comes, never answers."""
-
-    def __init__(self) -> None:
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(8)
-        self.port = self.server.getsockname()[1]
-        self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._drain, args=(conn,), daemon=True).start()
-
-    @staticmethod
-    def _drain(conn: socket.socket) -> None:
-        with conn:
-            while conn.recv(1024):
-                pass
-
-    def close(self) -> None:
-        self.server.close()
 
 
 def _configure(port: str, broker_port: int) -> None:
@@ -65,7 +33,7 @@ def _configure(port: str, broker_port: int) -> None:
 
 
 def press_to_servo_during_broker_outage_ms():
-    hole = BlackHoleBroker()
+    hole = SilentBroker()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp) / "board"
@@ -73,10 +41,7 @@ def press_to_servo_during_broker_outage_ms():
             with SimProcess(workdir, "--board", "pico_w", "--time", START) as board:
                 assert board.control is not None
                 _configure(board.port, hole.port)
-                deadline = time.monotonic() + 30
-                while hole.connections == 0 and time.monotonic() < deadline:
-                    time.sleep(0.05)  # the firmware is now waiting on a silent broker
-                if hole.connections == 0:
+                if not hole.wait_connections(1, 30):  # then it waits on a silent broker
                     raise RuntimeError("the board never tried the broker")
                 value = median_press_ms(board.control)
     finally:

@@ -29,9 +29,9 @@ from mqtthelpers import (
 )
 from simhelpers import SCHEDULES, compiled, log_records, utc
 
-from dispenser.net.publisher import ERR_MQTT_REFUSED, ERR_MQTT_TLS
+from dispenser.net.publisher import ERR_MQTT_REFUSED, ERR_MQTT_TLS, ERR_MQTT_UNREACHABLE
 from pillctl.device import open_device
-from pillctl.mosquitto import Mosquitto
+from pillctl.mosquitto import Mosquitto, SilentBroker
 from pillctl.mqttwatch import Watcher
 
 pytestmark = needs_mosquitto
@@ -314,3 +314,24 @@ def test_a_board_without_wifi_says_so_and_has_no_network_code(sim_board):
     )  # fmt: skip
     assert not (sim_board.fs / "dispenser" / "net").exists()
     assert "net" not in status(sim_board)
+
+
+def test_a_broker_that_stops_answering_never_holds_up_a_press_or_the_watchdog(tmp_path):
+    silent = SilentBroker()
+    try:
+        with pico_w(tmp_path / "board", BONE, "2026-11-30T05:00:00+00:00") as board:
+            configure(board, silent.port)
+            # Two connections: the first CONNECT waited out its 10 s timeout unanswered,
+            # longer than the 8 s watchdog, and the board went on to try again.
+            assert silent.wait_connections(2, 60)
+            board.control.step_to(utc(6, 35))
+            press_and_see(board, "servo.2")
+            assert silent.wait_connections(3, 60)
+            net = status(board)["net"]
+            assert net["wifi"] == "up" and net["mqtt"] in ("connecting", "unreachable")
+            resets = [e for e in board.control.trace(0) if e["kind"] == "sim"]
+            assert [(e["name"], e["value"]) for e in resets] == [("boot", "power")]
+    finally:
+        silent.close()
+    errors = [(r["code"], r["detail"]) for r in log_records(board) if r["kind"] == "error"]
+    assert errors == [(ERR_MQTT_UNREACHABLE, 0)]  # once, however often it was tried
