@@ -156,6 +156,7 @@ class Publisher:
         """Publish the log's news and the state until the link drops or settings change."""
         idle_ms = 0
         state_due = True
+        state_hour = -1
         while not self.settings_changed.is_set():
             if not self.wlan.isconnected():
                 self.wifi = "down"
@@ -166,15 +167,15 @@ class Publisher:
                 for topic, payload in messages.discovery(self.board.device_id, schedule):
                     await client.publish(topic, payload, True, _TIMEOUT_MS)
             published = await self._publish_events(client, base)
-            if published or state_due:
-                state = messages.state(
-                    self.controller.engine,
-                    self.board.clock.now(),
-                    self.last_dose_t,
-                    self.last_dose_key,
-                )
+            now = self.board.clock.now()
+            # Hourly as well: "today" and the run-out dates move on without a log record.
+            hour = -1 if now is None else now // 3600
+            if published or state_due or hour != state_hour:
+                engine = self.controller.engine
+                state = messages.state(engine, now, self.last_dose_t, self.last_dose_key)
                 await client.publish(base + "/state", state, True, _TIMEOUT_MS)
                 state_due = False
+                state_hour = hour
             topic = self._test_topic
             if topic is not None:
                 await client.publish(topic, '{"test": true}', False, _TIMEOUT_MS)
@@ -183,7 +184,7 @@ class Publisher:
             self.wake.clear()
             try:
                 await asyncio.wait_for_ms(self.wake.wait(), _POLL_MS)
-                state_due = True  # something was logged, or the clock moved the day on
+                state_due = True  # something was logged
             except asyncio.TimeoutError:
                 idle_ms += _POLL_MS
                 if idle_ms >= client.keepalive_s * 500:
