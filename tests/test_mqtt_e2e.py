@@ -29,7 +29,12 @@ from mqtthelpers import (
 )
 from simhelpers import SCHEDULES, compiled, log_records, utc
 
-from dispenser.net.publisher import ERR_MQTT_REFUSED, ERR_MQTT_TLS, ERR_MQTT_UNREACHABLE
+from dispenser.net.publisher import (
+    ERR_MQTT_REFUSED,
+    ERR_MQTT_TLS,
+    ERR_MQTT_UNREACHABLE,
+    ERR_WIFI_JOIN,
+)
 from pillctl.device import open_device
 from pillctl.mosquitto import Mosquitto, SilentBroker
 from pillctl.mqttwatch import Watcher
@@ -335,3 +340,16 @@ def test_a_broker_that_stops_answering_never_holds_up_a_press_or_the_watchdog(tm
         silent.close()
     errors = [(r["code"], r["detail"]) for r in log_records(board) if r["kind"] == "error"]
     assert errors == [(ERR_MQTT_UNREACHABLE, 0)]  # once, however often it was tried
+
+
+def test_wifi_out_of_reach_is_one_error_then_it_joins_when_it_comes_back(tmp_path, broker):
+    with pico_w(tmp_path / "board", BONE, "2026-11-30T05:00:00+00:00") as board:
+        board.control.wifi(False)
+        configure(board, broker.port)
+        failed = wait_status(board, lambda s: s["net"]["wifi"] == "failed", timeout=90)
+        assert failed["net"]["mqtt"] == "waiting for Wi-Fi"
+        errors = [(r["code"], r["detail"]) for r in log_records(board) if r["kind"] == "error"]
+        assert errors == [(ERR_WIFI_JOIN, 0x10000 - 2)]  # STAT_NO_AP_FOUND
+        board.control.wifi(True)
+        reply = wait_published(board, timeout=120)
+        assert (reply["net"]["wifi"], reply["net"]["mqtt"]) == ("up", "connected")

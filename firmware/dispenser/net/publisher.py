@@ -44,7 +44,7 @@ class Publisher:
         self.settings_changed = asyncio.Event()
         self.acked, self.last_dose_t, self.last_dose_key = config.load_ack()
         self.wifi = "not set"  # what `status` shows: not set / joining / up / down / failed
-        self.mqtt = "not set"  # not set / connecting / connected / refused: ... / unreachable
+        self.mqtt = "not set"  # not set / waiting for Wi-Fi / connecting / connected / ...
         self._logged = None  # the failure last logged as an ERROR record
         self._client = None
         self._discovery_due = True
@@ -237,6 +237,7 @@ class Publisher:
             self.wifi = "up"
             return True
         self.wifi = "joining"
+        self.mqtt = "waiting for Wi-Fi"
         wlan.active(True)
         wlan.connect(wifi["ssid"], wifi["psk"])
         waited = 0
@@ -251,7 +252,9 @@ class Publisher:
 
     def _fail_wifi(self, status):
         self.wifi = "failed"
-        self._fail(None, ERR_WIFI_JOIN, status if isinstance(status, int) else 0)
+        # The Pico W's failures are negative (-3 wrong password, -2 no access point, -1
+        # failed); the record's detail is unsigned 16-bit.
+        self._fail(None, ERR_WIFI_JOIN, status & 0xFFFF if isinstance(status, int) else 0)
 
     def _connect_client(self, mqtt):
         ssl = None
