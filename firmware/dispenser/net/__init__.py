@@ -42,5 +42,8 @@ async def _supervised(app, publisher):
             sys.print_exception(exc)
             restarts += 1
             now = app.board.clock.now() or 0
-            app.controller.append(now, logrec.ERROR, (ERR_NET_TASK, min(restarts, 65535)))
+            try:
+                app.controller.append(now, logrec.ERROR, (ERR_NET_TASK, min(restarts, 65535)))
+            except OSError:  # a failing flash (the likely cause) must not end the restarts
+                pass
             await asyncio.sleep_ms(min(1000 << min(restarts, 9), _MAX_BACKOFF_MS))
