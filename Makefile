@@ -7,7 +7,7 @@ MPY_OUT := build/mpy
 SCHEDULE ?= schedules/bone-health.toml
 PY_SOURCES := host firmware boards tests bench tools
 
-.PHONY: all setup test lint typecheck mpy test-python demo bench clean
+.PHONY: all setup setup-mqtt test lint typecheck mpy test-python demo demo-mqtt bench clean
 
 all: test
 
@@ -34,6 +34,17 @@ $(STUBS)/.installed: $(BIN)/.installed
 
 setup: $(BIN)/.installed $(STUBS)/.installed
 
+# The MQTT tests and demo-mqtt need Debian's Mosquitto broker (and openssl, for the TLS
+# test's certificates): installed when missing and this is root with apt-get (as in CI);
+# otherwise say how, and those tests skip.
+setup-mqtt:
+	@{ command -v mosquitto >/dev/null || test -x /usr/sbin/mosquitto; } && \
+	command -v openssl >/dev/null || \
+	{ if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends mosquitto openssl; \
+	  else echo "missing: sudo apt-get install mosquitto openssl (MQTT tests skip)"; fi; }
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
@@ -44,13 +55,16 @@ typecheck: $(STUBS)/.installed
 mpy: $(BIN)/.installed
 	$(BIN)/python tools/build_mpy.py --out $(MPY_OUT)
 
-test-python: $(BIN)/.installed
+test-python: $(BIN)/.installed setup-mqtt
 	$(BIN)/python -m pytest
 
 test: lint mpy typecheck test-python
 
 demo: $(BIN)/.installed
 	@$(BIN)/pillctl demo --schedule $(SCHEDULE)
+
+demo-mqtt: $(BIN)/.installed setup-mqtt
+	$(BIN)/pillctl demo --mqtt --schedule $(SCHEDULE)
 
 bench: $(BIN)/.installed
 	PYTHONPATH=host $(BIN)/python -m bench

@@ -32,11 +32,11 @@ LUNCH_UTC_H = 11.6  # 12:36 in Berlin, inside the lunch window
 TRIAL_LIMIT_S = 120
 
 
-def _flashed_flash(tmp: Path) -> Path:
-    """A flash folder as `pillctl flash --board sim` leaves it (.mpy modules)."""
+def _flashed_flash(tmp: Path, board_name: str = "sim") -> Path:
+    """A flash folder as `pillctl flash --board sim` (or sim_w) leaves it (.mpy modules)."""
     with SimProcess(tmp / "template", "--blank") as board:
         subprocess.run(
-            [sys.executable, "-m", "pillctl", "flash", "--board", "sim", "--port", board.port],
+            [sys.executable, "-m", "pillctl", "flash", "--board", board_name, "--port", board.port],
             check=True,
             capture_output=True,
         )

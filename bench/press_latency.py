@@ -19,30 +19,39 @@ PRESS_MS = 150
 DAYS = 5
 
 
-def press_to_servo_ms():
-    first = date(2026, 11, 30)
+FIRST = date(2026, 11, 30)
+
+
+def bone_health_schedule() -> bytes:
+    return compile_file(ROOT / "schedules" / "bone-health.toml", start=FIRST)
+
+
+def median_press_ms(control) -> float:
+    """Median press-to-servo time over DAYS lunches on a board whose clock starts at FIRST."""
     samples = []
-    with tempfile.TemporaryDirectory() as tmp:
-        schedule = compile_file(ROOT / "schedules" / "bone-health.toml", start=first)
-        install_source(Path(tmp) / "board" / "fs", schedule=schedule)
-        with SimProcess(Path(tmp) / "board", "--time", "2026-11-30T00:00:00+00:00") as board:
-            control = board.control
-            assert control is not None
-            zone = ZoneInfo("Europe/Berlin")
-            for day in range(DAYS):
-                d = first + timedelta(days=day)
-                lunch = datetime(d.year, d.month, d.day, 12, 35, tzinfo=zone)
-                control.step_to(lunch.astimezone(UTC).timestamp())
-                sent = time.time()
-                since = control.press(PRESS_MS)
-                released = max(sent + PRESS_MS / 1000, time.time() - 0.002)
-                moved = control.wait_for("servo.0", since, timeout=5)
-                if moved is not None:
-                    samples.append((moved["host_time"] - released) * 1000)
-                time.sleep(2.5)
+    zone = ZoneInfo("Europe/Berlin")
+    for day in range(DAYS):
+        d = FIRST + timedelta(days=day)
+        lunch = datetime(d.year, d.month, d.day, 12, 35, tzinfo=zone)
+        control.step_to(lunch.astimezone(UTC).timestamp())
+        sent = time.time()
+        since = control.press(PRESS_MS)
+        released = max(sent + PRESS_MS / 1000, time.time() - 0.002)
+        moved = control.wait_for("servo.0", since, timeout=5)
+        if moved is not None:
+            samples.append((moved["host_time"] - released) * 1000)
+        time.sleep(2.5)
     if not samples:
         raise RuntimeError("no dispense seen")
-    return "press_to_servo_ms", round(statistics.median(samples), 1), "ms"
+    return round(statistics.median(samples), 1)
+
+
+def press_to_servo_ms():
+    with tempfile.TemporaryDirectory() as tmp:
+        install_source(Path(tmp) / "board" / "fs", schedule=bone_health_schedule())
+        with SimProcess(Path(tmp) / "board", "--time", "2026-11-30T00:00:00+00:00") as board:
+            assert board.control is not None
+            return "press_to_servo_ms", median_press_ms(board.control), "ms"
 
 
 FIGURES = [press_to_servo_ms]

@@ -17,4 +17,9 @@ PINS = PICO_PINS
 
 
 def build():
-    return Rp2Board(NAME, PINS, SERVO_CALIBRATION)
+    import network  # pyright: ignore[reportMissingImports]  (the Pico W's port has it)
+
+    board = Rp2Board(NAME, PINS, SERVO_CALIBRATION)
+    # The app starts the caregiver alerts (dispenser.net) only on a board with a wlan.
+    board.wlan = network.WLAN(network.STA_IF)
+    return board

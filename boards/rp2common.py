@@ -76,6 +76,7 @@ class WatchdogScratch:
 class Rp2Board:
     maintenance_s = 300  # after Ctrl-C: long enough for a deploy, short enough to come back
     log_budget = 65536  # bytes of flash for the log: a year of the default schedule fits
+    wlan = None  # the Pico W's network.WLAN (boards/pico_w.py); None: no caregiver alerts
 
     def __init__(self, name, pins, servo_calibration):
         self.name = name

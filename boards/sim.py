@@ -402,6 +402,11 @@ class SimBoard:
                 self._faults.append(words[2])
             elif words[0] in ("fault", "cut"):
                 simflash.arm(words)
+            else:
+                self.runner_event(words)
+
+    def runner_event(self, words):
+        """A control line this board does not know; boards that extend the sim take theirs."""
 
 
 def build():

@@ -22,14 +22,16 @@ def sim_board(tmp_path):
 
 
 def run_pillctl(
-    *args: str, timeout: float = 60, env: dict[str, str] | None = None
+    *args: str, timeout: float = 60, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess:
-    """Run the CLI as a separate process, as a user would (`env` adds variables)."""
+    """Run the CLI as a separate process, as a user would (`env` adds variables, `stdin` is
+    what the user types)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "host"), **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "pillctl", *args],
         capture_output=True,
         text=True,
+        input=stdin,
         timeout=timeout,
         env=env,
     )

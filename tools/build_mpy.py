@@ -42,7 +42,11 @@ def main() -> int:
     args = parser.parse_args()
     sizes = compile_tree(args.out)
     firmware = sum(size for path, size in sizes.items() if path.startswith("firmware/"))
-    print(f"mpy-cross: {len(sizes)} files compiled; firmware .mpy total {firmware / 1024:.1f} KB")
+    net = sum(size for path, size in sizes.items() if path.startswith("firmware/dispenser/net/"))
+    print(
+        f"mpy-cross: {len(sizes)} files compiled; firmware .mpy total {firmware / 1024:.1f} KB"
+        f" ({net / 1024:.1f} KB of it dispenser/net, deployed to the Pico W only)"
+    )
     return 0
 
 

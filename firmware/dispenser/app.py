@@ -154,6 +154,10 @@ class App:
             return
         for name, coro_fn, critical in self.controller.tasks():
             sup.spawn(name, coro_fn, critical)
+        if getattr(board, "wlan", None) is not None:  # Pico W: caregiver alerts
+            from dispenser.net import start  # only here: a board without Wi-Fi never loads it
+
+            start(self)  # a non-critical supervised task: it never holds the watchdog
         sup.spawn("button", self.button_loop)
         await sup.spawn("serial", self.serial_loop)
 

@@ -35,9 +35,9 @@ from pillctl.mpremote import Mpremote
 from pillctl.mpy import compile_mpy
 from pillctl.sim.firmware_image import firmware_files
 
-BOARDS = ("pico", "pico_w", "pico2", "sim")
+BOARDS = ("pico", "pico_w", "pico2", "sim", "sim_w")  # sim_w: the simulated Pico W
 # Only native code depends on the CPU; bytecode-only modules would load anywhere anyway.
-MARCH = {"pico": "armv6m", "pico_w": "armv6m", "pico2": "armv7emsp", "sim": None}
+MARCH = {"pico": "armv6m", "pico_w": "armv6m", "pico2": "armv7emsp", "sim": None, "sim_w": None}
 # A hard reset, on the sim too (its machine shim): a soft one from mpremote's raw REPL
 # would come back in the raw REPL without running main.py, as on a Pico.
 RESET_CODE = "import machine; machine.reset()"

@@ -20,6 +20,7 @@ from pillctl.commands import (
 from pillctl.commands.compile import compile_command
 from pillctl.commands.export_ics import export_ics
 from pillctl.commands.flash import flash_command
+from pillctl.commands.network import mqtt_group, wifi_group
 from pillctl.commands.show import show
 from pillctl.commands.validate import validate
 
@@ -40,4 +41,6 @@ COMMANDS: list[click.Command] = [
     demo.demo,
     report.report,
     name.name,
+    wifi_group,
+    mqtt_group,
 ]

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -166,7 +167,12 @@ def closing(data: Path, html: Path, names: Names) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the HTML report (default: WORKDIR/report.html).",
 )
-def demo(schedule: Path, workdir: Path, html: Path | None) -> None:
+@click.option(
+    "--mqtt",
+    is_flag=True,
+    help="A simulated Pico W publishing to a local Mosquitto: shows what a caregiver gets.",
+)
+def demo(schedule: Path, workdir: Path, html: Path | None, mqtt: bool) -> None:
     """Run the dispenser story on a simulated board, with no hardware."""
     started = time.monotonic()
     base = prepare(workdir)
@@ -180,11 +186,16 @@ def demo(schedule: Path, workdir: Path, html: Path | None) -> None:
     store = {DATA_ENV: str(base / "data")}  # apart from a real dispenser's log store
 
     say("starting a blank simulated board: the MicroPython unix port behind a pty")
-    with SimProcess(base / "board", "--blank", "--speed", "0") as board:
+    with SimProcess(base / "board", "--blank", "--speed", "0") as board, ExitStack() as alerts:
         assert board.control is not None
         console.print(f"  serial port {board.port}")
         say("flashing the firmware onto it (mpy-cross + mpremote), which also sets the clock")
-        pillctl("flash", "--board", "sim", "--port", board.port)
+        pillctl("flash", "--board", "sim_w" if mqtt else "sim", "--port", board.port)
+        if mqtt:
+            from pillctl.demo_mqtt import caregiver_alerts
+
+            say("a Pico W: its Wi-Fi and a broker for caregiver alerts")
+            alerts.enter_context(caregiver_alerts(base, board.port, console, pillctl))
         say("syncing the board's clock with this computer")
         pillctl("time", "sync", "--port", board.port)
 
@@ -205,6 +216,8 @@ def demo(schedule: Path, workdir: Path, html: Path | None) -> None:
 
         say("pulling the log into the demo's own store, naming the dispenser, the report")
         pillctl("logs", "--port", board.port, env=store)
+        if mqtt:
+            say("what the caregiver's Home Assistant received over MQTT")
     pillctl("name", DEMO_NAME, env=store)
     pillctl("report", "--html", str(html), env=store)
     closing(Path(store[DATA_ENV]), html, names)

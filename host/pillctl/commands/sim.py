@@ -61,12 +61,19 @@ def parse_start_time(value: str) -> float | None:
 )
 @click.option("--blank", is_flag=True, help="Start with the flash as it is (no firmware copy).")
 @click.option("--no-drop-sensor", is_flag=True, help="Simulate a board without a drop sensor.")
+@click.option(
+    "--board",
+    type=click.Choice(["sim", "pico_w"]),
+    default="sim",
+    show_default=True,
+    help="pico_w: a Pico W with a simulated Wi-Fi link (control channel: wifi).",
+)
 @click.option("--no-rtc", is_flag=True, help="No battery-backed clock: time is lost on power cut.")
 def sim(fs, link, control, headless, heap, micropython, start_time, speed, blank,
-        no_drop_sensor, no_rtc) -> None:  # fmt: skip
+        no_drop_sensor, no_rtc, board) -> None:  # fmt: skip
     """Run a simulated board: the real firmware in MicroPython behind a pseudo-terminal."""
     if not blank:
-        install_source(fs)
+        install_source(fs, board="sim_w" if board == "pico_w" else "sim")
     runner = SimRunner(
         SimOptions(
             fs=fs,

@@ -22,6 +22,7 @@ from pillctl.commands.common import (
 )
 from pillctl.names import Names
 from pillctl.runout import run_out
+from pillctl.commands.network import net_status_line
 
 
 def _clock_text(status: dict, names: Names) -> str:
@@ -103,6 +104,8 @@ def render(port: str, status: dict, compiled: dict | None, sched: Schedule | Non
             f"{', '.join(confirm['signers'])}) needs a {confirm['hold_ms'] / 1000:g} s button "
             f"hold within {confirm['left']} s",
         )
+    if "net" in status:
+        about.add_row("alerts", net_status_line(status["net"]))
     schedule = status.get("schedule")
     if schedule is None or compiled is None:
         about.add_row("schedule", "none installed: run `pillctl push FILE`")

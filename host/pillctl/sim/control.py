@@ -64,6 +64,9 @@ def handle_request(runner: SimRunner, request: dict[str, Any]) -> dict[str, Any]
     if cmd == "jam":
         runner.jam(int(request["hopper"]), bool(request.get("on", True)))
         return {}
+    if cmd == "wifi":
+        runner.wifi(bool(request.get("up", True)))
+        return {"up": runner.options.wifi}
     if cmd == "trace":
         since = int(request.get("since", 0))
         events = runner.trace.since(since, int(request.get("limit", 10_000)))
@@ -236,6 +239,9 @@ class SimControl:
 
     def jam(self, hopper: int, on: bool = True) -> None:
         self.request(cmd="jam", hopper=hopper, on=on)
+
+    def wifi(self, up: bool) -> None:
+        self.request(cmd="wifi", up=up)
 
     def trace(self, since: int = 0) -> list[dict[str, Any]]:
         return self.request(cmd="trace", since=since)["events"]

@@ -11,16 +11,22 @@ ROOT = Path(__file__).resolve().parents[3]
 FIRMWARE = ROOT / "firmware"
 BOARDS = ROOT / "boards"
 HOST_ONLY = {"cpython_shim.py"}  # CPython stand-ins: never deployed to a board
+# The caregiver alerts (dispenser/net) go only onto boards with Wi-Fi: a Pico's flash and
+# `pillctl flash` time are not spent on code it can never run.
+WIFI_BOARDS = {"pico_w", "sim_w"}
 
 
 def firmware_files(board: str) -> list[tuple[Path, str]]:
     """(source file, path on the device) for the firmware and the given board's files."""
     files: list[tuple[Path, str]] = [(FIRMWARE / "main.py", "main.py")]
     for source in sorted((FIRMWARE / "dispenser").rglob("*.py")):
-        if source.name not in HOST_ONLY:
+        wifi_only = source.parent.name == "net"
+        if source.name not in HOST_ONLY and (board in WIFI_BOARDS or not wifi_only):
             files.append((source, source.relative_to(FIRMWARE).as_posix()))
     files.append((BOARDS / f"{board}.py", "board.py"))
-    if board != "sim":
+    if board == "sim_w":  # the simulated Pico W extends the sim board
+        files.append((BOARDS / "sim.py", "sim.py"))
+    elif board != "sim":
         files.append((BOARDS / "rp2common.py", "rp2common.py"))
     return files
 

@@ -46,6 +46,7 @@ class SimOptions:
     speed: float = 1.0
     rtc: bool = True  # a battery-backed RTC keeps time through power cuts
     drop_sensor: bool = True
+    wifi: bool = True  # a simulated Pico W's access point is in reach (boards/sim_w.py)
 
 
 class SimClockState:
@@ -210,6 +211,11 @@ class SimRunner:
     def jam(self, hopper: int, on: bool) -> None:
         self.send(f"jam {hopper} {1 if on else 0}")
 
+    def wifi(self, up: bool) -> None:
+        """A simulated Pico W's access point comes into reach or goes away."""
+        self.options.wifi = up
+        self.send(f"wifi {1 if up else 0}")
+
     # --- internals ---------------------------------------------------------------------
     def _boot_clock(self, reset_cause: str) -> str:
         """PILLCTL_SIM_CLOCK for this boot: with the DS3231 the time carries over; without,
@@ -233,6 +239,7 @@ class SimRunner:
                 "PILLCTL_SIM_SCRATCH": str(self.scratch_path),
                 "PILLCTL_SIM_CLOCK": self._boot_clock(reset_cause),
                 "PILLCTL_SIM_DROP": "1" if self.options.drop_sensor else "0",
+                "PILLCTL_SIM_WIFI": "1" if self.options.wifi else "0",
                 # The flash folder is the board's path; after it, as the built-ins are, the
                 # sim's `machine` and `os` extensions (never visible on the flash).
                 "MICROPYPATH": f".frozen:.:lib:{MACHINE_SHIM}",
