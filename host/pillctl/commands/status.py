@@ -20,9 +20,9 @@ from pillctl.commands.common import (
     print_json,
     timeout_option,
 )
+from pillctl.commands.network import net_status_line
 from pillctl.names import Names
 from pillctl.runout import run_out
-from pillctl.commands.network import net_status_line
 
 
 def _clock_text(status: dict, names: Names) -> str:
