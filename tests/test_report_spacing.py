@@ -47,7 +47,7 @@ def _history(tmp_path, monkeypatch, data: bytes, until_minute: int, press_minute
         for t, kind, fields in events:
             store.append(t, kind, fields)
 
-    log(engine.boot(at(360), logrec.BOOT_POWER_ON))
+    store.append(at(360), logrec.BOOT, (logrec.BOOT_POWER_ON,))  # the controller logs it
     log(engine.clock_set(at(360), 0))
     log(engine.install(at(360), sched))
     log(engine.press(at(7 * 60 + 10)))  # levothyroxine, confirmed late in its window
