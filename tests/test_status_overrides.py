@@ -3,9 +3,15 @@ overrides and when a person confirmed them on the device."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from rich.console import Console
 
 from pillctl.commands.status import render
+from pillctl.schedule import compile_file
+
+REPO = Path(__file__).resolve().parent.parent
 
 STATUS = {
     "board": "sim",
@@ -32,7 +38,11 @@ STATUS = {
 
 def test_status_names_the_signer_the_confirmation_and_a_waiting_override():
     console = Console(record=True, width=200)
-    console.print(render("/dev/ttyACM0", STATUS))
+    # The compiled schedule as `pillctl status` reads it back from the device, its zone
+    # replaced as in STATUS.
+    compiled = json.loads(compile_file(REPO / "schedules" / "bone-health.toml"))
+    compiled["tz"] = "Europe"
+    console.print(render("/dev/ttyACM0", STATUS, compiled, None))
     text = console.export_text()
     assert "D3-UL signed by Dr. Ada Lovelace, confirmed on the device 2026-" in text
     assert "overriding MK4-MAX (signed by Dr. B) needs a 2 s button hold within 41 s" in text

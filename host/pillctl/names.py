@@ -35,7 +35,7 @@ def slot_label(slot: dict) -> str:
 def zone_of(name: str | None) -> ZoneInfo | None:
     try:
         return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a hand-made file's "Europe" is a folder
         return None
 
 
