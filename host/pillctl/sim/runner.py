@@ -269,6 +269,11 @@ class SimRunner:
         def controlling_tty() -> None:
             os.setsid()
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            # The unix port runs inside a CPython wrapper whose start-up takes a while; a
+            # Ctrl-C then would end the process (or be swallowed by CPython's handler), a
+            # window a Pico does not have (its USB is not up before MicroPython runs).
+            # Ignored until MicroPython installs its own handler to run main.py.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
         self._process = subprocess.Popen(
             argv,
