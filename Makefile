@@ -7,7 +7,7 @@ MPY_OUT := build/mpy
 SCHEDULE ?= schedules/bone-health.toml
 PY_SOURCES := host firmware boards tests bench tools
 
-.PHONY: all setup test lint typecheck mpy test-python demo bench clean
+.PHONY: all setup test lint typecheck mpy test-python demo bench soak clean
 
 all: test
 
@@ -45,6 +45,14 @@ demo: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	PYTHONPATH=host $(BIN)/python -m bench
+
+# The power-cut and fault campaign (docs/soak.md): SEED picks the campaign, CYCLES its
+# length; CYCLE=N replays only that cycle of SEED, as a failing cycle prints it.
+SEED ?= 1
+CYCLES ?= 1000
+soak: $(BIN)/.installed
+	PYTHONPATH=host:firmware:tests $(BIN)/python -m soak --seed $(SEED) \
+		$(if $(CYCLE),--cycle $(CYCLE),--cycles $(CYCLES))
 
 clean:
 	rm -rf $(VENV) $(STUBS) build .pytest_cache

@@ -14,11 +14,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cycles", type=int, default=1000, help="cycles 0..N-1, one cut each")
     parser.add_argument("--cycle", type=int, help="replay only this cycle of the seed")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    # A cycle mostly waits on the board: two boards per core keep the cores busy.
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     parser.add_argument("--no-results", action="store_true", help="leave bench/results.json")
     args = parser.parse_args(argv)
     cycles = [args.cycle] if args.cycle is not None else list(range(args.cycles))
-    figures = run_campaign(args.seed, cycles, args.workers)
+    # A replayed cycle also prints its log and servo moves.
+    figures = run_campaign(args.seed, cycles, args.workers, verbose=args.cycle is not None)
     report(figures)
     if args.cycle is None and not args.no_results:
         write_results(figures)

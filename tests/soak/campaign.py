@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import statistics
+import sys
 import tempfile
 import time
 import traceback
@@ -40,6 +41,7 @@ class Figures:
     recoveries: dict[str, list[float]] = field(default_factory=dict)
     unsupported: dict[str, int] = field(default_factory=dict)
     tears: int = 0
+    notes: dict[str, int] = field(default_factory=dict)
     failed: list[CycleResult] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -53,6 +55,8 @@ class Figures:
             self.recoveries.setdefault(name, []).append(seconds)
         for name in result.unsupported:
             self.unsupported[name] = self.unsupported.get(name, 0) + 1
+        for note in result.notes:
+            self.notes[note] = self.notes.get(note, 0) + 1
         if result.failures:
             self.failed.append(result)
 
@@ -76,7 +80,7 @@ class Figures:
         return out
 
 
-def describe(result: CycleResult) -> str:
+def describe(result: CycleResult, verbose: bool = False) -> str:
     plan = result.plan
     lines = [
         f"FAILED seed {plan.seed} cycle {plan.cycle} (cut {plan.cut} after "
@@ -84,12 +88,16 @@ def describe(result: CycleResult) -> str:
         f"{plan.day}, torn {result.tore} bytes):"
     ]
     lines += [f"  {figure}: {message}" for figure, message in result.failures]
+    if verbose:
+        lines += [f"    {line}" for line in result.log]
     lines.append(f"  replay: {plan.replay}")
     return "\n".join(lines)
 
 
 def _worker(seed: int, cycles: list[int], workdir: str, queue) -> None:
     work = Path(workdir)
+    # `pillctl logs` draws its progress bar on stderr: keep it out of the campaign's output.
+    sys.stderr = open(work / "stderr.log", "w")  # noqa: SIM115 (lives as long as the worker)
     old, new = schedules(work)
     cycler = Cycler(work, old, new)
     try:
@@ -106,7 +114,12 @@ def _worker(seed: int, cycles: list[int], workdir: str, queue) -> None:
 
 
 def run_campaign(
-    seed: int, cycles: list[int], workers: int, workdir: Path | None = None, progress=print
+    seed: int,
+    cycles: list[int],
+    workers: int,
+    workdir: Path | None = None,
+    progress=print,
+    verbose: bool = False,
 ) -> Figures:
     figures = Figures()
     started = time.monotonic()
@@ -133,7 +146,7 @@ def run_campaign(
                 continue
             figures.add(result)
             if result.failures:
-                progress(describe(result))
+                progress(describe(result, verbose))
             elif figures.cycles % 50 == 0:
                 progress(f"{figures.cycles}/{len(cycles)} cycles, {figures.cuts} cuts")
         for proc in procs:
@@ -148,6 +161,8 @@ def report(figures: Figures, progress=print) -> None:
     for name, samples in sorted(figures.recoveries.items()):
         progress(f"  {name} recovery: median {statistics.median(samples):.2f} s, "
                  f"worst {max(samples):.2f} s over {len(samples)}")  # fmt: skip
+    for name, n in sorted(figures.notes.items()):
+        progress(f"  note: {name} in {n} cycles")
     for name, n in sorted(figures.unsupported.items()):
         progress(f"  NOT EXERCISED: {name} ({n} cycles): the sim here lacks its control request")
 

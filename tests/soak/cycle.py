@@ -29,6 +29,8 @@ class CycleResult:
     cuts: int = 0
     recoveries: dict[str, float] = field(default_factory=dict)
     unsupported: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)  # the cycle's records, kept when it failed
     tore: int = 0
     seconds: float = 0.0
 
@@ -77,6 +79,7 @@ class Cycler:
         injections.DISTURB[plan.disturbance](rig, plan, out)
         result.unsupported += out.unsupported
         result.recoveries.update(out.recoveries)
+        result.notes += out.notes
         if out.dead:
             result.failures.append((checks.DEAD, out.dead))
             return
@@ -123,6 +126,12 @@ class Cycler:
         if out.pull is not None:
             history = out.pull["history"]
             result.failures += checks.check_pull(history.records(), final.records)
+        if result.failures:
+            result.log = [
+                f"{r[0]} {r[1]} {logrec.KIND_NAMES[r[2]]} {r[3]}"
+                for r in final.records if r[1] >= midnight or r[2] == logrec.BOOT
+            ]  # fmt: skip
+            result.log += [f"servo {h} at {wall}" for h, wall in moves]
 
     def _finish_pull(self, out: injections.Outcome, result: CycleResult) -> None:
         """Run `pillctl logs` again after the cut: it resumes where the cut stopped it."""
@@ -138,6 +147,13 @@ class Cycler:
         """Model a write cut short: only an append that may have been in flight at the cut
         (the log grew since the aiming point and no servo has moved since, so no record that
         a servo move depends on) loses up to `plan.tear` bytes of its end."""
+        if injections.can_tear(self.rig):
+            # The sim tore it itself if an armed cut landed: `write PATH OFFSET KEPT SIZE`.
+            cuts = [
+                e.value.split() for e in self.rig.runner.trace.since(out.aimed_seq, 1_000_000)
+                if e.kind == "sim" and e.name == "cut" and e.value.startswith("write")
+            ]  # fmt: skip
+            return max(1, int(cuts[-1][3])) if cuts else 0
         if not plan.tear or self.rig.servo_moves(out.aimed_seq):
             return 0
         log_dir = self.rig.log_path()

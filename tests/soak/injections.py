@@ -24,6 +24,8 @@ from soak.plan import Plan
 from soak.rig import HELLO_BOUND_S, Rig, Unsupported
 
 SERVO_START_TIMEOUT_S = 10.0
+MPREMOTE_TIMEOUT_S = 15
+ARMED_WAIT_S = 3.0  # an armed cut not landed by then: the press wrote no more
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Outcome:
 
     recoveries: dict[str, float] = field(default_factory=dict)  # disturbance -> seconds
     unsupported: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what went wrong outside the board
     dead: str | None = None  # why the board did not come back, if it did not
     aimed_seq: int = 0  # trace position of the aiming point
     aimed_log: tuple[str, int] = ("", 0)  # newest log segment and its size at that point
@@ -86,24 +89,33 @@ def disturb_ctrl_c(rig: Rig, plan: Plan, out: Outcome) -> None:
     _recovered(rig, out, "ctrl_c", started)
 
 
-def _mpremote(rig: Rig, *args: str) -> None:
+def _mpremote(rig: Rig, out: Outcome, name: str, *args: str) -> None:
     rig.disconnect()  # mpremote needs the port to itself
     argv = [require_tool("mpremote"), "connect", rig.runner.port, *args]
     argv += ["exec", "import os; print(os.listdir())"]
     try:
-        subprocess.run(argv, capture_output=True, timeout=60)
+        done = subprocess.run(argv, capture_output=True, timeout=MPREMOTE_TIMEOUT_S)
+        if done.returncode:
+            out.notes.append(f"{name}: mpremote exited {done.returncode}")
     except subprocess.TimeoutExpired:
-        pass  # a hung mpremote is not the board's failure; the hello below decides
+        # Not the board's failure as such; whether it dispenses afterwards is checked.
+        out.notes.append(f"{name}: mpremote hung for {MPREMOTE_TIMEOUT_S} s")
 
 
 def disturb_mpremote_resume(rig: Rig, plan: Plan, out: Outcome) -> None:
-    _mpremote(rig, "resume")
-    _recovered(rig, out, "mpremote_resume", time.monotonic())
+    """mpremote with `resume`: its Ctrl-C leaves the board in maintenance, which ends by
+    itself. Recovery counts from mpremote's start, as the dispenser is out of service."""
+    started = time.monotonic()
+    _mpremote(rig, out, "mpremote_resume", "resume")
+    _recovered(rig, out, "mpremote_resume", started)
 
 
 def disturb_mpremote_plain(rig: Rig, plan: Plan, out: Outcome) -> None:
-    _mpremote(rig)
-    _recovered(rig, out, "mpremote_plain", time.monotonic())
+    """mpremote without `resume`: a soft reset in the raw REPL (on a Pico: no main.py until
+    the watchdog resets the board)."""
+    started = time.monotonic()
+    _mpremote(rig, out, "mpremote_plain")
+    _recovered(rig, out, "mpremote_plain", started)
 
 
 DISTURB = {
@@ -134,6 +146,27 @@ def _cut_after(rig: Rig, delay_ms: float) -> None:
     rig.cut()
 
 
+def can_tear(rig: Rig) -> bool:
+    """Whether this sim cuts in the middle of a write itself (an armed cut)."""
+    return hasattr(rig.runner, "arm_cut")
+
+
+def _arm(rig: Rig, plan: Plan, step: str, path: str) -> int:
+    """Arm the sim to cut the power at the board's next matching write or rename."""
+    since = rig.runner.trace.next_seq
+    rig.control(cmd="power", on=False, at=step, path=path, seed=plan.arm_seed, timeout=0)
+    return since
+
+
+def _armed_cut_lands(rig: Rig, since: int) -> None:
+    """Wait for an armed cut; if the board made no matching write, cut plainly."""
+    off = rig.runner.trace.wait_for(
+        lambda e: e.kind == "sim" and e.name == "power" and e.value == "off", since, ARMED_WAIT_S
+    )
+    if off is None:
+        rig.cut()
+
+
 def cut_random(rig: Rig, plan: Plan, out: Outcome) -> None:
     """Any moment of a dose press."""
     _aim(rig, out)
@@ -152,11 +185,16 @@ def cut_dispense(rig: Rig, plan: Plan, out: Outcome) -> None:
 
 
 def cut_append(rig: Rig, plan: Plan, out: Outcome) -> None:
-    """Right after the press is recognised: the dose records are going to flash. With the
-    plan's `fill` nearly zero this is also the log's rotation."""
+    """In the middle of one of the press's log appends (the sim's armed cut: the next log
+    write after the plan's delay); with the plan's `fill` nearly zero this is the log's
+    rotation. A sim without armed cuts is cut after the delay and the harness tears."""
     _aim(rig, out)
     rig.press()
-    _cut_after(rig, plan.delay_ms)
+    if not can_tear(rig):
+        _cut_after(rig, plan.delay_ms)
+        return
+    time.sleep(plan.delay_ms / 1000)
+    _armed_cut_lands(rig, _arm(rig, plan, "write", "log/"))
 
 
 def cut_install(rig: Rig, plan: Plan, out: Outcome, new: bytes) -> None:
@@ -172,9 +210,13 @@ def cut_install(rig: Rig, plan: Plan, out: Outcome, new: bytes) -> None:
     except PillctlError:
         pass  # a flash error or a disturbance: the cut still comes
     _aim(rig, out)
+    since = _arm(rig, plan, *plan.install_at) if can_tear(rig) else None
     frame = protocol.encode(999_999, "schedule.put", {"op": "commit"}) + "\n"
     device._serial.write(frame.encode())
-    _cut_after(rig, plan.delay_ms)
+    if since is None:
+        _cut_after(rig, plan.delay_ms)
+    else:
+        _armed_cut_lands(rig, since)
 
 
 def cut_logs(rig: Rig, plan: Plan, out: Outcome, data_dir: Path) -> None:

@@ -16,14 +16,16 @@ CUTS = {
 }
 # What happens to the board before the cut (besides the cut itself).
 DISTURBANCES = {
-    "none": 10,
-    "task_fault": 2,  # a supervised task raises (sim control `fault task`)
-    "flash_error": 2,  # the next flash writes fail with ENOSPC or EIO
+    "none": 20,
+    "task_fault": 3,  # a supervised task raises (sim control `fault task`)
+    "flash_error": 3,  # the next flash writes fail with ENOSPC or EIO
     "ctrl_c": 1,  # a stray Ctrl-C byte on the serial line
     "mpremote_resume": 1,  # `mpremote connect PORT resume exec ...`
     "mpremote_plain": 1,  # `mpremote connect PORT exec ...`: a soft reset
 }
 TASKS = ("serial", "button", "schedule")
+# Where an install is cut: its temp file's write, the rename, or the SCHEDULE record.
+INSTALL_CUTS = (("write", "schedule.json.tmp"), ("rename", "schedule"), ("write", "log/"))
 MEALS = ("breakfast", "lunch", "dinner")
 
 
@@ -42,6 +44,8 @@ class Plan:
     task: str
     flash_errno: str
     flash_count: int
+    arm_seed: int  # seeds the sim's armed cut: how much of the cut write it keeps
+    install_at: tuple[str, str]  # the armed cut of an install: (write|rename, path part)
 
     @property
     def replay(self) -> str:
@@ -58,7 +62,7 @@ def make_plan(seed: int, cycle: int) -> Plan:
     delays = {
         "random": (0, 1600),
         "dispense": (0, 700),  # ramp out, hold, ramp back: about 650 ms per pill
-        "append": (0, 30),
+        "append": (0, 800),  # then the next log write is cut: one of the press's appends
         "rotation": (0, 40),
         "install": (0, 60),
         "logs": (0, 400),
@@ -78,4 +82,6 @@ def make_plan(seed: int, cycle: int) -> Plan:
         task=rng.choice(TASKS),
         flash_errno=rng.choice(("ENOSPC", "EIO")),
         flash_count=rng.randrange(1, 4),
+        arm_seed=rng.randrange(2**32),
+        install_at=rng.choice(INSTALL_CUTS),
     )

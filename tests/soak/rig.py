@@ -22,7 +22,7 @@ LOG_BUDGET = 8192  # four 2 KB segments: the campaign rotates often
 MAINTENANCE_S = 1  # the window after Ctrl-C; a Pico's is 300 s
 HELLO_BOUND_S = 20.0  # a board that does not answer hello within this is dead
 # Filler from days before the campaign's: real records that fill the log's older segments.
-FILLER_T = 1_795_000_000
+FILLER_T = 1_790_000_000  # 2026-09-21: ends weeks before the first campaign day
 
 
 class Unsupported(Exception):
