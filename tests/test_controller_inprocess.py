@@ -5,6 +5,7 @@ bone-health (Europe/Berlin, UTC+1): calcium (hopper 2) at breakfast 07:30, D3 + 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from inprocess import (
@@ -242,3 +243,68 @@ def test_a_press_outside_any_window_dispenses_nothing_and_says_so(world):
     run(world.loop, scenario())
     assert world.board.actuations() == [0, 0, 0]
     assert "dispense" not in world.kinds()
+
+
+def test_late_levothyroxine_holds_lunch_calcium_until_the_gap_after_the_confirmation(
+    world, tmp_path
+):
+    # The shipped schedule puts levothyroxine at 06:30 (window to 07:15) and lunch at 12:30,
+    # so even the latest confirmation (+240 min = 11:15) cannot reach lunch. Moved to 08:00
+    # (still 4.5 h before lunch, so the host's own spacing check passes), a confirmation late
+    # in its window (08:40) puts lunch's 12:00-14:30 window inside the gap.
+    # Breakfast (07:30-09:00, carrying nothing) goes, or its window would overlap.
+    source = (SCHEDULES / "levothyroxine-morning.toml").read_text()
+    breakfast = source.index('[[meals]]\nname = "breakfast"')
+    source = source[:breakfast] + source[source.index("[[meals]]", breakfast + 1) :]
+    assert source.count('at = "06:30"') == 1
+    toml = tmp_path / "levo-late.toml"
+    toml.write_text(source.replace('at = "06:30"', 'at = "08:00"'))
+    data = compiled(toml)
+    sched = json.loads(data)
+    assert sched["tz"] == "Europe/London"  # UTC+0 in winter: local minutes are UTC minutes
+    (levo,) = sched["items"]
+    (spacing,) = sched["spacing"]
+    slots = {s["id"]: s for s in sched["slots"]}
+    levo_slot, lunch = slots[levo["slot"]], slots["lunch"]
+    confirm_min = levo_slot["at"] + levo_slot["late"] - 5  # late in its window
+    hold_min = confirm_min + spacing["gap"]
+    assert lunch["at"] - lunch["early"] < lunch["at"] < hold_min  # lunch falls inside the gap
+    put_schedule(world.root, data)
+    world.boot(utc(0, confirm_min - 60))
+    ca_key = logrec.id_key("ca-lunch")
+
+    async def scenario():
+        await world.start()
+        controller = world.app.controller
+        await world.step_to(utc(0, confirm_min))
+        await world.press()
+        assert world.board.actuations() == [0, 0, 0]
+        assert world.kinds()[-1] == "confirm"
+
+        await world.step_to(utc(0, lunch["at"]))  # D3 and K2 drop, calcium is held back
+        assert controller.compartment_leds[0].pattern == patterns.STEADY_ON
+        ca_led = world.board.compartment_leds[2]
+        lit_before = len(ca_led.changes)
+        await world.press()
+        assert world.board.actuations() == [1, 1, 0]
+        refused = [r for r in world.records() if r["kind"] == "refused"]
+        assert [(r["dose"], r["reason"]) for r in refused] == [(ca_key, logrec.REASON_SPACING)]
+        verb, status = await world.request("status")
+        pending = {p[0]: p for p in status["pending"]}
+        assert pending["ca-lunch"][3] == utc(0, hold_min)  # reminded again when the gap ends
+        assert pending["ca-lunch"][4] > utc(0, hold_min)  # and its window stretched past it
+
+        await world.step_to(utc(0, hold_min) - 60)
+        assert len(ca_led.changes) == lit_before, "calcium was shown due inside the gap"
+        await world.step_to(utc(0, hold_min) + 1)  # the gap ends: calcium is reminded
+        assert controller.compartment_leds[2].pattern == patterns.STEADY_ON
+        verb, status = await world.request("status")
+        assert status["state"] == "due"
+        assert [p[0] for p in status["pending"]] == ["ca-lunch", "ca-dinner"]
+        await world.press()
+        assert world.board.actuations() == [1, 1, 1]
+
+    run(world.loop, scenario())
+    records = world.records()
+    assert [r["dose"] for r in records if r["kind"] == "dispense"].count(ca_key) == 1
+    assert ca_key not in [r["entry"] for r in records if r["kind"] == "missed"]
