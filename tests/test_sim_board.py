@@ -85,8 +85,11 @@ def test_power_cut_then_device_answers_again(sim_board):
     result = run_pillctl("status", "--port", sim_board.port, "--timeout", "1")
     assert result.returncode == 1
     assert result.stderr.startswith("pillctl: no answer")
+    since = control.state()["trace_next"]
     state = control.power(True)
     assert state["boots"] == 2
+    # The firmware runs again once its status LED does: a slow machine may take seconds.
+    assert control.wait_for("led.status", since, timeout=30) is not None
     result = run_pillctl("status", "--port", sim_board.port, "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["hello"]["reset"] == "power"
