@@ -3,6 +3,7 @@ with a fixed seed, so CI guards every invariant it checks (docs/soak.md)."""
 
 from __future__ import annotations
 
+import pytest
 from soak.campaign import describe, report, run_campaign
 
 SEED = 9
@@ -11,10 +12,10 @@ CYCLES = 100
 
 def test_short_soak_campaign_keeps_every_invariant(tmp_path):
     lines: list[str] = []
-    figures = run_campaign(SEED, list(range(CYCLES)), workers=2, workdir=tmp_path,
+    figures = run_campaign(SEED, list(range(CYCLES)), workers=4, workdir=tmp_path,
                            progress=lines.append)  # fmt: skip
     report(figures, progress=lines.append)
     print("\n".join(lines))
     assert figures.cuts == CYCLES
-    failures = "\n".join(describe(result) for result in figures.failed)
-    assert figures.ok, failures
+    if not figures.ok:
+        pytest.fail("\n".join(describe(result) for result in figures.failed), pytrace=False)
