@@ -93,16 +93,14 @@ class OutPin:
 
     def __init__(self, loop: VirtualLoop) -> None:
         self.loop = loop
-        self._value = 0
-        self.changes: list[tuple[float, int]] = []
+        self.changes: list[tuple[float, int]] = []  # the pin's level is the last one (0)
 
     def value(self, v=None):
+        level = self.changes[-1][1] if self.changes else 0
         if v is None:
-            return self._value
-        v = 1 if v else 0
-        if v != self._value:
-            self._value = v
-            self.changes.append((self.loop.now, v))
+            return level
+        if (1 if v else 0) != level:
+            self.changes.append((self.loop.now, 1 if v else 0))
         return None
 
 
@@ -163,18 +161,13 @@ class BuzzerPwm:
         return None
 
 
-class Edge:
-    """ThreadSafeFlag's contract: set(), and wait() that clears."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def set(self):
-        self._event.set()
+class Edge(asyncio.Event):
+    """ThreadSafeFlag's contract: set(), and a wait() that clears the flag."""
 
     async def wait(self):
-        await self._event.wait()
-        self._event.clear()
+        await super().wait()
+        self.clear()
+        return True
 
 
 class FakeWatchdog:
@@ -328,6 +321,11 @@ class World:
         self.app = None
         self.presses_done: list[bool] = []
 
+    def boot_with(self, schedule: bytes, wall: int | None):
+        """Install `schedule` on the flash, then boot."""
+        put_schedule(self.root, schedule)
+        return self.boot(wall)
+
     def boot(self, wall: int | None, drop_sensor: bool = True, reset_cause: str = "power"):
         """A new App on a new board (the flash kept): as after a power cut."""
         from dispenser.app import App
@@ -382,3 +380,15 @@ class World:
         replies = [(v, p) for i, v, p in link.sent[n:] if i == 7]
         assert len(replies) == 1, link.sent[n:]
         return replies[0]
+
+
+def make_world(root: Path, monkeypatch) -> World:
+    """A World in `root` (made the cwd: the app's flash paths are relative), with the
+    MicroPython names installed and the serial link faked."""
+    from dispenser import app as app_module
+
+    monkeypatch.chdir(root)
+    loop = VirtualLoop()
+    install_micropython_names(monkeypatch, loop)
+    monkeypatch.setattr(app_module, "LineLink", FakeLink)
+    return World(root, loop)

@@ -10,10 +10,6 @@ from base64 import b64decode, b64encode
 
 import pytest
 from inprocess import (
-    FakeLink,
-    VirtualLoop,
-    World,
-    install_micropython_names,
     put_schedule,
     run,
     until,
@@ -29,20 +25,6 @@ from pillctl.schedule.hashing import embedded_hash, with_hash
 BONE = compiled("bone-health")
 MORNING = utc(5, 0)  # before any dose window
 FUSION = compiled("spinal-fusion-regimen")
-
-
-@pytest.fixture
-def world(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    loop = VirtualLoop()
-    install_micropython_names(monkeypatch, loop)
-    monkeypatch.setattr(app_module, "LineLink", FakeLink)
-    return World(tmp_path, loop)
-
-
-def with_bone(world, wall: int | None = MORNING):
-    put_schedule(world.root, BONE)
-    world.boot(wall)
 
 
 def scenario_of(world, body):
@@ -64,7 +46,7 @@ async def upload(world, data: bytes, sha: str | None = None) -> tuple[str, dict]
 
 
 def test_hello_and_status_describe_the_board_and_its_day(world):
-    with_bone(world, wall=utc(11, 35))
+    world.boot_with(BONE, utc(11, 35))
 
     async def body():
         verb, hello = await world.request("hello")
@@ -101,7 +83,7 @@ def test_time_set_checks_its_argument_logs_and_announces(world):
 
 
 def test_a_schedule_push_installs_it_and_logs_it(world):
-    with_bone(world)
+    world.boot_with(BONE, MORNING)
     before = []
 
     async def body():
@@ -139,7 +121,7 @@ def _over_the_absolute_cap() -> bytes:
     ],
 )
 def test_a_corrupt_or_unsafe_upload_is_refused_and_the_old_schedule_stays(world, data, sha, logged):
-    with_bone(world)
+    world.boot_with(BONE, MORNING)
     before = []
 
     async def body():
@@ -160,7 +142,7 @@ def test_a_corrupt_or_unsafe_upload_is_refused_and_the_old_schedule_stays(world,
 
 
 def test_schedule_put_refuses_steps_out_of_order_and_bad_chunks(world):
-    with_bone(world)
+    world.boot_with(BONE, MORNING)
 
     async def body():
         verb, error = await world.request("schedule.put", {"op": "commit"})
@@ -179,7 +161,7 @@ def test_schedule_put_refuses_steps_out_of_order_and_bad_chunks(world):
 
 
 def test_schedule_get_and_log_read_return_what_the_flash_holds(world):
-    with_bone(world)
+    world.boot_with(BONE, MORNING)
 
     async def body():
         verb, got = await world.request("schedule.get", {"off": 0})
@@ -215,7 +197,7 @@ def test_refill_needs_a_schedule_and_sets_the_stock(world):
 
 
 def test_bad_frames_get_one_error_each_and_change_nothing(world):
-    with_bone(world)
+    world.boot_with(BONE, MORNING)
 
     async def body():
         link = world.app.link
@@ -238,7 +220,7 @@ def test_bad_frames_get_one_error_each_and_change_nothing(world):
 
 
 def test_a_command_that_fails_inside_answers_internal_and_the_app_lives_on(world):
-    with_bone(world)
+    world.boot_with(BONE, MORNING)
 
     async def body():
         def broken(args):
@@ -254,7 +236,7 @@ def test_a_command_that_fails_inside_answers_internal_and_the_app_lives_on(world
 
 
 def test_dispense_test_without_a_hold_is_refused_after_exactly_the_window(world):
-    with_bone(world, wall=utc(11, 35))  # lunch: a dose press would drop D3 and K2
+    world.boot_with(BONE, utc(11, 35))  # lunch: a dose press would drop D3 and K2
 
     async def body():
         started = world.loop.time()
@@ -268,7 +250,7 @@ def test_dispense_test_without_a_hold_is_refused_after_exactly_the_window(world)
 
 
 def test_dispense_test_with_a_hold_drops_one_pill_outside_the_schedule(world):
-    with_bone(world, wall=utc(11, 35))
+    world.boot_with(BONE, utc(11, 35))
 
     async def body():
         before = world.records()
@@ -293,7 +275,7 @@ def test_dispense_test_with_a_hold_drops_one_pill_outside_the_schedule(world):
 
 
 def test_a_button_already_held_must_be_released_before_it_confirms(world):
-    with_bone(world, wall=utc(11, 35))
+    world.boot_with(BONE, utc(11, 35))
 
     async def body():
         world.board.button(0)  # stuck, or held before the request
@@ -305,7 +287,7 @@ def test_a_button_already_held_must_be_released_before_it_confirms(world):
 
 
 def test_identify_blinks_every_led_then_shows_the_state_again(world):
-    with_bone(world, wall=utc(9, 0))
+    world.boot_with(BONE, utc(9, 0))
 
     async def body():
         assert await world.request("identify") == ("ok", {"seconds": 5})
@@ -319,7 +301,7 @@ def test_identify_blinks_every_led_then_shows_the_state_again(world):
 
 
 def test_every_press_is_announced_on_the_serial_line(world):
-    with_bone(world, wall=utc(9, 0))
+    world.boot_with(BONE, utc(9, 0))
 
     async def body():
         await world.press()
@@ -331,7 +313,7 @@ def test_every_press_is_announced_on_the_serial_line(world):
 
 
 def test_the_watchdog_is_fed_every_second_while_the_loop_runs(world):
-    with_bone(world)
+    world.boot_with(BONE, MORNING)
 
     async def body():
         await asyncio.sleep(10.5)
@@ -342,7 +324,7 @@ def test_the_watchdog_is_fed_every_second_while_the_loop_runs(world):
 
 
 def test_ctrl_c_ends_in_maintenance_with_safe_outputs_and_a_bounded_window(world, monkeypatch):
-    with_bone(world, wall=utc(11, 35))  # lunch: compartment LEDs on
+    world.boot_with(BONE, utc(11, 35))  # lunch: compartment LEDs on
     board = world.board
 
     def interrupted(coro):

@@ -7,11 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
 from inprocess import (
-    FakeLink,
     VirtualLoop,
-    World,
     install_micropython_names,
     put_schedule,
     run,
@@ -19,7 +16,6 @@ from inprocess import (
 )
 from simhelpers import SCHEDULES, compiled, utc
 
-from dispenser import app as app_module
 from dispenser import logrec
 from dispenser.drivers import patterns
 from dispenser.drivers.delivery import DEFAULT_RETRIES
@@ -28,22 +24,8 @@ BONE = compiled("bone-health")
 MORNING = utc(5, 0)  # before any dose window
 
 
-@pytest.fixture
-def world(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    loop = VirtualLoop()
-    install_micropython_names(monkeypatch, loop)
-    monkeypatch.setattr(app_module, "LineLink", FakeLink)
-    return World(tmp_path, loop)
-
-
-def bone_world(world, wall: int | None = MORNING):
-    put_schedule(world.root, BONE)
-    return world.boot(wall)
-
-
 def test_a_normal_day_dispenses_each_meal_once_and_releases_the_servos(world):
-    bone_world(world)
+    world.boot_with(BONE, MORNING)
     board = world.board
 
     async def scenario():
@@ -62,7 +44,7 @@ def test_a_normal_day_dispenses_each_meal_once_and_releases_the_servos(world):
 
 
 def test_double_and_triple_presses_dispense_once(world):
-    bone_world(world)
+    world.boot_with(BONE, MORNING)
 
     async def scenario():
         await world.start()
@@ -83,7 +65,7 @@ def test_double_and_triple_presses_dispense_once(world):
 
 
 def test_a_missed_dose_is_logged_once_and_not_added_to_the_next(world):
-    bone_world(world)
+    world.boot_with(BONE, MORNING)
 
     async def scenario():
         await world.start()
@@ -100,7 +82,7 @@ def test_a_missed_dose_is_logged_once_and_not_added_to_the_next(world):
 
 
 def test_a_reset_mid_dispense_does_not_dispense_again(world, monkeypatch):
-    bone_world(world)
+    world.boot_with(BONE, MORNING)
 
     async def first_life():
         await world.start()
@@ -125,7 +107,7 @@ def test_a_reset_mid_dispense_does_not_dispense_again(world, monkeypatch):
 
 
 def test_an_unknown_clock_dispenses_nothing_until_it_is_known(world):
-    bone_world(world, wall=None)
+    world.boot_with(BONE, None)
 
     async def scenario():
         await world.start()
@@ -141,7 +123,7 @@ def test_an_unknown_clock_dispenses_nothing_until_it_is_known(world):
 
 
 def test_a_jammed_hopper_is_tried_exactly_three_times_then_logged(world):
-    bone_world(world)
+    world.boot_with(BONE, MORNING)
     world.board.jammed.add(0)
 
     async def scenario():
@@ -190,7 +172,7 @@ def test_stock_runs_low_then_empty_refuses_that_hopper_only(world, tmp_path):
 
 
 def test_reminder_lights_the_due_compartments_then_escalates_to_sound(world):
-    bone_world(world, wall=utc(11, 0))
+    world.boot_with(BONE, utc(11, 0))
     board = world.board
 
     async def scenario():
@@ -211,7 +193,7 @@ def test_reminder_lights_the_due_compartments_then_escalates_to_sound(world):
 
 
 def test_a_long_press_snoozes_the_reminder_then_it_comes_back(world):
-    bone_world(world, wall=utc(11, 45))
+    world.boot_with(BONE, utc(11, 45))
     board = world.board
 
     async def scenario():
@@ -233,7 +215,7 @@ def test_a_long_press_snoozes_the_reminder_then_it_comes_back(world):
 
 
 def test_a_press_outside_any_window_dispenses_nothing_and_says_so(world):
-    bone_world(world, wall=utc(9, 0))
+    world.boot_with(BONE, utc(9, 0))
 
     async def scenario():
         await world.start()
