@@ -34,7 +34,6 @@ class Rig:
         # The board inherits the environment: set the sim's hardware before it boots.
         os.environ["PILLCTL_SIM_LOG_BUDGET"] = str(LOG_BUDGET)
         os.environ["PILLCTL_SIM_MAINTENANCE_S"] = str(MAINTENANCE_S)
-        os.environ["PILLCTL_SIM_SCRATCH"] = str(workdir / "scratch")
         self.fs = workdir / "fs"
         self.schedule = schedule
         install_source(self.fs, schedule=schedule)
