@@ -79,6 +79,9 @@ def test_monitor_streams_events_until_ctrl_c(sim_board):
         stderr=subprocess.PIPE,
         text=True,
         env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
+        # As from a terminal: a test run started in the background (CI, `make test &`)
+        # hands its children SIGINT ignored, and Python then never raises KeyboardInterrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         # monitor says on stderr when it is connected; then its stdout shows the press.
