@@ -215,6 +215,17 @@ class FakeBoard:
     def background_tasks(self):
         return []
 
+    # The rest of the board contract (common interfaces): no scratch registers, a reset
+    # that is only recorded, and fault points that never fire.
+    scratch = None
+    resets = 0
+
+    def reset(self):
+        self.resets += 1
+
+    def fault_point(self, name):
+        return None
+
     # --- the world around the board -----------------------------------------------------
     def pill_falls(self, hopper: int) -> None:
         pin = self.drop_pin
