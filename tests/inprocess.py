@@ -263,8 +263,15 @@ class FakeLink:
         self.lines: asyncio.Queue[bytes] = asyncio.Queue()
         self.sent: list[tuple[int, str, dict]] = []
 
-    async def readline(self):
-        return await self.lines.get()
+    async def readline(self, wait_ms=None):
+        """The next line; with `wait_ms` (a supervised serial loop's slice), False when that
+        passed without one."""
+        if wait_ms is None:
+            return await self.lines.get()
+        try:
+            return await asyncio.wait_for(self.lines.get(), wait_ms / 1000)
+        except TimeoutError:
+            return False
 
     def send(self, frame_id, verb, payload):
         self.sent.append((frame_id, verb, payload))

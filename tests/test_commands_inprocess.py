@@ -6,9 +6,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import runpy
+import sys
+import types
 from base64 import b64decode, b64encode
 
 import pytest
+from conftest import ROOT
 from inprocess import (
     put_schedule,
     run,
@@ -324,15 +328,20 @@ def test_the_watchdog_is_fed_every_second_while_the_loop_runs(world):
 
 
 def test_ctrl_c_ends_in_maintenance_with_safe_outputs_and_a_bounded_window(world, monkeypatch):
+    """firmware/main.py itself, with a Ctrl-C while the app runs: whatever catches the
+    KeyboardInterrupt, the board ends with safe outputs and a bounded maintenance window."""
     world.boot_with(BONE, utc(11, 35))  # lunch: compartment LEDs on
     board = world.board
+    board.status_led.value(1)
+    board.compartment_leds[0].value(1)
 
     def interrupted(coro):
         coro.close()
         raise KeyboardInterrupt
 
     monkeypatch.setattr(app_module.asyncio, "run", interrupted)
-    app_module.run(board)
+    monkeypatch.setitem(sys.modules, "board", types.SimpleNamespace(build=lambda: board))
+    runpy.run_path(str(ROOT / "firmware" / "main.py"), run_name="__main__")
     assert board.watchdog is not None  # started now, so the window still ends in a reset
     assert board.fed_for == board.maintenance_s == 300
     assert board.servos_released() and board.buzzer_pwm.duty == 0
