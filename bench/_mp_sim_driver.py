@@ -10,10 +10,10 @@ figures. Run by bench/engine_figures.py.
 import json
 import sys
 
-from dispenser import logrec, schedstore
-from dispenser.engine import Engine
+from _mp_engine_start import start
+
+from dispenser import logrec
 from dispenser.localtime import to_utc
-from dispenser.logstore import LogStore
 
 _PRESS_DELAY_MIN = 5
 
@@ -25,13 +25,7 @@ def press_times(sched, first_day, days):
 
 
 def main(schedule_path, log_dir, days, budget):
-    sched = schedstore.load(schedule_path)
-    engine = Engine(sched)
-    store = LogStore(log_dir, budget=budget, snapshot=engine.checkpoint)
-    engine.restore(store.records())
-    first_day = sched.utc[0][0] // 86400 + 1
-    now = to_utc(sched.utc, first_day, 0)
-    engine.clock_known = True
+    sched, engine, store, first_day, now = start(schedule_path, log_dir, budget)
     written = 0
 
     def log(events):

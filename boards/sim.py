@@ -4,21 +4,29 @@ The sim runner (host/pillctl/sim) starts `micropython -i main.py` with this file
 board.py, the device's serial port on a pseudo-terminal, and two FIFOs named in the
 environment:
 
-- PILLCTL_SIM_IN  (runner -> board): `btn 1|0`, `clock set|speed|step ...`, `jam HOPPER 1|0`
+- PILLCTL_SIM_IN  (runner -> board): `btn 1|0`, `edges L MS ...`, `clock set|speed|step ...`,
+  `jam HOPPER 1|0`, `fault task NAME`, `fault flash ERRNO N`, `cut write|rename PATH F`
 - PILLCTL_SIM_OUT (board -> runner): the trace of every output change, watchdog feeds and
   clock reports, one line each (see docs/sim.md)
 
+and PILLCTL_SIM_SCRATCH, the file that holds the watchdog scratch registers.
+
 Every fake here implements exactly the contract its driver documents, and records each
-output change, with real ticks and simulated wall time, into the trace. Nothing here
-imports `machine`: the sim has no hardware to reach.
+output change, with real ticks and simulated wall time, into the trace. The only hardware
+reached is the sim's `machine` shim (host/pillctl/sim/machine_shim), for `reset()`; its
+`simflash` module injects flash faults and power cuts.
 """
 
 import asyncio
 import os
+import struct
 import sys
+
+import simflash  # pyright: ignore[reportMissingImports]  (the sim's MICROPYPATH has it)
 
 from dispenser.clock import MAX_NAP_MS, Clock
 from dispenser.compat import ticks_diff, ticks_ms
+from dispenser.localtime import MIN_VALID_TIME
 
 NAME = "sim"
 
@@ -178,8 +186,10 @@ class SimClock(Clock):
         return self._base + ticks_diff(ticks_ms(), self._base_ticks) * self._speed / 1000
 
     def _read(self):
+        # As RtcClock: a clock before MIN_VALID_TIME (a Pico's RTC after a hard reset
+        # restarts at 2021-01-01) was never set.
         wall = self.wall()
-        return None if wall is None else int(wall)
+        return None if wall is None or wall < MIN_VALID_TIME else int(wall)
 
     def _write(self, epoch_s):
         self._rebase(epoch_s)
@@ -205,7 +215,7 @@ class SimClock(Clock):
         elif verb == "step":
             target = float(words[1])
             wall = self.wall()
-            if wall is None or target <= wall:
+            if wall is None or wall < MIN_VALID_TIME or target <= wall:
                 self._rebase(target, 0.0)
                 self._report("step")
             else:
@@ -243,6 +253,31 @@ class SimWatchdog:
         self._trace.emit("wdt", "feed", 1)
 
 
+class SimScratch:
+    """The watchdog scratch registers: 4 words in a 16-byte file the runner keeps across
+    every reset and deletes at a power cut. Contract: read(i) -> int, write(i, value)."""
+
+    def __init__(self, path):
+        self._path = path
+        self._words = [0, 0, 0, 0]
+
+    def read(self, i):
+        try:
+            with open(self._path, "rb") as f:
+                data = f.read()
+        except OSError:  # no file: the power was cut, the registers read 0
+            return 0
+        return struct.unpack("<4I", data)[i] if len(data) == 16 else 0
+
+    def write(self, i, value):
+        words = self._words
+        for j in range(4):
+            words[j] = self.read(j)
+        words[i] = value & 0xFFFFFFFF
+        with open(self._path, "wb") as f:
+            f.write(struct.pack("<4I", *words))
+
+
 class SimBoard:
     name = NAME
     wiring = WIRING
@@ -274,6 +309,10 @@ class SimBoard:
         has_drop = env("PILLCTL_SIM_DROP") != "0"
         self.drop_pin = InputPin(1) if has_drop else None  # 0 = beam broken
         self._jammed = [False, False, False]
+        scratch = env("PILLCTL_SIM_SCRATCH")
+        self.scratch = SimScratch(scratch) if scratch else None
+        self._faults = []  # task names armed to fail at their next fault_point
+        simflash.install()
 
     def start_watchdog(self, timeout_ms):
         return SimWatchdog(self.trace, timeout_ms)
@@ -297,7 +336,15 @@ class SimBoard:
         return [self._runner_events(path)] if path else []
 
     def reset(self):
-        sys.exit(0)  # the runner restarts a process that exits, like a reset
+        import machine  # the sim's shim: the runner boots the board again, cause "reset"
+
+        machine.reset()
+
+    def fault_point(self, name):
+        """A supervised task checks in; fails once if the control channel armed `name`."""
+        if name in self._faults:
+            self._faults.remove(name)
+            raise RuntimeError("injected fault: " + name)
 
     def _pill_falls(self, hopper):
         # A servo leaving the released state starts a move; unless that hopper is jammed,
@@ -319,10 +366,20 @@ class SimBoard:
         pin.drive(1)
 
     def _press_button(self, pressed):
-        value = 0 if pressed else 1
+        self._drive_button(0 if pressed else 1)
+
+    def _drive_button(self, value):
         if self.button_pin.value() != value:
             self.button_pin.drive(value)
             self.button_edge.set()  # what the Pico's pin interrupt does
+
+    async def _play_edges(self, words):
+        # LEVEL MS pairs, timed by the board's own sleeps so that chatter of a few
+        # milliseconds keeps its shape; `sim edges done` tells the runner it is over.
+        for i in range(0, len(words) - 1, 2):
+            self._drive_button(int(words[i]))
+            await asyncio.sleep_ms(int(words[i + 1]))
+        self.trace.emit("sim", "edges", "done")
 
     async def _runner_events(self, path):
         stream = open(path, "rb")
@@ -337,6 +394,12 @@ class SimBoard:
                 self.clock.control(words[1:])
             elif words[0] == "jam":
                 self._jammed[int(words[1])] = words[2] == "1"
+            elif words[0] == "edges":
+                asyncio.create_task(self._play_edges(words[1:]))
+            elif words[0] == "fault" and words[1] == "task":
+                self._faults.append(words[2])
+            elif words[0] in ("fault", "cut"):
+                simflash.arm(words)
 
 
 def build():

@@ -25,7 +25,7 @@ RECORDS = [
         5,
         1796000300,
         logrec.CHECKPOINT,
-        (20791, (5, 6, 7), 0x11, (1, 2, 3, 4), ((9, 10),), (), (), ()),
+        (20791, (5, 6, 7), 0x11, (1, 2, 3, 4), ((9, 10),), (), (), (), 0xB55A6A72),
     ),
     (6, 1796000400, 99, b"\x01\x02"),  # a kind from a newer firmware
 ]
@@ -148,7 +148,34 @@ def test_export_jsonl_is_one_record_per_line(tmp_path):
     out = io.StringIO()
     history.export("jsonl", out)
     lines = out.getvalue().splitlines()
-    assert [json.loads(line) for line in lines] == history.records()
+    named = [json.loads(line) for line in lines]
+    # each record as stored, plus what a person reads (names, local time)
+    assert [{k: v for k, v in r.items() if k not in ("names", "local")} for r in named] == (
+        history.records()
+    )
+
+
+def test_exports_name_keys_and_hoppers_from_the_saved_schedule(tmp_path):
+    from pathlib import Path
+
+    from pillctl.schedule import compile_file
+
+    root = Path(__file__).resolve().parent.parent
+    history = DeviceHistory("pico-1", tmp_path)
+    history.save_schedule(compile_file(root / "schedules" / "bone-health.toml"))
+    t = 1796038500  # 2026-11-30 11:35 UTC, 12:35 in Berlin
+    key = logrec.id_key("d3-lunch")
+    history.add_records([(1, t, logrec.DISPENSE, (key, 0x00, 1, 2000))])
+    out = io.StringIO()
+    history.export("csv", out)
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["dose"] == str(key) and row["hopper_nut"] == "0"  # the raw fields stay
+    assert (row["local_time"], row["name"], row["meal"], row["compartment"]) == (
+        "2026-11-30 12:35:00",
+        "d3-lunch",
+        "lunch",
+        "d3 (vitamin D3)",
+    )
 
 
 def test_export_csv_has_a_stable_header_and_one_row_per_record(tmp_path):

@@ -224,15 +224,20 @@ def test_terminal_report_shows_calendar_legend_table_and_overrides(history):
     result = _invoke()
     assert result.exit_code == 0, result.output
     out = result.output
-    assert f"{DEVICE}: 2026-11-30 to 2026-12-13, schedule bone-health" in out
+    assert out.splitlines()[0] == f"Supplement adherence: dispenser {DEVICE}"
+    assert out.count(DEVICE) == 2  # the title, and the id once below it: no repeated title
+    assert "2026-11-30 to 2026-12-13, schedule bone-health" in out
     for heading in ("Adherence by day", "Mon", "Sun", "week of", "Per dose"):
         assert heading in out
-    assert "2026-11-30" in out and "2026-12-07" in out  # the two week rows
+    assert "Nov 30" in out and "Dec 07" in out  # the two week rows
     assert out.count("75%") == 2 and out.count("100%") >= 12
-    assert "legend:" in out and "under 50%" in out
+    assert "colours:" in out and "under 50%" in out and "✗ missed" in out
     assert "jammed ×1" in out and "86%" in out  # ca-dinner: 12 of 14
-    assert "Overall 96% taken: 51 on time, 3 late, 1 refused, 1 missed" in out
+    overall = "Overall 96% taken (54 of 56 doses): 51 on time, 3 late, 1 refused, 1 missed"
+    assert overall in out
+    assert "ca (calcium carbonate): 92 pills, runs out 2027-01-29, in 47 days" in out
     assert "Clinician overrides: none" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
 
 
 def test_json_report(history):
@@ -360,12 +365,13 @@ def test_html_has_one_svg_cell_per_day_and_a_row_per_dose(html_report):
     assert by_date["2026-12-02"]["title"] == "2026-12-02: 4/4 taken (2 on time, 2 late)"
     assert sum(c["fill"] == GREEN for c in parser.cells) == 12
     assert parser.rows == [
-        ["ca-breakfast", "breakfast", "13", "1", "0", "0", "-", "100%"],
-        ["d3-lunch", "lunch", "13", "1", "0", "0", "-", "100%"],
-        ["k2-lunch", "lunch", "13", "1", "0", "0", "-", "100%"],
+        ["ca-breakfast", "breakfast", "13", "1", "0", "0", "", "100%"],
+        ["d3-lunch", "lunch", "13", "1", "0", "0", "", "100%"],
+        ["k2-lunch", "lunch", "13", "1", "0", "0", "", "100%"],
         ["ca-dinner", "dinner", "12", "0", "1", "1", "jammed ×1", "86%"],
     ]
     assert DEVICE in page and "2026-11-30 to 2026-12-13" in page
+    assert page.count("<h1>") == 1 and "Overall -" not in page
     assert "Clinician overrides: none" in page
     assert "@media print" in page
 
@@ -405,6 +411,11 @@ def test_chromium_renders_the_day_cells_and_adherence_text(html_report, tmp_path
 
 def _png_pixels(data: bytes) -> set[tuple[int, int, int]]:
     """The distinct RGB colours of an 8-bit, non-interlaced RGB/RGBA PNG."""
+    return {pixel for row in png_rows(data) for pixel in row}
+
+
+def png_rows(data: bytes) -> list[list[tuple[int, int, int]]]:
+    """The RGB pixels of an 8-bit, non-interlaced RGB/RGBA PNG, row by row."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, header = 8, b"", None
     while pos < len(data):
@@ -422,7 +433,7 @@ def _png_pixels(data: bytes) -> set[tuple[int, int, int]]:
     raw = zlib.decompress(idat)
     stride = width * bpp
     previous = bytearray(stride)
-    colours = set()
+    rows = []
     for y in range(height):
         filter_type = raw[y * (stride + 1)]
         line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
@@ -441,9 +452,9 @@ def _png_pixels(data: bytes) -> set[tuple[int, int, int]]:
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - up_left)
                 pred = left if pa <= pb and pa <= pc else up if pb <= pc else up_left
                 line[i] = (line[i] + pred) & 0xFF
-        colours.update(tuple(line[i : i + 3]) for i in range(0, stride, bpp))
+        rows.append([tuple(line[i : i + 3]) for i in range(0, stride, bpp)])
         previous = line
-    return colours
+    return rows  # type: ignore[return-value]
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:

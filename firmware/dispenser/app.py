@@ -126,7 +126,20 @@ def _error(code, message):
     return {"code": code, "msg": message}
 
 
+_board = None  # the running board, for restart() from the maintenance REPL
+
+
+def restart():
+    """Back from the maintenance REPL into dispensing, at once: the board's hard reset.
+    `pillctl` runs this over the raw REPL when it finds the board there."""
+    if _board is None:
+        raise RuntimeError("the dispenser app has not run since boot")
+    _board.reset()
+
+
 def run(board):
+    global _board
+    _board = board
     app = App(board)
     try:
         asyncio.run(app.main())

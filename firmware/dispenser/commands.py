@@ -80,6 +80,7 @@ class Commands:
                 "id": c.id,
                 "hopper": c.hopper,
                 "stock": _stock(eng.stock[c.hopper]),
+                "cap": c.capacity,
                 "low": bool(ind.low_mask & (1 << c.hopper)),
                 "jammed": bool(ind.jam_mask & (1 << c.hopper)),
             }
@@ -159,8 +160,15 @@ class Commands:
     def refill(self, args):
         hopper = _int_arg(args, "hopper", 0, 2)
         count = _int_arg(args, "count", 0, 1000)
-        if self.controller.engine is None:
+        eng = self.controller.engine
+        if eng is None:
             raise RefusedError("no schedule installed: push one first")
+        comp = eng.schedule.comp_for_hopper(hopper)
+        if comp is not None and count > comp.capacity:
+            # More pills than the compartment holds is a typo, and would hide a low stock.
+            raise RefusedError(
+                "%s holds at most %d pills, not %d" % (comp.id, comp.capacity, count)
+            )
         self.controller.refill(hopper, count)
         return {"hopper": hopper, "count": count}
 

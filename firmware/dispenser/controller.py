@@ -2,7 +2,8 @@
 
 Every engine event is appended to the log before it takes effect in the world: a dispense
 record is on flash before its servo moves (DESIGN.md invariant 1). Boot replays the log into
-the engine before anything can be dispensed.
+the engine before anything can be dispensed. Every engine decision runs inside the log's
+begin()/end(), so a rotation's checkpoint never counts an event that is not on flash yet.
 """
 
 import asyncio
@@ -63,12 +64,19 @@ class Controller:
             )
         if rejected is not None:
             self.append(t, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, 0))
+        engine = self.engine
+        if engine is not None and engine.schedule_hash != engine.schedule.hash_prefix():
+            # A power cut between the schedule file's rename and its SCHEDULE record: log it
+            # now, so the log names the active schedule. Its true time lies between the last
+            # record and now; dated now, the windows closed meanwhile (the board was off and
+            # reminded nobody) are excused rather than logged as missed.
+            self._decide(t, engine.install, t, engine.schedule)
 
     def _start_engine(self, schedule, now):
-        """An engine for `schedule`, its state replayed from the whole log."""
+        """An engine for `schedule`, its state replayed from the newest checkpoint on."""
         engine = Engine(schedule)
         self.store.snapshot = engine.checkpoint
-        engine.restore(self.store.records())
+        engine.restore(self.store.replay_records())
         engine.clock_known = now is not None
         self.engine = engine
         return engine
@@ -85,7 +93,7 @@ class Controller:
         engine = self.engine
         if engine is None:
             engine = self._start_engine(schedule, now or None)
-        self.log(engine.install(now, schedule))
+        self._decide(now, engine.install, now, schedule)
         self.clock.changed()
         return schedule
 
@@ -93,7 +101,8 @@ class Controller:
         """Record a refill; needs a schedule (the caller checks)."""
         engine = self.engine
         assert engine is not None
-        self.log(engine.refill(self.clock.now() or 0, hopper, count))
+        now = self.clock.now() or 0
+        self._decide(now, engine.refill, now, hopper, count)
         self.clock.changed()
 
     async def test_dispense(self, hopper):
@@ -118,10 +127,40 @@ class Controller:
         for t, kind, fields in events:
             self.append(t, kind, fields)
 
+    def _decide(self, t, method, *args):
+        """Log the events of one synchronous engine call, inside a log batch (see LogStore
+        .begin): the engine applies them before they are written."""
+        engine = self.engine
+        assert engine is not None
+        store = self.store
+        store.begin(t, engine.batch_bytes)
+        try:
+            self.log(method(*args))
+        except Exception:
+            self._forget_unwritten(engine)
+            raise
+        finally:
+            store.end()
+
+    def _forget_unwritten(self, engine):
+        # An append failed (flash full or failing): the engine has applied events that are
+        # not on flash. Rebuild it from the log, so neither it nor a later checkpoint counts
+        # them (a dose whose DISPENSE was not written is still due).
+        self._start_engine(engine.schedule, self.clock.now() if engine.clock_known else None)
+
     # --- tasks -------------------------------------------------------------------------
     def tasks(self):
         leds = [self.status_led] + self.compartment_leds
         return [led.run() for led in leds] + [self.schedule_loop(), self.buzzer_loop()]
+
+    def tick(self, now):
+        """Log what the passage of time to `now` decided (the engine exists, now is known)."""
+        engine = self.engine
+        assert engine is not None
+        if not engine.clock_known:
+            # The clock became valid without time.set (an RTC, the sim's clock).
+            self._decide(now, engine.clock_set, now, 0)
+        self._decide(now, engine.tick, now)
 
     async def schedule_loop(self):
         """Sleep on the wall clock until the engine's next change; log what happened."""
@@ -129,10 +168,7 @@ class Controller:
             now = self.clock.now()
             wake = None
             if self.engine is not None and now is not None:
-                if not self.engine.clock_known:
-                    # The clock became valid without time.set (an RTC, the sim's clock).
-                    self.log(self.engine.clock_set(now, 0))
-                self.log(self.engine.tick(now))
+                self.tick(now)
                 wake = self.engine.next_wake(now)
             self.show(now)
             if wake is None:
@@ -181,10 +217,20 @@ class Controller:
         if engine is None or now is None:
             self.status_led.show(patterns.NOTHING_DUE)
             return
-        for t, kind, fields in engine.press(now, long):
-            self.append(t, kind, fields)  # on flash before the servo moves
-            if kind == logrec.DISPENSE:
-                await self._drop(engine, now, fields)
+        store = self.store
+        store.begin(now, engine.batch_bytes)
+        try:
+            # The batch stays open while pills drop: the engine already counts the doses
+            # still to be written, so nothing may rotate (checkpoint) until they are.
+            for t, kind, fields in engine.press(now, long):
+                self.append(t, kind, fields)  # on flash before the servo moves
+                if kind == logrec.DISPENSE:
+                    await self._drop(engine, now, fields)
+        except Exception:
+            self._forget_unwritten(engine)
+            raise
+        finally:
+            store.end()
         self.show(now)
         self.clock.changed()  # re-plan: the next wake-up may have moved
 
@@ -197,7 +243,7 @@ class Controller:
     def clock_was_set(self, previous):
         now = self.clock.now()
         if self.engine is not None:
-            self.log(self.engine.clock_set(now, previous or 0))
+            self._decide(now, self.engine.clock_set, now, previous or 0)
         else:
             self.append(now, logrec.CLOCK_SET, (previous or 0,))
 

@@ -26,5 +26,7 @@ def _table_crc32(data, crc=0):
 def crc32(data, crc=0):
     """CRC-32 of `data` (bytes-like), continuing from `crc`."""
     if _native_crc32 is not None:
-        return _native_crc32(data, crc) & 0xFFFFFFFF
+        # Already unsigned on MicroPython and CPython 3; masking it would make a second
+        # heap integer on a Pico (a CRC is above 2^30 three times out of four).
+        return _native_crc32(data, crc)
     return _table_crc32(data, crc)

@@ -3,6 +3,12 @@
 Pure: every method takes the current UTC time `now` (epoch seconds) and returns the events
 the app must log, as `(t, kind, fields)` tuples (kinds and fields in dispenser.logrec).
 
+Epoch seconds are above 2^30: on a Pico (31-bit small ints) each one is a heap object, and
+each sum that yields one allocates. So what runs at every wake compares epoch values and
+works with their differences (small), and the times it needs are computed once per day or
+per record (the day plan, the windows in `_windows`), never per wake; next_wake's result is
+the one epoch value a wake creates.
+
 Event sourcing keeps replay honest: the engine changes its persistent state ONLY in
 `apply()`, and every decision is turned into an event that is applied at once. Replaying the
 log through `apply()` at boot therefore rebuilds exactly the state the engine had. `apply()`
@@ -12,6 +18,11 @@ event itself (log rotation between two appends) does no harm.
 A DISPENSE event is the lockout record: the app must append it to the log BEFORE it moves
 the servo. A power cut between the two loses that dose (logged as dispensed, not dropped)
 rather than ever dropping it twice.
+
+Events come back already applied, so the app opens a log batch before each call that
+returns events and closes it once they are written (LogStore.begin(now, `batch_bytes`, the
+worst case of one call) ... end()): a rotation's checkpoint then never counts an event that
+is not on flash yet.
 
 How the app drives it:
     boot:     engine = Engine(schedstore.load(path)); store = LogStore(dir, snapshot=
@@ -28,16 +39,8 @@ where log(events) appends each (t, kind, fields) to the store in order.
 
 from dispenser import logrec
 from dispenser.compat import const
-from dispenser.localtime import (
-    DAY_S,
-    MIN_VALID_TIME,
-    MINUTE_S,
-    local_day,
-    local_seconds,
-    to_utc,
-    weekday,
-)
-from dispenser.schedule import occurs_on
+from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, minutes_into, to_utc, weekday
+from dispenser.schedule import occurs_on, slots_in_use
 
 # Indication.status values (which one wins is decided in Engine.indication).
 STATUS_IDLE = const(0)
@@ -88,8 +91,9 @@ class Engine:
         self.confirms = {}  # item key -> UTC time of its latest confirmation
         self.reminded = {}  # slot key -> highest reminder level logged on self.day
         self.snoozed = {}  # slot key -> UTC end of the snooze
+        self.schedule_hash = 0  # hash prefix of the schedule the log names last (0: none)
         self._flash_status = STATUS_IDLE
-        self._flash_until = 0
+        self._flash_at = 0  # when the press answer started showing (0: none)
         self._indication = Indication()
         self._plan_day = -1
         self._alloc_plan()
@@ -111,6 +115,7 @@ class Engine:
             self._load_checkpoint(fields)
         elif kind == logrec.CONFIRM:
             self.confirms[fields[0]] = t
+            self._windows = None  # a spacing hold may move
             self._resolve(t, fields[0], DONE)
         elif kind == logrec.DISPENSE:
             key, packed, pills, amount = fields
@@ -122,6 +127,7 @@ class Engine:
         elif kind == logrec.MISSED:
             self._resolve(t, fields[0], MISSED)
         elif kind == logrec.SCHEDULE:
+            self.schedule_hash = fields[0]
             self._excuse_closed_windows(t)
         elif kind == logrec.REFUSED:
             if fields[1] == logrec.REASON_CAP:
@@ -140,9 +146,10 @@ class Engine:
         if t < MIN_VALID_TIME or not self._same_day(t):
             return
         self._plan(self.day)
-        for entry in self._today:
-            if entry.key not in self.resolved and self._window(entry)[2] < t:
-                self.resolved[entry.key] = NOT_DUE
+        for i in range(len(self._today)):
+            key = self._today[i].key
+            if key not in self.resolved and self._win(i)[2] < t:
+                self.resolved[key] = NOT_DUE
 
     def _same_day(self, t):
         day = local_day(self.schedule.utc, t)
@@ -165,28 +172,55 @@ class Engine:
             self.resolved = {}
             self.reminded = {}
             self.snoozed = {}
+            # A spacing gap is at most a day, so a confirmation from before yesterday holds
+            # nothing back any more; dropping it keeps the checkpoint bounded.
+            tab = self.schedule.utc
+            for key in [k for k in self.confirms if local_day(tab, self.confirms[k]) < day - 1]:
+                del self.confirms[key]
+            self._windows = None
 
     def checkpoint(self):
-        """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation."""
+        """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation.
+        The current schedule's entries always fit (its check bounds them with
+        logrec.checkpoint_worst_size); entries left by an earlier schedule of the same day
+        follow while there is room, so switching back to it keeps their lockout if it can."""
+        room = logrec.MAX_RECORD - logrec.CHECKPOINT_FIXED
+        parts = (
+            (self.confirms, self._item_keys, 6),
+            (self.resolved, self._entry_keys, 3),
+            (self.reminded, self._slot_keys, 3),
+            (self.snoozed, self._slot_keys, 6),
+        )
+        out = ([], [], [], [])
+        for foreign in (False, True):
+            for i in range(4):
+                state, keys, size = parts[i]
+                for key in state:
+                    if (key not in keys) == foreign and (not foreign or room >= size):
+                        out[i].append((key, state[key]))
+                        room -= size
         return (
             max(self.day, 0),
             tuple(self.stock),
             self.low_flags | self.jam_flags << 4,
             tuple(self.totals),
-            tuple(self.confirms.items()),
-            tuple(self.resolved.items()),
-            tuple(self.reminded.items()),
-            tuple(self.snoozed.items()),
+            tuple(out[0]),
+            tuple(out[1]),
+            tuple(out[2]),
+            tuple(out[3]),
+            self.schedule_hash,
         )
 
     def _load_checkpoint(self, fields):
-        day, stock, flags, totals, confirms, resolved, reminded, snoozed = fields
+        day, stock, flags, totals, confirms, resolved, reminded, snoozed, sched = fields
+        self.schedule_hash = sched
         self.day = day
         self.stock = list(stock)
         self.low_flags = flags & 0x0F
         self.jam_flags = flags >> 4
         self.totals = list(totals)
         self.confirms = dict(confirms)
+        self._windows = None
         self.resolved = dict(resolved)
         self.reminded = dict(reminded)
         self.snoozed = dict(snoozed)
@@ -245,28 +279,49 @@ class Engine:
     # ----- the day plan ------------------------------------------------------------------
 
     def _alloc_plan(self):
-        n = len(self.schedule.slots)
+        sched = self.schedule
+        used = slots_in_use(sched)
+        self._item_keys = [item.key for item in sched.items]
+        self._entry_keys = [entry.key for entry in sched.doses + sched.items]
+        self._slot_keys = [sched.slot_keys[si] for si in used]
+        # Worst case bytes one engine call logs: a missed record per entry of two days, a
+        # reminder and a snooze per slot, per dose a dispense, a low and a jam, per item a
+        # confirm, a refill and its low. The log makes that much room first (LogStore.begin).
+        n_doses = len(sched.doses)
+        n_items = len(sched.items)
+        self.batch_bytes = 32 * (n_doses + n_items) + 33 * len(used) + 54 * n_doses
+        self.batch_bytes += 16 * n_items + 34
+        n = len(sched.slots)
         self._opens = [0] * n
         self._starts = [0] * n
         self._closes = [0] * n
         self._today = []
+        self._windows = None
         self._plan_day = -1
 
     def _plan(self, day):
-        """Today's entries and slot windows in UTC, computed once per day."""
-        if day == self._plan_day:
-            return
-        sched = self.schedule
-        tab = sched.utc
-        for i in range(len(sched.slots)):
-            slot = sched.slots[i]
-            self._opens[i] = to_utc(tab, day, slot.opens)
-            self._starts[i] = to_utc(tab, day, slot.at)
-            self._closes[i] = to_utc(tab, day, slot.closes)
-        wd = weekday(day)
-        self._today = [e for e in sched.doses + sched.items if occurs_on(e, day, wd)]
-        self._midnight = to_utc(tab, day + 1, 0)
-        self._plan_day = day
+        """Today's entries and slot windows in UTC, computed once per day (the entries'
+        windows, with spacing holds, on demand: _win)."""
+        if day != self._plan_day:
+            sched = self.schedule
+            tab = sched.utc
+            for i in range(len(sched.slots)):
+                slot = sched.slots[i]
+                self._opens[i] = to_utc(tab, day, slot.opens)
+                self._starts[i] = to_utc(tab, day, slot.at)
+                self._closes[i] = to_utc(tab, day, slot.closes)
+            wd = weekday(day)
+            self._today = [e for e in sched.doses + sched.items if occurs_on(e, day, wd)]
+            self._midnight = to_utc(tab, day + 1, 0)
+            self._plan_day = day
+            self._windows = None
+
+    def _win(self, i):
+        """The window of `_today[i]`, computed again after a confirmation or a day roll
+        (which may happen in the middle of a loop over the entries)."""
+        if self._windows is None:
+            self._windows = [self._window(entry) for entry in self._today]
+        return self._windows[i]
 
     def _hold_until(self, entry):
         """UTC time before which a spacing rule holds this dose back (0: none)."""
@@ -282,9 +337,10 @@ class Engine:
         return hold
 
     def _window(self, entry):
-        """(opens, reminder start, closes, held until) in UTC for an entry of today.
-        A spacing hold moves the reminder to the hold's end and stretches the window to
-        the hold's end plus the slot's `late`, at most to local midnight."""
+        """(opens, reminder start, closes, held until) in UTC for an entry of the plan's
+        day. A spacing hold moves the reminder to the hold's end and stretches the window to
+        the hold's end plus the slot's `late`, at most to local midnight. Called by _win
+        only: per wake the cached windows are read, not computed."""
         slot = self.schedule.slots[entry.slot]
         opens = self._opens[entry.slot]
         start = self._starts[entry.slot]
@@ -293,8 +349,9 @@ class Engine:
         if hold > opens:
             start = max(start, hold)
             tab = self.schedule.utc
-            minute = (local_seconds(tab, hold) - self.day * DAY_S) // MINUTE_S
-            closes = max(closes, to_utc(tab, self.day, min(minute + slot.closes - slot.at, 1440)))
+            day = self._plan_day
+            minute = minutes_into(tab, day, hold)
+            closes = max(closes, to_utc(tab, day, min(minute + slot.closes - slot.at, 1440)))
         return opens, start, closes, hold
 
     def _catch_up(self, now, events):
@@ -313,20 +370,22 @@ class Engine:
         return True
 
     def _log_missed(self, now, events):
-        for entry in self._today:
-            if entry.key not in self.resolved:
-                closes = self._window(entry)[2]
+        for i in range(len(self._today)):
+            key = self._today[i].key
+            if key not in self.resolved:
+                closes = self._win(i)[2]
                 if closes < now:
-                    self._emit(events, closes, logrec.MISSED, (entry.key,))
+                    self._emit(events, closes, logrec.MISSED, (key,))
 
     def _slot_reminder(self, si, now):
         """(hopper mask, reminder start) of slot si's entries due at `now` (start 0: none)."""
         mask = 0
         start = 0
-        for entry in self._today:
+        for i in range(len(self._today)):
+            entry = self._today[i]
             if entry.slot != si or entry.key in self.resolved:
                 continue
-            _, entry_start, closes, _ = self._window(entry)
+            _, entry_start, closes, _ = self._win(i)
             if entry_start <= now <= closes:
                 if start == 0 or entry_start < start:
                     start = entry_start
@@ -336,10 +395,13 @@ class Engine:
 
     def _level(self, si, start, now):
         """Reminder level of slot si at `now` (0 while snoozed)."""
+        elapsed = now - start
         snooze_end = self.snoozed.get(self.schedule.slot_keys[si], 0)
-        if now < snooze_end:
-            return 0
-        elapsed = (now - max(start, snooze_end)) // MINUTE_S
+        if snooze_end:
+            if now < snooze_end:
+                return 0
+            elapsed = min(elapsed, now - snooze_end)  # counted from the snooze's end
+        elapsed //= MINUTE_S
         level = 0
         for minutes, step_level in self.schedule.steps:
             if minutes <= elapsed:
@@ -387,10 +449,11 @@ class Engine:
         refused = False
         # items first, so a confirmation in this very press already holds spaced doses
         for pass_doses in (False, True):
-            for entry in self._today:
+            for i in range(len(self._today)):
+                entry = self._today[i]
                 if entry.key in self.resolved or (entry.comp is not None) != pass_doses:
                     continue
-                opens, _, closes, hold = self._window(entry)
+                opens, _, closes, hold = self._win(i)
                 if not opens <= now <= closes:
                     continue
                 found = True
@@ -439,9 +502,10 @@ class Engine:
         if not self._usable(now) or local_day(self.schedule.utc, now) != self.day:
             return result
         self._plan(self.day)
-        for entry in self._today:
+        for i in range(len(self._today)):
+            entry = self._today[i]
             if entry.key not in self.resolved:
-                opens, start, closes, _ = self._window(entry)
+                opens, start, closes, _ = self._win(i)
                 result.append((entry.id, self.schedule.slots[entry.slot].id, opens, start, closes))
         return result
 
@@ -454,7 +518,13 @@ class Engine:
 
     def _flash(self, now, status):
         self._flash_status = status
-        self._flash_until = now + FLASH_S
+        self._flash_at = now
+
+    def _flash_left(self, now):
+        """Seconds the press answer still shows (0 or less: over)."""
+        if not self._flash_at:
+            return 0
+        return self._flash_at - now + FLASH_S
 
     def indication(self, now):
         """The Indication for `now` (the same object every call, updated in place)."""
@@ -479,7 +549,7 @@ class Engine:
                     due = True
                     ind.due_mask |= mask
                     ind.level = max(ind.level, self._level(si, start, now))
-        if now < self._flash_until:
+        if self._flash_left(now) > 0:
             ind.status = self._flash_status
         elif due:
             ind.status = STATUS_DUE
@@ -501,29 +571,41 @@ class Engine:
         if day < self.day:
             return to_utc(self.schedule.utc, self.day, 0)
         self._plan(day)
-        best = self._midnight if day == self.day else now + 1
-        if now < self._flash_until < best:
-            best = self._flash_until
-        for entry in self._today:
-            if entry.key in self.resolved:
+        # Seconds after now (small ints): only the result is a new epoch value.
+        best = self._midnight - now if day == self.day else 1
+        left = self._flash_left(now)
+        if 0 < left < best:
+            best = left
+        for i in range(len(self._today)):
+            if self._today[i].key in self.resolved:
                 continue
-            _, start, closes, hold = self._window(entry)
-            for t in (start, hold, closes + 1):
-                if now < t < best:
-                    best = t
+            _, start, closes, hold = self._win(i)
+            wait = start - now
+            if 0 < wait < best:
+                best = wait
+            if hold:
+                wait = hold - now
+                if 0 < wait < best:
+                    best = wait
+            wait = closes - now + 1
+            if 0 < wait < best:
+                best = wait
         for si in range(len(self.schedule.slots)):
             start = self._slot_reminder(si, now)[1]
             if start:
                 best = self._next_step(si, start, now, best)
-        return best
+        return now + best
 
     def _next_step(self, si, start, now, best):
+        """`best` (seconds after now), or sooner if slot si's reminder level changes then."""
+        base = start - now
         snooze_end = self.snoozed.get(self.schedule.slot_keys[si], 0)
-        if now < snooze_end:
-            return min(best, snooze_end)
-        base = max(start, snooze_end)
+        if snooze_end:
+            if now < snooze_end:
+                return min(best, snooze_end - now)
+            base = max(base, snooze_end - now)
         for minutes, _ in self.schedule.steps:
-            t = base + minutes * MINUTE_S
-            if now < t < best:
-                best = t
+            wait = base + minutes * MINUTE_S
+            if 0 < wait < best:
+                best = wait
         return best

@@ -27,19 +27,25 @@ def offset_min(table, t):
     return chosen
 
 
-def local_seconds(table, t):
-    """Seconds since 1970-01-01 00:00 local time, for UTC time `t`."""
-    return t + offset_min(table, t) * MINUTE_S
+# Epoch seconds are above 2^30, so on a 32-bit port (a Pico) every one is a heap object, and
+# every sum or product that yields one allocates. t // DAY_S and t % DAY_S are small, so the
+# functions below split t that way instead of adding the offset to t itself.
 
 
 def local_day(table, t):
     """Local day number (days since 1970-01-01 in local time) at UTC time `t`."""
-    return local_seconds(table, t) // DAY_S
+    return t // DAY_S + (t % DAY_S + offset_min(table, t) * MINUTE_S) // DAY_S
 
 
 def minute_of_day(table, t):
     """Minutes since local midnight at UTC time `t` (0..1439)."""
-    return (local_seconds(table, t) % DAY_S) // MINUTE_S
+    return (t % DAY_S + offset_min(table, t) * MINUTE_S) % DAY_S // MINUTE_S
+
+
+def minutes_into(table, day, t):
+    """Minutes from the start of local `day` to UTC time `t` (may pass 1440), small ints."""
+    seconds = (t // DAY_S - day) * DAY_S + t % DAY_S + offset_min(table, t) * MINUTE_S
+    return seconds // MINUTE_S
 
 
 def weekday(day):

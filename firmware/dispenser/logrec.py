@@ -50,7 +50,8 @@ FIELD_NAMES = (
     ("dose", "hopper_nut", "pills", "amount"), ("entry",), ("dose", "reason"),
     ("dose", "hopper", "delivered"), ("hopper", "count"), ("hopper", "count"), ("item",),
     ("code", "detail"),
-    ("day", "stock", "flags", "totals", "confirms", "resolved", "reminded", "snoozed"),
+    ("day", "stock", "flags", "totals", "confirms", "resolved", "reminded", "snoozed",
+     "schedule"),
 )  # fmt: skip
 
 # REFUSED reasons
@@ -95,10 +96,22 @@ _CHECKPOINT_LISTS = (
 )
 
 
+# Bytes of a checkpoint record without its list entries: overhead, head, the four counts
+# and the trailing schedule hash prefix.
+CHECKPOINT_FIXED = const(47)
+
+
+def checkpoint_worst_size(items, entries, slots):
+    """The largest checkpoint record a schedule with `items` reminder-only items, `entries`
+    doses + items and `slots` slots in use can need: every item confirmed, every entry
+    resolved, every slot reminded and snoozed. The schedule check keeps it <= MAX_RECORD."""
+    return CHECKPOINT_FIXED + 6 * items + 3 * entries + 9 * slots
+
+
 def _checkpoint_size(fields):
-    size = struct.calcsize(_CHECKPOINT_HEAD)
+    size = CHECKPOINT_FIXED - OVERHEAD
     for index, _, entry_size in _CHECKPOINT_LISTS:
-        size += 1 + entry_size * len(fields[index])
+        size += entry_size * len(fields[index])
     return size
 
 
@@ -114,6 +127,7 @@ def _pack_checkpoint(buf, pos, fields):
         for a, b in entries:
             struct.pack_into(fmt, buf, pos, a, b)
             pos += entry_size
+    struct.pack_into("<I", buf, pos, fields[8])
 
 
 def _unpack_checkpoint(buf, pos, end):
@@ -128,9 +142,13 @@ def _unpack_checkpoint(buf, pos, end):
             entries.append(struct.unpack_from(fmt, buf, pos))
             pos += entry_size
         lists.append(tuple(entries))
-    if pos != end:
+    # A trailing u32 (the active schedule's hash prefix) came later: 0 when absent.
+    schedule = 0
+    if end - pos == 4:
+        schedule = struct.unpack_from("<I", buf, pos)[0]
+    elif pos != end:
         raise ValueError("checkpoint length")
-    return (head[0], head[1:4], head[4], head[5:9]) + tuple(lists)
+    return (head[0], head[1:4], head[4], head[5:9]) + tuple(lists) + (schedule,)
 
 
 def payload_size(kind, fields):
@@ -169,7 +187,13 @@ def decode_at(buf, pos, end):
     if size < OVERHEAD or pos + size > end:
         return None
     body = pos + size - CRC_SIZE
-    if crc32(memoryview(buf)[pos:body]) != struct.unpack_from("<I", buf, body)[0]:
+    # Compared in 16-bit halves: unpacking the stored CRC as one u32 would make another
+    # heap integer per record on a Pico.
+    crc = crc32(memoryview(buf)[pos:body])
+    if (
+        crc & 0xFFFF != buf[body] | buf[body + 1] << 8
+        or crc >> 16 != buf[body + 2] | buf[body + 3] << 8
+    ):
         return None
     _, seq, t, kind = struct.unpack_from(_HEADER, buf, pos)
     start = pos + HEADER_SIZE

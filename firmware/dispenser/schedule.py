@@ -10,12 +10,12 @@ from binascii import hexlify
 
 from dispenser import nutrients
 from dispenser.compat import const
-from dispenser.logrec import id_key
+from dispenser.logrec import MAX_RECORD, checkpoint_worst_size, id_key
 
 FORMAT_VERSION = const(1)
 _HASH_MARK = b',"sha256":"'
 _LAST_DAY = const(1 << 30)
-MAX_DOSES = const(32)  # bounded so a checkpoint record stays under 255 bytes
+MAX_DOSES = const(32)  # a checkpoint must stay under 255 bytes: see _check_checkpoint_fits
 MAX_ITEMS = const(8)
 MAX_AMOUNT = const(0xFFFF)  # one dose's amount must fit a DISPENSE record
 
@@ -172,6 +172,7 @@ class Schedule:
         self.items = [Item(i, slot_ids) for i in _list(obj, "items")]
         if len(self.doses) > MAX_DOSES or len(self.items) > MAX_ITEMS:
             _fail("too many doses or items")
+        _check_checkpoint_fits(self)
         entries = self.doses + self.items
         keys = _unique_keys([e.id for e in entries])
         for i in range(len(entries)):
@@ -194,6 +195,29 @@ class Schedule:
             if comp.hopper == hopper:
                 return comp
         return None
+
+
+def slots_in_use(sched):
+    """Indices of the slots that hold at least one dose or item, in order."""
+    used = [False] * len(sched.slots)
+    for entry in sched.doses + sched.items:
+        used[entry.slot] = True
+    return [i for i in range(len(used)) if used[i]]
+
+
+def _check_checkpoint_fits(sched):
+    # The log's checkpoint names every item confirmed, every entry resolved and every slot
+    # reminded and snoozed on a day: refuse a schedule whose worst day would not fit it.
+    items = len(sched.items)
+    size = checkpoint_worst_size(items, len(sched.doses) + items, len(slots_in_use(sched)))
+    if size > MAX_RECORD:
+        _fail(
+            "too many doses, items or slots for the log's checkpoint ("
+            + str(size)
+            + " of "
+            + str(MAX_RECORD)
+            + " bytes); use fewer slots"
+        )
 
 
 def _table(obj):

@@ -34,11 +34,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from dispenser import engine as engine_mod
 from dispenser import logrec
+from dispenser.engine import Engine
 from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, to_utc, weekday
 from dispenser.schedule import Schedule, ScheduleError, occurs_on
+from pillctl.devicename import device_name
 from pillctl.errors import PillctlError
 from pillctl.history import DeviceHistory
+from pillctl.names import Names
+from pillctl.runout import run_out
 
 LATE_AFTER_MIN = 30
 
@@ -48,20 +53,37 @@ REFUSED = "refused"
 MISSED = "missed"
 CONFIRMED = "confirmed"
 PENDING = "pending"
+SYMBOLS = {
+    "on time": "✓",
+    "late": "✓",
+    "confirmed": "✓",
+    "refused": "⊘",
+    "missed": "✗",
+    "pending": "…",
+}
 TAKEN = (ON_TIME, LATE, CONFIRMED)
 STATUSES = (ON_TIME, LATE, CONFIRMED, REFUSED, MISSED)  # the counted ones, report order
 
 # Colour bands of a day's adherence, best first: (lowest percent, colour, legend label).
+# Light fills under black text, each at least 7:1 (WCAG AA asks 4.5:1); every cell also
+# says its figures in text and symbols, so colour is never the only cue.
 BANDS = (
-    (100, "#1a9850", "100%"),
-    (90, "#91cf60", "90-99%"),
+    (100, "#a6dba0", "100%"),
+    (90, "#d9f0d3", "90-99%"),
     (75, "#fee08b", "75-89%"),
-    (50, "#fc8d59", "50-74%"),
-    (0, "#d73027", "under 50%"),
+    (50, "#fdb863", "50-74%"),
+    (0, "#f4a582", "under 50%"),
 )
+TEXT_COLOUR = "#000000"
+PENDING_COLOUR = "#ffffff"
 NO_DATA_COLOUR = "#e0e0e0"
 
 _EPOCH = date(1970, 1, 1)
+
+
+def day_colour(day: DayResult) -> str:
+    """A day still under way is white: its percentage is not final."""
+    return PENDING_COLOUR if day.pending else band_colour(day.percent)
 
 
 def band_colour(percent: float | None) -> str:
@@ -107,6 +129,29 @@ class DayResult:
         counts = self.counts
         return _percent(sum(counts[s] for s in TAKEN), sum(counts.values()))
 
+    @property
+    def pending(self) -> int:
+        return sum(i.status == PENDING for i in self.instances)
+
+    @property
+    def taken(self) -> int:
+        return sum(i.status in TAKEN for i in self.instances)
+
+    def label(self) -> str:
+        """What the day's cell says, readable without its colour: `75% (3/4)`, or while
+        doses are still to come `2/4 so far` (a day is not 100% before it is over)."""
+        due = len(self.instances)
+        if not due:
+            return "no doses"
+        if self.pending:
+            return f"{self.taken}/{due} so far"
+        return f"{self.percent:.0f}% ({self.taken}/{due})"
+
+    def marks(self) -> str:
+        """One symbol per dose not taken: ✗ missed, ⊘ refused, … pending."""
+        counts = Counter(i.status for i in self.instances)
+        return "".join(SYMBOLS[s] * counts[s] for s in (MISSED, REFUSED, PENDING))
+
 
 @dataclass
 class EntryResult:
@@ -132,6 +177,36 @@ class Report:
     entries: list[EntryResult]
     overrides: list[dict]
     schedule_names: list[str]
+    name: str | None = None  # `pillctl name`
+    run_out: list[str] = field(default_factory=list)  # per compartment, at the log's end
+    meals: dict[str, str] = field(default_factory=dict)  # slot id -> meal or clock time
+
+    @property
+    def title(self) -> str:
+        return self.name or f"dispenser {self.device_id}"
+
+    @property
+    def pending(self) -> int:
+        return sum(day.pending for day in self.days)
+
+    def overall(self) -> str:
+        """`Overall 84% taken (21 of 25 doses)`, and what is still to come; never `-`."""
+        counts = self.counts
+        counted = sum(counts.values())
+        taken = sum(counts[s] for s in TAKEN)
+        text = (
+            f"Overall {self.percent:.0f}% taken ({taken} of {counted} doses)"
+            if counted
+            else "No dose was due yet"
+        )
+        return text + (f"; {self.pending} still to come" if self.pending else "")
+
+    def meal(self, slot_id: str) -> str:
+        return self.meals.get(slot_id, slot_id)
+
+    @property
+    def has_reasons(self) -> bool:
+        return any(e.reasons for e in self.entries)
 
     @property
     def first(self) -> date:
@@ -167,6 +242,9 @@ class Report:
     def as_json(self) -> dict:
         return {
             "device": self.device_id,
+            "name": self.name,
+            "pending": self.pending,
+            "run_out": self.run_out,
             "from": self.first.isoformat(),
             "to": self.last.isoformat(),
             "late_after_min": LATE_AFTER_MIN,
@@ -256,29 +334,72 @@ def _judging_period(periods: list[_Period], day: int) -> _Period | None:
     return None
 
 
-def _classify(entry, day: int, sched: Schedule, events: list[dict], last_t: int) -> Instance:
+def _as_event(record: dict) -> tuple[int, int, tuple]:
+    """A stored record back into the engine's (t, kind, fields)."""
+    kind = logrec.KIND_NAMES.index(record["kind"]) if record["kind"] in logrec.KIND_NAMES else 0
+    names = logrec.FIELD_NAMES[kind] if kind else ()
+    return record["t"], kind, tuple(record[name] for name in names or ())
+
+
+@dataclass
+class _Replay:
+    """The firmware's own Engine fed the log, as the device replays it at boot."""
+
+    engine: Engine
+    day_ends: dict[int, tuple[dict, Schedule]]  # local day -> (resolved at its end, schedule)
+
+
+def _replay(timed: list[dict], periods: list[_Period]) -> _Replay:
+    engine = Engine(periods[0].schedule)
+    engine.ready = engine.clock_known = True  # only records with a set clock are replayed
+    day_ends: dict[int, tuple[dict, Schedule]] = {}
+    upcoming = list(periods[1:])
+    for record in timed:
+        t, kind, fields = _as_event(record)
+        if local_day(engine.schedule.utc, t) > engine.day >= 0:
+            day_ends[engine.day] = (dict(engine.resolved), engine.schedule)
+        while upcoming and upcoming[0].start <= t:
+            # The schedule switch the device made: its SCHEDULE event excuses closed windows.
+            engine.install(upcoming[0].start, upcoming.pop(0).schedule)
+        if kind:
+            engine.apply(t, kind, fields)
+    if engine.day >= 0:
+        day_ends[engine.day] = (dict(engine.resolved), engine.schedule)
+    return _Replay(engine, day_ends)
+
+
+def _refusal(base: dict, refusals: list[dict]) -> Instance:
+    code = refusals[-1]["reason"]
+    names = logrec.REASON_NAMES
+    reason = names[code] if 0 < code < len(names) else f"code {code}"
+    return Instance(**base, status=REFUSED, t=refusals[-1]["t"], reason=reason)
+
+
+def _classify(entry, day, sched, events, resolved, still_open) -> Instance | None:
+    """One instance, as the engine resolved it; None when the engine never counted it due.
+    `still_open`: ids the engine holds open at the log's end (spacing may have stretched
+    their windows)."""
     slot = sched.slots[entry.slot]
     reminder_only = entry.comp is None
     base = {"entry_id": entry.id, "slot_id": slot.id, "reminder_only": reminder_only, "day": day}
+    how = resolved.get(entry.key)
+    if how == engine_mod.NOT_DUE:
+        return None
     taken = [e for e in events if e["kind"] == ("confirm" if reminder_only else "dispense")]
-    if taken:
-        t = taken[0]["t"]
+    if taken or how == engine_mod.DONE:
+        t = taken[0]["t"] if taken else None
         if reminder_only:
             return Instance(**base, status=CONFIRMED, t=t)
         late_after = to_utc(sched.utc, day, slot.at) + LATE_AFTER_MIN * MINUTE_S
-        return Instance(**base, status=ON_TIME if t <= late_after else LATE, t=t)
+        return Instance(**base, status=ON_TIME if t is None or t <= late_after else LATE, t=t)
+    if entry.id in still_open:
+        return Instance(**base, status=PENDING)
     refusals = [e for e in events if e["kind"] == "refused"]
     if refusals:
-        code = refusals[-1]["reason"]
-        names = logrec.REASON_NAMES
-        reason = names[code] if 0 < code < len(names) else f"code {code}"
-        return Instance(**base, status=REFUSED, t=refusals[-1]["t"], reason=reason)
+        return _refusal(base, refusals)
     missed = [e for e in events if e["kind"] == "missed"]
-    if missed:
-        return Instance(**base, status=MISSED, t=missed[0]["t"])
-    if to_utc(sched.utc, day, slot.closes) < last_t:
-        return Instance(**base, status=MISSED)
-    return Instance(**base, status=PENDING)
+    # Unresolved on a day that is over: the device was off when the window closed.
+    return Instance(**base, status=MISSED, t=missed[0]["t"] if missed else None)
 
 
 _ENTRY_FIELD = {"dispense": "dose", "refused": "dose", "missed": "entry", "confirm": "item"}
@@ -286,7 +407,7 @@ _ENTRY_FIELD = {"dispense": "dose", "refused": "dose", "missed": "entry", "confi
 
 def build_report(history: DeviceHistory, days: int | None = None) -> Report:
     """Classify every scheduled instance of the stored log (the last `days` days only, if
-    given) for `history`'s device."""
+    given) for `history`'s device, by replaying the log through the firmware's Engine."""
     timed = [r for r in history.records() if isinstance(r["t"], int) and r["t"] >= MIN_VALID_TIME]
     if not timed:
         raise PillctlError(
@@ -301,6 +422,7 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
         )
     periods = _periods(timed, schedules)
     fallback = periods[0]
+    replay = _replay(timed, periods)
 
     def day_of(t: int) -> int:
         return local_day((_period_at(periods, t) or fallback).schedule.utc, t)
@@ -312,6 +434,10 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
             events.setdefault((day_of(record["t"]), record[key_field]), []).append(record)
 
     last_t = timed[-1]["t"]
+    # What the engine holds open at the log's end, with its own (spacing-stretched)
+    # windows: let its time pass to the last record, as the running device would have.
+    replay.engine.tick(last_t)
+    still_open = {p[0] for p in replay.engine.pending(last_t) if p[4] >= last_t}
     first_day, last_day = day_of(timed[0]["t"]), day_of(last_t)
     if days is not None:
         first_day = max(first_day, last_day - days + 1)
@@ -325,13 +451,19 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
         if period not in used:
             used.append(period)
         sched = period.schedule
-        instances = [
-            _classify(entry, day, sched, events.get((day, entry.key), []), last_t)
-            for entry in sched.doses + sched.items
-            if occurs_on(entry, day, weekday(day))
-            # as on the device: a window that closed before the install was never due
-            and to_utc(sched.utc, day, sched.slots[entry.slot].closes) >= period.start
-        ]
+        resolved = replay.day_ends.get(day, ({}, sched))[0]
+        open_today = still_open if day == last_day else set()
+        instances = []
+        for entry in sched.doses + sched.items:
+            if not occurs_on(entry, day, weekday(day)):
+                continue
+            if to_utc(sched.utc, day, sched.slots[entry.slot].closes) < period.start:
+                continue  # as on the device: a window that closed before the install
+            found = _classify(
+                entry, day, sched, events.get((day, entry.key), []), resolved, open_today
+            )
+            if found is not None:
+                instances.append(found)
         results.append(DayResult(day, instances))
         for inst in instances:
             result = entries.setdefault(
@@ -348,4 +480,30 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
             if override not in overrides:
                 overrides.append(override)
     names = list(dict.fromkeys(p.schedule.name for p in used))
-    return Report(history.device_id, results, list(entries.values()), overrides, names)
+    latest = Names(used[-1].source)
+    return Report(
+        history.device_id,
+        results,
+        list(entries.values()),
+        overrides,
+        names,
+        name=device_name(history),
+        run_out=_run_out_lines(replay.engine, latest, last_day, still_open),
+        meals={slot_id: latest.slot(slot_id) for slot_id in latest.slots},
+    )
+
+
+def _run_out_lines(engine: Engine, names: Names, today: int, due_today: set[str]) -> list[str]:
+    """`d3 (vitamin D3): 62 pills, runs out 2027-01-28, in 60 days`, per compartment, from
+    the stock the engine holds at the log's end."""
+    lines = []
+    for comp in engine.schedule.comps:
+        stock = engine.stock[comp.hopper]
+        label = names.hopper(comp.hopper)
+        if stock == logrec.UNKNOWN_STOCK:
+            lines.append(f"{label}: stock unknown (no refill logged)")
+            continue
+        found = run_out(engine.schedule, comp.hopper, stock, today, due_today)
+        if found is not None:
+            lines.append(f"{label}: {stock} pills, runs out {found.text(today)}")
+    return lines

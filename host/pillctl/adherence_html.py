@@ -1,5 +1,7 @@
-"""The adherence report as ONE self-contained HTML file: inline SVG calendar heatmap, a table
-per dose, the clinician overrides; no scripts, no network, print-friendly."""
+"""The adherence report as ONE self-contained HTML page a caregiver can print: a calendar
+whose every cell says its figures in text and symbols (the colour only repeats them), a
+table per dose, when each compartment runs out, the clinician overrides. No scripts, no
+network; black text on light fills of at least 7:1 contrast."""
 
 from __future__ import annotations
 
@@ -9,97 +11,113 @@ from pillctl.adherence import (
     BANDS,
     LATE_AFTER_MIN,
     NO_DATA_COLOUR,
+    PENDING_COLOUR,
     STATUSES,
     TAKEN,
+    TEXT_COLOUR,
     DayResult,
     Report,
-    band_colour,
     calendar_weeks,
+    day_colour,
     day_date,
 )
-from pillctl.adherence_terminal import WEEKDAYS, overrides_lines
+from pillctl.adherence_terminal import WEEKDAYS, legend_symbols, overrides_lines
 
-CELL = 56  # px, one calendar day
-GAP = 4
-LEFT = 90  # room for the week labels
-TOP = 22  # room for the weekday labels
+CELL_W = 128  # px, one calendar day: the calendar spans the page's width
+CELL_H = 76
+GAP = 6
+LEFT = 96  # room for the week labels
+TOP = 24  # room for the weekday labels
 
-_CSS = """
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-h1 { font-size: 1.4em; margin-bottom: 0.2em; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #bbb; padding: 0.3em 0.6em; text-align: right; }
-th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
-.legend span { display: inline-block; padding: 0.1em 0.6em; margin-right: 0.3em; }
-svg text { font-size: 12px; fill: #111; }
-@media print {
-  body { margin: 0.5cm; }
-  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  section { break-inside: avoid; }
-}
+_CSS = f"""
+body {{ font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 62em;
+  padding: 0 1em; color: {TEXT_COLOUR}; line-height: 1.4; }}
+h1 {{ font-size: 1.5em; margin: 0 0 0.2em; }}
+h2 {{ font-size: 1.15em; margin: 1.2em 0 0.4em; }}
+.sub {{ margin: 0 0 0.8em; }}
+.overall {{ font-size: 1.15em; font-weight: bold; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ border: 1px solid #767676; padding: 0.3em 0.6em; text-align: right; }}
+th:nth-child(-n+2), td:nth-child(-n+2) {{ text-align: left; }}
+svg.calendar {{ width: 100%; height: auto; }}
+svg text {{ font-size: 13px; fill: {TEXT_COLOUR}; }}
+.legend {{ display: flex; flex-wrap: wrap; gap: 0.4em 1em; padding: 0; list-style: none; }}
+.legend span.swatch {{ display: inline-block; width: 1.2em; height: 1em;
+  border: 1px solid #767676; vertical-align: middle; margin-right: 0.3em; }}
+@media print {{
+  body {{ margin: 0; max-width: none; font-size: 11pt; }}
+  * {{ -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
+  section {{ break-inside: avoid; }}
+}}
 """
-
-
-def _percent_text(percent: float | None) -> str:
-    return "no doses" if percent is None else f"{percent:.0f}%"
 
 
 def _day_tooltip(day: DayResult) -> str:
     counts = day.counts
     parts = [f"{counts[s]} {s}" for s in STATUSES if counts[s]]
+    if day.pending:
+        parts.append(f"{day.pending} pending")
     taken = sum(counts[s] for s in TAKEN)
     return f"{day_date(day.day)}: {taken}/{sum(counts.values())} taken ({', '.join(parts)})"
 
 
 def _day_cell(day: DayResult, x: int, y: int) -> str:
-    colour = band_colour(day.percent)
     return (
-        f'<g class="day" data-date="{day_date(day.day)}" data-percent="{day.percent}">'
+        f'<g class="day" data-date="{day_date(day.day)}" data-percent="{day.percent}" '
+        f'data-pending="{day.pending}">'
         f"<title>{escape(_day_tooltip(day))}</title>"
-        f'<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" rx="4" fill="{colour}"/>'
-        f'<text x="{x + 5}" y="{y + 16}">{day_date(day.day).day}</text>'
-        f'<text x="{x + 5}" y="{y + CELL - 8}" font-weight="bold">'
-        f"{_percent_text(day.percent)}</text></g>"
+        f'<rect x="{x}" y="{y}" width="{CELL_W}" height="{CELL_H}" rx="4" '
+        f'fill="{day_colour(day)}" stroke="#767676"/>'
+        f'<text x="{x + 6}" y="{y + 17}">{day_date(day.day).day}</text>'
+        f'<text x="{x + 6}" y="{y + 42}" font-weight="bold">{escape(day.label())}</text>'
+        f'<text x="{x + 6}" y="{y + 64}">{escape(day.marks())}</text></g>'
     )
 
 
 def _calendar_svg(report: Report) -> str:
     weeks = calendar_weeks(report)
-    width = LEFT + 7 * (CELL + GAP)
-    height = TOP + len(weeks) * (CELL + GAP)
+    width = LEFT + 7 * (CELL_W + GAP)
+    height = TOP + len(weeks) * (CELL_H + GAP)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="calendar" width="{width}" '
-        f'height="{height}" role="img" aria-label="adherence calendar">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="calendar" viewBox="0 0 {width} '
+        f'{height}" width="{width}" height="{height}" role="img" aria-label="adherence by day">'
     ]
     for column, name in enumerate(WEEKDAYS):
-        parts.append(f'<text x="{LEFT + column * (CELL + GAP) + 15}" y="14">{name}</text>')
+        parts.append(f'<text x="{LEFT + column * (CELL_W + GAP) + 6}" y="16">{name}</text>')
     for row, week in enumerate(weeks):
-        y = TOP + row * (CELL + GAP)
+        y = TOP + row * (CELL_H + GAP)
         first = next(d for d in week if d is not None)
         monday = day_date(first.day - day_date(first.day).weekday())
-        parts.append(f'<text x="0" y="{y + CELL // 2 + 4}">{monday}</text>')
+        parts.append(f'<text x="0" y="{y + CELL_H // 2 + 4}">{monday}</text>')
         for column, day in enumerate(week):
             if day is not None:
-                parts.append(_day_cell(day, LEFT + column * (CELL + GAP), y))
+                parts.append(_day_cell(day, LEFT + column * (CELL_W + GAP), y))
     parts.append("</svg>")
     return "".join(parts)
 
 
 def _legend() -> str:
-    spans = [f'<span style="background:{c}">{escape(label)}</span>' for _, c, label in BANDS]
-    spans.append(f'<span style="background:{NO_DATA_COLOUR}">no doses</span>')
-    return f'<p class="legend">{"".join(spans)}</p>'
+    def item(colour: str, label: str) -> str:
+        return f'<li><span class="swatch" style="background:{colour}"></span>{escape(label)}</li>'
+
+    items = [item(c, label) for _, c, label in BANDS]
+    items.append(item(PENDING_COLOUR, "day not over yet"))
+    items.append(item(NO_DATA_COLOUR, "no doses"))
+    items += [f"<li>{escape(text)}</li>" for text in legend_symbols()]
+    return f'<ul class="legend">{"".join(items)}</ul>'
 
 
 def _dose_table(report: Report) -> str:
     statuses = report.shown_statuses
-    head = "".join(f"<th>{escape(c)}</th>" for c in ("dose", "slot", *statuses, "reason", "taken"))
+    columns = ("dose", "meal", *statuses, *(("why refused",) if report.has_reasons else ()))
+    head = "".join(f"<th>{escape(c)}</th>" for c in (*columns, "taken"))
     rows = []
     for entry in report.entries:
-        reasons = ", ".join(f"{why} ×{n}" for why, n in sorted(entry.reasons.items())) or "-"
         name = entry.entry_id + (" (reminder)" if entry.reminder_only else "")
-        cells = [name, entry.slot_id, *(str(entry.counts[s]) for s in statuses), reasons]
-        cells.append(_percent_text(entry.percent))
+        cells = [name, report.meal(entry.slot_id), *(str(entry.counts[s]) for s in statuses)]
+        if report.has_reasons:
+            cells.append(", ".join(f"{why} ×{n}" for why, n in sorted(entry.reasons.items())))
+        cells.append("none due yet" if entry.percent is None else f"{entry.percent:.0f}%")
         rows.append(f'<tr class="dose">{"".join(f"<td>{escape(c)}</td>" for c in cells)}</tr>')
     return (
         f'<table class="doses"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
@@ -108,20 +126,23 @@ def _dose_table(report: Report) -> str:
 
 def render_html(report: Report) -> str:
     overrides = "".join(f"<li>{escape(line)}</li>" for line in overrides_lines(report))
-    title = f"Adherence of {report.device_id}, {report.first} to {report.last}"
+    run_out = "".join(f"<li>{escape(line)}</li>" for line in report.run_out)
+    title = f"Supplement adherence: {report.title}"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)}</title>
 <style>{_CSS}</style></head>
 <body>
 <h1>{escape(title)}</h1>
-<p>Device <strong class="device">{escape(report.device_id)}</strong>,
+<p class="sub"><span class="range">{report.first} to {report.last}</span>,
 schedule {escape(", ".join(report.schedule_names))},
-<span class="range">{report.first} to {report.last}</span>.</p>
-<p class="overall">Overall {_percent_text(report.percent)} taken: {escape(report.summary())}.
-Late means dispensed more than {LATE_AFTER_MIN} minutes after the slot time.</p>
+device id <span class="device">{escape(report.device_id)}</span></p>
+<p class="overall">{escape(report.overall())}: {escape(report.summary())}.</p>
+<p>Late means dispensed more than {LATE_AFTER_MIN} minutes after the meal's time.</p>
 <section><h2>By day</h2>{_calendar_svg(report)}{_legend()}</section>
 <section><h2>Per dose</h2>{_dose_table(report)}</section>
+<section><h2>Stock</h2><ul class="run-out">{run_out}</ul></section>
 <section><h2>Clinician overrides</h2><ul class="overrides">{overrides}</ul></section>
 </body></html>
 """

@@ -1,4 +1,5 @@
-"""The adherence report in the terminal: a calendar coloured by adherence, then per dose."""
+"""The adherence report in the terminal: a calendar whose cells say their figures in text and
+symbols (the colour only repeats them), then per dose, stock and overrides."""
 
 from __future__ import annotations
 
@@ -11,22 +12,31 @@ from pillctl.adherence import (
     BANDS,
     LATE_AFTER_MIN,
     NO_DATA_COLOUR,
+    PENDING_COLOUR,
+    SYMBOLS,
+    TEXT_COLOUR,
     Report,
-    band_colour,
     calendar_weeks,
+    day_colour,
     day_date,
 )
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def _percent_text(percent: float | None) -> str:
-    return "-" if percent is None else f"{percent:.0f}%"
+def legend_symbols() -> list[str]:
+    """What the cells' symbols mean: the legend that works without colour."""
+    return [
+        f"{SYMBOLS['on time']} taken",
+        f"{SYMBOLS['missed']} missed",
+        f"{SYMBOLS['refused']} refused by the device (why: in the table)",
+        f"{SYMBOLS['pending']} still to come",
+    ]
 
 
 def _calendar(report: Report) -> Table:
     table = Table(title="Adherence by day", show_lines=True)
-    table.add_column("week of")
+    table.add_column("week of", no_wrap=True)
     for name in WEEKDAYS:
         table.add_column(name, justify="center")
     for week in calendar_weeks(report):
@@ -35,20 +45,23 @@ def _calendar(report: Report) -> Table:
             if day is None:
                 cells.append("")
                 continue
-            label = f"{day_date(day.day).day:2d}\n{_percent_text(day.percent)}"
-            cells.append(Text(label, style=f"black on {band_colour(day.percent)}"))
+            label = f"{day_date(day.day).day:2d}\n{day.label()}\n{day.marks()}".rstrip()
+            cells.append(Text(label, style=f"{TEXT_COLOUR} on {day_colour(day)}"))
         monday = next(d for d in week if d is not None)
         start = day_date(monday.day - day_date(monday.day).weekday())
-        table.add_row(start.isoformat(), *cells)
+        table.add_row(f"{start:%b %d}", *cells)  # short: 7 days fit 80 columns
     return table
 
 
 def _legend() -> Text:
-    legend = Text("legend: ")
+    legend = Text("colours: ")
     for _, colour, label in BANDS:
-        legend.append(f" {label} ", style=f"black on {colour}")
+        legend.append(f" {label} ", style=f"{TEXT_COLOUR} on {colour}")
         legend.append(" ")
-    legend.append(" no doses ", style=f"black on {NO_DATA_COLOUR}")
+    legend.append(" not over ", style=f"{TEXT_COLOUR} on {PENDING_COLOUR}")
+    legend.append(" ")
+    legend.append(" no doses ", style=f"{TEXT_COLOUR} on {NO_DATA_COLOUR}")
+    legend.append("\nsymbols: " + ", ".join(legend_symbols()))
     return legend
 
 
@@ -57,18 +70,19 @@ def _per_dose(report: Report) -> Table:
     table = Table(title="Per dose", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
     statuses = report.shown_statuses
     table.add_column("dose", no_wrap=True)
-    table.add_column("slot", no_wrap=True)
-    for column in (*statuses, "reason", "taken"):
+    table.add_column("meal", no_wrap=True)
+    extra = ("why refused",) if report.has_reasons else ()
+    for column in (*statuses, *extra, "taken"):
         table.add_column(column, justify="right", no_wrap=True)
     for entry in report.entries:
-        reasons = ", ".join(f"{why} ×{n}" for why, n in sorted(entry.reasons.items()))
+        reasons = (", ".join(f"{why} ×{n}" for why, n in sorted(entry.reasons.items())),)
         kind = " (reminder)" if entry.reminder_only else ""
         table.add_row(
             entry.entry_id + kind,
-            entry.slot_id,
+            report.meal(entry.slot_id),
             *(str(entry.counts[s]) for s in statuses),
-            reasons or "-",
-            _percent_text(entry.percent),
+            *(reasons if extra else ()),
+            "none due yet" if entry.percent is None else f"{entry.percent:.0f}%",
         )
     return table
 
@@ -85,17 +99,17 @@ def overrides_lines(report: Report) -> list[str]:
 
 def render(report: Report, console: Console) -> None:
     console.print(
-        f"[bold]{report.device_id}[/bold]: {report.first} to {report.last}, "
-        f"schedule {', '.join(report.schedule_names)}"
+        f"[bold]Supplement adherence: {report.title}[/bold]\n"
+        f"{report.first} to {report.last}, schedule {', '.join(report.schedule_names)}, "
+        f"device id {report.device_id}",
+        markup=True,
     )
-    console.print(
-        Group(
-            _calendar(report),
-            _legend(),
-            _per_dose(report),
-        )
-    )
-    console.print(f"Overall {_percent_text(report.percent)} taken: {report.summary()}")
-    console.print(f"Late means dispensed more than {LATE_AFTER_MIN} min after the slot time.")
+    console.print(Group(_calendar(report), _legend(), _per_dose(report)))
+    console.print(f"{report.overall()}: {report.summary()}", markup=False)
+    console.print(f"Late means dispensed more than {LATE_AFTER_MIN} min after the meal's time.")
+    if report.run_out:
+        console.print("Stock at the end of the log:")
+    for line in report.run_out:
+        console.print(f"  {line}", markup=False)
     for line in overrides_lines(report):
         console.print(line, markup=False)

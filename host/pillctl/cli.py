@@ -10,9 +10,48 @@ from pillctl import __version__
 from pillctl.commands import COMMANDS
 from pillctl.errors import PillctlError
 
+# Global flags a user may put anywhere on the line, e.g. `pillctl status --debug`.
+GLOBAL_FLAGS = ("--debug", "--no-restart")
+USAGE_EXIT = 2  # click's (and POSIX tools') code for a usage mistake; errors exit 1
+
+
+def hoist_global_flags(args: list[str]) -> list[str]:
+    """Move the global flags before the subcommand, where click looks for them (never past
+    a `--`, after which everything is an argument)."""
+    end = args.index("--") if "--" in args else len(args)
+    flags = [a for a in args[:end] if a in GLOBAL_FLAGS]
+    rest = [a for a in args[:end] if a not in GLOBAL_FLAGS]
+    return flags + rest + args[end:]
+
+
+def usage_line(exc: click.UsageError) -> str:
+    """click's three-line usage block as one line: which command, what is wrong, where to
+    read more."""
+    ctx = exc.ctx
+    where = ctx.command_path if ctx is not None else "pillctl"
+    hint = f" (see `{where} --help`)" if ctx is not None else ""
+    command = where.removeprefix("pillctl").strip() or "usage"
+    return f"pillctl: {command}: {exc.format_message()}{hint}"
+
 
 class PillctlGroup(click.Group):
-    """Turns every expected failure into one line and exit code 1."""
+    """Turns every expected failure, usage mistakes included, into one line."""
+
+    def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
+        args = hoist_global_flags(list(sys.argv[1:] if args is None else args))
+        try:
+            code = super().main(args, prog_name or "pillctl", standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            click.echo(usage_line(exc), err=True)
+            sys.exit(USAGE_EXIT)
+        except click.ClickException as exc:
+            click.echo(f"pillctl: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("pillctl: stopped", err=True)
+            sys.exit(1)
+        # --help and --version end in click's Exit, which non-standalone mode returns.
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -26,12 +65,18 @@ class PillctlGroup(click.Group):
 
 @click.group(cls=PillctlGroup)
 @click.version_option(__version__, prog_name="pillctl")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors (anywhere on the line).")
+@click.option(
+    "--no-restart",
+    is_flag=True,
+    help="Leave a board found in its maintenance REPL there, instead of restarting its app.",
+)
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, no_restart: bool) -> None:
     """Validate, compile and push supplement schedules; talk to the dispenser."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    ctx.obj["no_restart"] = no_restart
 
 
 for command in COMMANDS:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import time
 from typing import Any
 
@@ -21,6 +23,24 @@ class DeviceError(PillctlError):
         self.code = code
 
 
+class NoAnswerError(PillctlError):
+    """Nothing answered a request: no firmware of ours runs there (or it is in the REPL)."""
+
+
+def open_failure(port: str, exc: serial.SerialException) -> str:
+    """Why `port` did not open, said once, with what to do."""
+    reason = str(exc)
+    if "busy" in reason.lower() or "lock" in reason.lower():
+        return f"{port} is busy: another program has it open"
+    if exc.errno == errno.ENOENT:
+        return (
+            f"no port {port}: plug in the Pico (then `pillctl ports`), or start a simulated "
+            f"board with `pillctl sim --headless --link {port}`"
+        )
+    # pyserial repeats the port and wraps the OS error: keep only the OS's own words.
+    return f"cannot open {port}: {os.strerror(exc.errno) if exc.errno else reason}"
+
+
 class Device:
     """One open connection to a dispenser (a Pico on USB or a simulated board)."""
 
@@ -30,10 +50,7 @@ class Device:
         try:
             self._serial = serial.Serial(port, 115200, timeout=0.1, exclusive=True)
         except serial.SerialException as exc:
-            reason = str(exc)
-            if "busy" in reason.lower() or "lock" in reason.lower():
-                raise PillctlError(f"{port} is busy: another program has it open") from exc
-            raise PillctlError(f"cannot open {port}: {reason}") from exc
+            raise PillctlError(open_failure(port, exc)) from exc
         self._serial.reset_input_buffer()
         self._next_id = 1
         self._pending = b""
@@ -70,9 +87,9 @@ class Device:
             if reply_verb == "err":
                 raise DeviceError(verb, payload.get("code", "?"), payload.get("msg", ""))
             return payload
-        raise PillctlError(
+        raise NoAnswerError(
             f"no answer from {self.port} to {verb} within {timeout or self.timeout:g} s; "
-            "is it a dispenser running our firmware (not left in the REPL by mpremote)?"
+            "is it a dispenser running our firmware?"
         )
 
     def read_event(self, timeout: float) -> dict[str, Any] | None:

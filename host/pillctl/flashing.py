@@ -21,8 +21,13 @@ import serial
 
 import dispenser
 from pillctl.clocksync import ClockSync, sync_clock
-from pillctl.device import open_device, probe_hello
+from pillctl.device import open_device, open_failure, probe_hello
 from pillctl.errors import PillctlError
+from pillctl.micropython_version import (
+    check_micropython,
+    mpy_cross_version,
+    read_board_info,
+)
 from pillctl.mpremote import Mpremote
 from pillctl.mpy import compile_mpy
 from pillctl.sim.firmware_image import firmware_files
@@ -30,9 +35,9 @@ from pillctl.sim.firmware_image import firmware_files
 BOARDS = ("pico", "pico_w", "pico2", "sim")
 # Only native code depends on the CPU; bytecode-only modules would load anywhere anyway.
 MARCH = {"pico": "armv6m", "pico_w": "armv6m", "pico2": "armv7emsp", "sim": None}
-# The sim's "reset" is the process exiting: its runner boots it again, like a Pico.
-RESET_CODE = {"sim": "import sys; sys.exit()"}
-PICO_RESET_CODE = "import machine; machine.reset()"
+# A hard reset, on the sim too (its machine shim): a soft one from mpremote's raw REPL
+# would come back in the raw REPL without running main.py, as on a Pico.
+RESET_CODE = "import machine; machine.reset()"
 KEEP_AS_SOURCE = {"main.py", "board.py"}
 FIRMWARE_DIR = "dispenser"
 RESTART_TIMEOUT_S = 20.0
@@ -65,15 +70,32 @@ def check_board(board: str) -> str:
     return board
 
 
-def detect_board(port: str) -> str:
-    """The board the running firmware says it is, for a flash without --board."""
+def running_board(port: str) -> str | None:
+    """The board the running firmware says it is (hello), None when nothing of ours answers."""
     hello = probe_hello(port, HELLO_RETRY_TIMEOUT_S)
-    if hello is None or hello.get("board") not in BOARDS:
+    return hello.get("board") if hello is not None else None
+
+
+def refuse_other_board(port: str, asked: str | None, reported: str | None) -> None:
+    """--board must be the board the firmware reports (a blank board reports none)."""
+    if asked is not None and reported is not None and asked != reported:
         raise PillctlError(
-            f"{port} does not answer as our firmware (blank, or in the REPL after mpremote), "
-            f"so its board is unknown; pass --board ({'|'.join(BOARDS)})"
+            f"{port} runs the dispenser firmware for board {reported!r}, not {asked!r}: "
+            f"flash with --board {reported} (or without --board)"
         )
-    return hello["board"]
+
+
+def choose_board(port: str, asked: str | None, reported: str | None) -> str:
+    """--board, checked against what the board's firmware reports; without --board, the
+    reported one."""
+    refuse_other_board(port, asked, reported)
+    board = asked or reported
+    if board is None:
+        raise PillctlError(
+            f"{port} runs no dispenser firmware (a blank board), so its board is unknown; "
+            f"pass --board ({'|'.join(BOARDS)})"
+        )
+    return check_board(board)
 
 
 def check_port_exists(port: str) -> None:
@@ -98,8 +120,10 @@ def check_repl_answers(port: str) -> None:
             deadline = time.monotonic() + REPL_PROBE_S
             while time.monotonic() < deadline and b">" not in seen:
                 seen += line.read(256)
-    except (serial.SerialException, OSError) as exc:
-        raise PillctlError(f"cannot open {port}: {exc}") from exc
+    except serial.SerialException as exc:
+        raise PillctlError(open_failure(port, exc)) from exc
+    except OSError as exc:
+        raise PillctlError(f"cannot use {port}: {exc.strerror or exc}") from exc
     if b">" not in seen:
         raise PillctlError(
             f"no MicroPython REPL answers on {port} within {REPL_PROBE_S:g} s; "
@@ -107,8 +131,9 @@ def check_repl_answers(port: str) -> None:
         )
 
 
-def build_image(board: str, out: Path) -> list[ImageFile]:
-    """Compile the firmware for `board` into `out`; returns what to copy where."""
+def build_image(board: str, out: Path, native: bool = True) -> list[ImageFile]:
+    """Compile the firmware for `board` into `out`; returns what to copy where. Without
+    `native`, plain bytecode: it loads on every MicroPython of the same .mpy major version."""
     image = []
     for source, target in firmware_files(board):
         if target in KEEP_AS_SOURCE:
@@ -116,7 +141,7 @@ def build_image(board: str, out: Path) -> list[ImageFile]:
             continue
         compiled = str(PurePosixPath(target).with_suffix(".mpy"))
         local = out / compiled
-        compile_mpy(source, local, target, MARCH[board])
+        compile_mpy(source, local, target, MARCH[board] if native else None)
         image.append(ImageFile(local, compiled))
     return image
 
@@ -151,10 +176,9 @@ def deploy(mpremote: Mpremote, image: list[ImageFile], on_copied: Callable[[int]
         on_copied(copied)
 
 
-def restart(mpremote: Mpremote, board: str) -> None:
-    code = RESET_CODE.get(board, PICO_RESET_CODE)
+def restart(mpremote: Mpremote) -> None:
     try:
-        mpremote.run("exec", code, timeout=10)
+        mpremote.run("exec", RESET_CODE, timeout=10)
     except PillctlError:
         pass  # expected: a resetting Pico drops off USB before mpremote hears back
 
@@ -187,20 +211,31 @@ def verify(hello: dict, board: str) -> None:
 
 def flash(
     port: str,
-    board: str,
+    board: str | None,
     workdir: Path,
     on_start: Callable[[int], None] = lambda total: None,
     on_copied: Callable[[int], None] = lambda done: None,
 ) -> FlashResult:
-    """Build into `workdir`, deploy to `port`, restart, set the clock, verify."""
+    """Check the board and its MicroPython, build into `workdir`, deploy to `port`,
+    restart, set the clock, verify. Nothing is written before every check has passed."""
     started = time.monotonic()
     check_port_exists(port)
+    reported = running_board(port)
+    refuse_other_board(port, board, reported)  # a running firmware's answer: refuse at once
     check_repl_answers(port)
-    image = build_image(board, workdir)
-    on_start(len(image))
     mpremote = Mpremote(port)
+    info = read_board_info(mpremote)
+    try:
+        board = choose_board(port, board, reported or info.board)
+        native = check_micropython(port, info, mpy_cross_version())
+    except PillctlError:
+        if info.board is not None:
+            restart(mpremote)  # our Ctrl-C stopped its app: bring it back
+        raise
+    image = build_image(board, workdir, native)
+    on_start(len(image))
     deploy(mpremote, image, on_copied)
-    restart(mpremote, board)
+    restart(mpremote)
     wait_for_hello(port)
     with open_device(port) as device:
         clock = sync_clock(device)

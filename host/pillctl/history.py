@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from dispenser import logrec
 from dispenser.schedule import ScheduleError, verify_hash
 from pillctl.errors import PillctlError
+from pillctl.names import Names
 
 DATA_ENV = "PILLCTL_DATA_DIR"
 LOG_NAME = "log.jsonl"
@@ -61,6 +62,8 @@ def csv_columns() -> list[str]:
             if name not in columns:
                 columns.append(name)
     columns.append("raw")  # payload of a kind this host does not know yet
+    # What a person reads: the schedule's names and local time (pillctl.names).
+    columns += ["local_time", "name", "meal", "compartment"]
     return columns
 
 
@@ -195,19 +198,29 @@ class DeviceHistory:
         if fmt not in EXPORT_FORMATS:
             raise PillctlError(f"unknown export format {fmt!r}: use {' or '.join(EXPORT_FORMATS)}")
         records = [record for record in self.records() if record["seq"] > since]
+        saved = self.schedules()
+        names = Names(saved[-1] if saved else None)  # the latest schedule names the keys
         if fmt == "jsonl":
             for record in records:
-                out.write(json.dumps(record) + "\n")
+                named = {**record, "names": names.describe(record)}
+                if record["t"]:
+                    named["local"] = names.local(record["t"], "%Y-%m-%dT%H:%M:%S%z")
+                out.write(json.dumps(named, ensure_ascii=False) + "\n")
             return
         writer = csv.DictWriter(out, fieldnames=csv_columns(), lineterminator="\n")
         writer.writeheader()
         for record in records:
-            writer.writerow(_csv_row(record))
+            writer.writerow(_csv_row(record, names))
 
 
-def _csv_row(record: dict) -> dict:
+def _csv_row(record: dict, names: Names) -> dict:
     row = {k: json.dumps(v) if isinstance(v, list) else v for k, v in record.items()}
     t = record["t"]
     # t is 0 when the device's clock was unknown: no wall time to show.
     row["time_utc"] = datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if t else ""
+    row["local_time"] = names.local(t, "%Y-%m-%d %H:%M:%S") if t else ""
+    named = names.describe(record)
+    row["name"] = next((named[k] for k in ("dose", "entry", "item") if k in named), "")
+    row["meal"] = named.get("meal", "")
+    row["compartment"] = named.get("compartment", "")
     return row

@@ -42,6 +42,16 @@ def schedule_bytes(obj):
     return canon[:-1] + b',"sha256":"' + digest + b'"}'
 
 
+def levo_spacing_obj():
+    """bone-health plus a morning levothyroxine reminder whose confirmation holds the
+    calcium back for 4 hours (CA-LEVO spacing)."""
+    obj = bone_health_obj()
+    obj["slots"].insert(0, {"at": 360, "early": 0, "fat": 0, "id": "levo", "late": 45, "meal": 0})
+    obj["items"] = [{"days": 127, "id": "levo", "med": "l", "name": "L", "slot": "levo"}]
+    obj["spacing"] = [{"gap": 240, "item": "levo", "nut": "ca", "rule": "CA-LEVO"}]
+    return obj
+
+
 def parse(obj):
     return schedule.parse(schedule_bytes(obj))
 

@@ -40,9 +40,22 @@ def test_checkpoint_round_trip():
         ((1, 1), (2, 2)),
         ((7, 3),),
         ((7, 1796000600),),
+        0xDEADBEEF,
     )
     data = logrec.encode(9, 1796000000, logrec.CHECKPOINT, fields)
     assert logrec.decode_at(data, 0, len(data)) == (9, 1796000000, logrec.CHECKPOINT, fields)
+    assert len(data) == logrec.checkpoint_worst_size(1, 2, 1)
+
+
+def test_checkpoint_without_schedule_hash_still_decodes():
+    # Written by the firmware before checkpoints carried the schedule's hash prefix.
+    fields = (20791, (90, 0xFFFF, 3), 0x21, (2000, 500, 100, 0), (), ((1, 1),), (), (), 0)
+    new = logrec.encode(9, 1796000000, logrec.CHECKPOINT, fields)
+    old = bytearray(new[:-8] + new[-4:])  # without the u32 before the CRC
+    old[0] -= 4
+    body = len(old) - 4
+    old[body:] = logrec.crc32(bytes(old[:body])).to_bytes(4, "little")
+    assert logrec.decode_at(old, 0, len(old)) == (9, 1796000000, logrec.CHECKPOINT, fields)
 
 
 def test_every_torn_prefix_is_rejected():

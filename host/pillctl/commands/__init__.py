@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import click
 
-from pillctl.commands import demo, logs, monitor, ports, push, refill, report, sim, status, time
+from pillctl.commands import (
+    demo,
+    logs,
+    monitor,
+    name,
+    ports,
+    push,
+    refill,
+    report,
+    sim,
+    status,
+    time,
+)
 from pillctl.commands.compile import compile_command
 from pillctl.commands.export_ics import export_ics
 from pillctl.commands.flash import flash_command
@@ -27,4 +39,5 @@ COMMANDS: list[click.Command] = [
     sim.sim,
     demo.demo,
     report.report,
+    name.name,
 ]

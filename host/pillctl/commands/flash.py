@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from pillctl.clocksync import format_epoch
 from pillctl.commands.common import port_option
-from pillctl.flashing import BOARDS, check_board, detect_board, flash
+from pillctl.flashing import BOARDS, flash
 from pillctl.ports import resolve_port
 
 
@@ -25,7 +25,6 @@ from pillctl.ports import resolve_port
 def flash_command(board: str | None, port: str) -> None:
     """Compile the firmware with mpy-cross, deploy it with mpremote, restart and verify."""
     path = resolve_port(port)
-    board = check_board(board) if board else detect_board(path)
     console = Console(stderr=True)
     progress = Progress(
         TextColumn("deploying"),

@@ -1,19 +1,31 @@
-"""`pillctl monitor`: the dispenser's events, live, until Ctrl-C."""
+"""`pillctl monitor`: the dispenser's events, live, until Ctrl-C, in the schedule's words."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
 
 import click
 
-from pillctl.commands.common import connect, json_option, port_option, print_json, timeout_option
+from pillctl.commands.common import (
+    connect,
+    installed_schedule,
+    json_option,
+    port_option,
+    timeout_option,
+)
+from pillctl.names import Names
 
 
-def describe(event: dict) -> str:
-    t = event.get("t")
-    when = datetime.fromtimestamp(t).astimezone().strftime("%Y-%m-%d %H:%M:%S") if t else "--"
-    details = " ".join(f"{k}={v}" for k, v in event.items() if k not in ("t", "kind", "seq"))
-    return f"{when}  {event.get('kind', '?'):<10} {details}".rstrip()
+def describe(event: dict, names: Names) -> str:
+    return names.line(event)
+
+
+def as_json_line(event: dict, names: Names) -> str:
+    """The event as the device sent it, plus `local` time and `names`: one line per event."""
+    named = {**event, "names": names.describe(event)}
+    if event.get("t"):
+        named["local"] = names.local(event["t"], "%Y-%m-%dT%H:%M:%S%z")
+    return json.dumps(named, sort_keys=True, ensure_ascii=False)
 
 
 @click.command()
@@ -23,15 +35,17 @@ def describe(event: dict) -> str:
 def monitor(port: str, as_json: bool, timeout: float) -> None:
     """Stream the dispenser's events (presses, doses, reminders, refills) until Ctrl-C."""
     with connect(port, timeout) as device:
-        click.echo(f"monitoring {device.port} ({device.hello.get('id')}); Ctrl-C to stop", err=True)
+        names = Names(installed_schedule(device)[0])
+        click.echo(
+            f"monitoring {device.port} ({device.hello.get('id')}), times in "
+            f"{names.zone_name()}; Ctrl-C to stop",
+            err=True,
+        )
         try:
             while True:
                 event = device.read_event(1.0)
                 if event is None:
                     continue
-                if as_json:
-                    print_json(event)
-                else:
-                    click.echo(describe(event))
+                click.echo(as_json_line(event, names) if as_json else describe(event, names))
         except KeyboardInterrupt:
             click.echo("monitor: stopped", err=True)

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.progress import Progress
 
 from pillctl.commands.common import connect, port_option, timeout_option
@@ -21,7 +22,10 @@ def push(file: Path, port: str, timeout: float) -> None:
     """Install the schedule FILE on the dispenser. A schedule with errors never leaves the host."""
     data = compile_file(file)  # raises with the first error before anything is sent
     started = time.monotonic()
-    with connect(port, timeout) as device, Progress(transient=True) as progress:
+    console = Console(stderr=True)
+    # No bar when piped: a transient bar would leave a blank line behind.
+    progress = Progress(transient=True, console=console, disable=not console.is_terminal)
+    with connect(port, timeout) as device, progress:
         task = progress.add_task("sending schedule", total=len(data))
         reply = push_schedule(
             device, data, lambda done, _total: progress.update(task, completed=done)

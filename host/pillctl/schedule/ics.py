@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event
 
+from pillctl.names import SUPPLEMENTS
 from pillctl.schedule.model import WEEKDAYS, Schedule, clock, runs_on
 from pillctl.schedule.summary import timeline
 
@@ -28,7 +29,9 @@ def _groups(schedule: Schedule, slot_id: str) -> dict[tuple, list[str]]:
     for dose in schedule.doses:
         if dose.slot == slot_id:
             comp = schedule.compartment(dose.compartment)
-            groups[dose.days, dose.start, dose.end].append(f"{dose.pills} x {comp.id}")
+            pills = f"{dose.pills} pill{'s' if dose.pills > 1 else ''}"
+            supplement = SUPPLEMENTS.get(comp.form or "", comp.supplement)
+            groups[dose.days, dose.start, dose.end].append(f"{pills} {supplement}")
     for item in schedule.items:
         if item.slot == slot_id:
             groups[item.days, item.start, item.end].append(item.name)
@@ -50,7 +53,9 @@ def export_calendar(schedule: Schedule, start: date) -> bytes:
             begin = _first_occurrence(days, max(start, first or start))
             if last is not None and begin > last:
                 continue  # the regimen ended before the calendar starts
-            summary = f"{slot.id} {clock(slot.at)}: {', '.join(what)}"
+            # A meal by name and time; a clock-time slot (id `t0630`) by its time alone.
+            when = f"{slot.id} {clock(slot.at)}" if slot.meal else clock(slot.at)
+            summary = f"{when}: {', '.join(what)}"
             event = Event()
             event.add("uid", f"{schedule.name}-{slot.id}-{index}@pillctl")
             event.add("dtstamp", stamp)

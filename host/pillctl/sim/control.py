@@ -1,13 +1,16 @@
 """The sim's control channel: JSON lines over a Unix socket, beside the serial port.
 
 Tests and people use it to press the button, drive the simulated clock, cut and restore
-power, jam a hopper and read the trace. The requests are listed in docs/sim.md.
+power (also in the middle of a write), jam a hopper, inject faults and read the trace. The
+requests are listed in docs/sim.md.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import random
 import socket
 import socketserver
 import threading
@@ -19,6 +22,8 @@ from pillctl.sim.runner import SimRunner
 
 LONG_PRESS_MS = 2000
 SHORT_PRESS_MS = 150
+FLASH_ERRORS = {"EIO": errno.EIO, "ENOSPC": errno.ENOSPC}  # the board's errno values match
+CUT_STEPS = ("write", "rename")
 
 
 class ControlError(Exception):
@@ -43,12 +48,19 @@ def handle_request(runner: SimRunner, request: dict[str, Any]) -> dict[str, Any]
             if not runner.step_to(float(request["step"]), timeout):
                 raise ControlError(f"board did not reach {request['step']} within {timeout} s")
         return {"wall": runner.clock.estimate(), "speed": runner.clock.speed}
+    if cmd == "button":
+        return {"since": _button_edges(runner, request)}
     if cmd == "power":
         if request.get("on"):
             runner.power_on()
+        elif "at" in request:
+            return _armed_cut(runner, request)
         else:
             runner.power_off()
-        return {"powered": runner.powered, "boots": runner.boots}
+        return {"powered": runner.powered, "boots": runner.boots, "torn": None}
+    if cmd == "fault":
+        _fault(runner, request)
+        return {}
     if cmd == "jam":
         runner.jam(int(request["hopper"]), bool(request.get("on", True)))
         return {}
@@ -74,8 +86,66 @@ def handle_request(runner: SimRunner, request: dict[str, Any]) -> dict[str, Any]
             "clock": {"wall": runner.clock.estimate(), "speed": runner.clock.speed},
             "outputs": dict(runner.trace.outputs),
             "trace_next": runner.trace.next_seq,
+            "torn": runner.last_cut,
+            "scratch": runner.scratch_words(),
         }
     raise ControlError(f"unknown control request {cmd!r}")
+
+
+def _button_edges(runner: SimRunner, request: dict[str, Any]) -> int:
+    edges = request.get("edges")
+    if not isinstance(edges, list) or not edges:
+        raise ControlError("button: edges is a list of [level, ms] pairs")
+    steps = []
+    for edge in edges:
+        if not (isinstance(edge, list) and len(edge) == 2 and edge[0] in (0, 1)):
+            raise ControlError(f"button: edge {edge!r} is not [0|1, ms]")
+        ms = int(edge[1])
+        if not 0 <= ms <= 60_000:
+            raise ControlError(f"button: edge {edge!r} lasts 0 to 60000 ms")
+        steps.append((edge[0], ms))
+    since = runner.trace.next_seq
+    timeout = float(request.get("timeout", 30)) + sum(ms for _, ms in steps) / 1000
+    if not runner.button_edges(steps, timeout):
+        raise ControlError(f"button: the board did not play the edges within {timeout:.0f} s")
+    return since
+
+
+def _fault(runner: SimRunner, request: dict[str, Any]) -> None:
+    if "task" in request:
+        name = str(request["task"])
+        if not name or not name.isidentifier():
+            raise ControlError(f"fault: task {name!r} is not a name")
+        runner.fault_task(name)
+    elif "flash" in request:
+        code = FLASH_ERRORS.get(request["flash"])
+        if code is None:
+            raise ControlError(f"fault: flash {request['flash']!r} is not EIO or ENOSPC")
+        runner.fault_flash(code, int(request.get("count", 1)))
+    else:
+        raise ControlError("fault: give task or flash")
+
+
+def _armed_cut(runner: SimRunner, request: dict[str, Any]) -> dict[str, Any]:
+    """Cut the power in the middle of the board's next matching write or rename; waits for
+    it (unless timeout is 0) and replies with what was torn."""
+    step, path = request["at"], str(request.get("path", ""))
+    if step not in CUT_STEPS:
+        raise ControlError(f"power: at {step!r} is not write or rename")
+    if not path or any(c.isspace() for c in path):
+        raise ControlError("power: path is the part of a file path to cut at, without spaces")
+    seed = int(request["seed"]) if "seed" in request else random.randrange(2**32)
+    since = runner.trace.next_seq
+    runner.arm_cut(step, path, seed)
+    timeout = float(request.get("timeout", 30))
+    reply: dict[str, Any] = {"seed": seed, "since": since}
+    if timeout > 0:
+        cut = runner.trace.wait_for(
+            lambda e: e.kind == "sim" and e.name == "power" and e.value == "off", since, timeout
+        )
+        if cut is None:
+            raise ControlError(f"power: the board made no matching {step} within {timeout} s")
+    return {**reply, "powered": runner.powered, "boots": runner.boots, "torn": runner.last_cut}
 
 
 class ControlServer(socketserver.ThreadingUnixStreamServer):
@@ -150,6 +220,19 @@ class SimControl:
 
     def power(self, on: bool) -> dict[str, Any]:
         return self.request(cmd="power", on=on)
+
+    def cut_at(self, step: str, path: str, seed: int, timeout: float = 30) -> dict[str, Any]:
+        """Cut the power in the middle of the next write/rename whose path holds `path`."""
+        return self.request(cmd="power", on=False, at=step, path=path, seed=seed, timeout=timeout)
+
+    def button(self, edges: list[tuple[int, int]], timeout: float = 30) -> int:
+        return self.request(cmd="button", edges=[list(e) for e in edges], timeout=timeout)["since"]
+
+    def fault_task(self, name: str) -> None:
+        self.request(cmd="fault", task=name)
+
+    def fault_flash(self, kind: str, count: int = 1) -> None:
+        self.request(cmd="fault", flash=kind, count=count)
 
     def jam(self, hopper: int, on: bool = True) -> None:
         self.request(cmd="jam", hopper=hopper, on=on)

@@ -1,8 +1,11 @@
 """Runs the firmware in the MicroPython unix port as a simulated board.
 
 One runner owns: the flash folder, the serial ptys and relay, the trace, the two FIFOs to the
-board (inputs in, trace out), the watchdog, and the power state. Power cuts are kill -9; a
-process that exits by itself (Ctrl-D soft reset, machine.reset) boots again, like a Pico.
+board (inputs in, trace out), the watchdog, the scratch registers and the power state. Power
+cuts are kill -9. Resets follow the rp2 port (docs/sim.md): a process that exits by itself
+(Ctrl-D) soft-resets, into main.py from the friendly REPL and back into the raw REPL from
+the raw one, keeping the watchdog running; `machine.reset()` and a starved watchdog are hard
+resets, which without a DS3231 restart the clock at 2021-01-01.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import random
 import signal
+import struct
 import subprocess
 import tempfile
 import termios
@@ -25,6 +30,10 @@ from pillctl.sim.serialpty import ClientPty, DevicePty, Relay
 from pillctl.sim.trace import Trace
 
 WATCHDOG_POLL_S = 0.25
+RP2_RTC_EPOCH = 1609459200  # 2021-01-01T00:00:00Z: a Pico's RTC after every hard reset
+SOFT_REBOOT = b"MPY: soft reboot\r\n"  # what the rp2 port prints; mpremote waits for it
+ENTER_RAW_REPL = b"\x01"
+MACHINE_SHIM = Path(__file__).resolve().parent / "machine_shim"
 
 
 @dataclass
@@ -49,10 +58,13 @@ class SimClockState:
 
     def update(self, wall: float | None, speed: float | None = None) -> None:
         if wall is not None:
-            self.wall = wall
-            self.seen_at = time.monotonic()
+            self.restart(wall)
         if speed is not None:
             self.speed = speed
+
+    def restart(self, wall: float | None) -> None:
+        self.wall = wall
+        self.seen_at = time.monotonic()
 
     def estimate(self) -> float | None:
         if self.wall is None:
@@ -71,6 +83,7 @@ class SimRunner:
         self._rundir = Path(tempfile.mkdtemp(prefix="pillctl-sim-"))
         self._in_fifo = self._rundir / "in"
         self._out_fifo = self._rundir / "out"
+        self.scratch_path = self._rundir / "scratch"
         os.mkfifo(self._in_fifo)
         os.mkfifo(self._out_fifo)
         # Opened read-write so neither side ever blocks on open, across reboots.
@@ -84,9 +97,12 @@ class SimRunner:
         self._powered = False
         self._wdt_timeout: float | None = None
         self._wdt_last_feed = 0.0
+        self._hard_reset = "power"  # the cause of the last hard reset, for reset_cause()
         self._stopping = False
         self.boots = 0
         self._step_event = threading.Event()
+        self._cut_seed: int | None = None
+        self.last_cut: dict | None = None  # what the last armed power cut tore
 
     # --- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -125,11 +141,22 @@ class SimRunner:
             self._powered = True
 
     def power_off(self) -> None:
-        """Cut the power: kill -9, as pulling the plug; the flash folder keeps what it has."""
+        """Cut the power: kill -9, as pulling the plug; the flash folder keeps what it has,
+        the scratch registers lose theirs."""
         with self._lock:
             self._powered = False
             self._kill()
+            self.scratch_path.unlink(missing_ok=True)
             self.trace.add("sim", "power", "off")
+
+    def scratch_words(self) -> list[int] | None:
+        """The watchdog scratch registers, or None while the board never wrote them since
+        the last power-on."""
+        try:
+            data = self.scratch_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        return list(struct.unpack("<4I", data)) if len(data) == 16 else None
 
     # --- inputs ------------------------------------------------------------------------
     def send(self, line: str) -> None:
@@ -139,6 +166,27 @@ class SimRunner:
         self.send("btn 1")
         time.sleep(ms / 1000)
         self.send("btn 0")
+
+    def button_edges(self, edges: list[tuple[int, int]], timeout: float) -> bool:
+        """Drive the button pin through (level, ms) steps, timed by the board; True once the
+        board reports them played."""
+        since = self.trace.next_seq
+        self.send("edges " + " ".join(f"{level} {ms}" for level, ms in edges))
+        done = self.trace.wait_for(lambda e: e.kind == "sim" and e.name == "edges", since, timeout)
+        return done is not None
+
+    def fault_task(self, name: str) -> None:
+        self.send(f"fault task {name}")
+
+    def fault_flash(self, errno_code: int, count: int) -> None:
+        self.send(f"fault flash {errno_code} {count}")
+
+    def arm_cut(self, step: str, path: str, seed: int) -> None:
+        """Cut the power at the board's next write to (or rename of) a file whose path holds
+        `path`; the seed decides how much of the write gets through (docs/sim.md)."""
+        self._cut_seed = seed
+        self.last_cut = None
+        self.send(f"cut {step} {path} {random.Random(seed).random()!r}")
 
     def set_clock(self, wall: float) -> None:
         self.clock.update(wall)
@@ -163,36 +211,58 @@ class SimRunner:
         self.send(f"jam {hopper} {1 if on else 0}")
 
     # --- internals ---------------------------------------------------------------------
+    def _boot_clock(self, reset_cause: str) -> str:
+        """PILLCTL_SIM_CLOCK for this boot: with the DS3231 the time carries over; without,
+        every hard reset restarts it at 2021-01-01, as a Pico's RTC (only the very first
+        power-on takes --time, as if the host had set it then)."""
+        first = self.boots == 0
+        if not self.options.rtc and (self.clock.wall is None if first else reset_cause != "soft"):
+            self.clock.restart(RP2_RTC_EPOCH)
+        wall = self.clock.estimate()
+        return "unknown" if wall is None else f"{wall} {self.clock.speed}"
+
     def _environment(self, reset_cause: str) -> dict[str, str]:
         env = dict(os.environ)
-        wall = self.clock.estimate() if self.options.rtc else None
         env.update(
             {
                 "PILLCTL_SIM_IN": str(self._in_fifo),
                 "PILLCTL_SIM_OUT": str(self._out_fifo),
                 "PILLCTL_SIM_ID": self.device_id,
                 "PILLCTL_SIM_RESET": reset_cause,
-                "PILLCTL_SIM_CLOCK": "unknown" if wall is None else f"{wall} {self.clock.speed}",
+                "PILLCTL_SIM_HARD_RESET": self._hard_reset,
+                "PILLCTL_SIM_SCRATCH": str(self.scratch_path),
+                "PILLCTL_SIM_CLOCK": self._boot_clock(reset_cause),
                 "PILLCTL_SIM_DROP": "1" if self.options.drop_sensor else "0",
-                # The flash folder is the whole path: the board sees nothing of the host's.
-                "MICROPYPATH": ".frozen:.:lib",
+                # The flash folder is the board's path; after it, as the built-ins are, the
+                # sim's `machine` and `os` extensions (never visible on the flash).
+                "MICROPYPATH": f".frozen:.:lib:{MACHINE_SHIM}",
             }
         )
         return env
 
     def _boot(self, reset_cause: str) -> None:
+        """Start the board. A soft reset keeps the watchdog running and the REPL mode: from
+        the raw REPL the board comes back in it without running main.py."""
+        soft = reset_cause == "soft"
+        raw = soft and self.relay.mode.raw
+        if soft:
+            self.relay.to_client(SOFT_REBOOT)
+        else:
+            self._hard_reset = reset_cause
+            self._wdt_timeout = None  # a hard reset stops the watchdog
+            self.relay.mode.reset()
         argv = micropython_command(self.options.micropython)
         if self.options.heap:
             argv += ["-X", f"heapsize={self.options.heap}"]
         # As on a Pico: run main.py if the flash has one, then the REPL.
-        argv += ["-i", "main.py"] if (self.fs / "main.py").exists() else []
+        if not raw and (self.fs / "main.py").exists():
+            argv += ["-i", "main.py"]
         device = DevicePty()
 
         def controlling_tty() -> None:
             os.setsid()
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-        self._wdt_timeout = None
         self._process = subprocess.Popen(
             argv,
             stdin=device.slave,
@@ -203,8 +273,12 @@ class SimRunner:
             preexec_fn=controlling_tty,
         )
         device.close_slave()
+        if raw:
+            # The unix port starts in its friendly REPL: switch it to the raw one before
+            # any client byte, and show nothing of the friendly one.
+            os.write(device.master, ENTER_RAW_REPL)
         self._device = device
-        self.relay.attach(device)
+        self.relay.attach(device, until_raw_banner=raw)
         self.boots += 1
         self.trace.add("sim", "boot", reset_cause)
 
@@ -212,7 +286,6 @@ class SimRunner:
         process, device = self._process, self._device
         self._process = None
         self._device = None
-        self._wdt_timeout = None
         self.relay.attach(None)
         if process is not None and process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -220,6 +293,26 @@ class SimRunner:
             process.wait()
         if device is not None:
             device.close()
+        self._drop_pending_inputs()
+
+    def _drop_pending_inputs(self) -> None:
+        """Inputs the dead board never read (a press while the power is off) must not reach
+        the next one: a Pico's pins have no memory of them."""
+        os.set_blocking(self._in_fd, False)
+        try:
+            while os.read(self._in_fd, 65536):
+                pass
+        except BlockingIOError:
+            pass
+        finally:
+            os.set_blocking(self._in_fd, True)
+
+    def _reset(self, reset_cause: str) -> None:
+        with self._lock:
+            if not self._powered:
+                return
+            self._kill()
+            self._boot(reset_cause)
 
     def _supervise(self) -> None:
         """Restart a board whose process ended, and reset one whose watchdog starved."""
@@ -231,14 +324,12 @@ class SimRunner:
                     continue
                 if process.poll() is not None:
                     self.trace.add("sim", "exit", str(process.returncode))
-                    self._kill()
-                    self._boot("soft")
+                    self._reset("soft")
                     continue
                 timeout = self._wdt_timeout
                 if timeout is not None and time.monotonic() - self._wdt_last_feed > timeout:
                     self.trace.add("sim", "watchdog", "reset")
-                    self._kill()
-                    self._boot("wdt")
+                    self._reset("wdt")
 
     def _read_board_trace(self) -> None:
         buffer = b""
@@ -262,8 +353,24 @@ class SimRunner:
         event = self.trace.add_board_line(line)
         if event is None:
             return
-        if event.kind in ("clock", "step"):
+        if event.kind == "sim" and event.name == "reset":  # machine.reset(), soft_reset()
+            self._reset(event.value)
+        elif event.kind == "sim" and event.name == "cut":
+            self._on_cut(event.value)
+        elif event.kind in ("clock", "step"):
             speed = float(event.value.split()[0])
             self.clock.update(event.wall, speed)
         elif event.wall is not None:
             self.clock.update(event.wall)
+
+    def _on_cut(self, detail: str) -> None:
+        """The board reached an armed cut (boards' simflash) and stopped: cut the power."""
+        words = detail.split()
+        cut: dict = {"seed": self._cut_seed, "step": words[0]}
+        if words[0] == "write":
+            offset, kept, size = (int(w) for w in words[2:5])
+            cut.update(path=words[1], offset=offset, kept=kept, lost=size - kept, size=size)
+        else:
+            cut.update(src=words[1], dst=words[2], when=words[3])
+        self.last_cut = cut
+        self.power_off()

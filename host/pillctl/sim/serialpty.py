@@ -4,6 +4,8 @@ The firmware runs on pty A, whose line discipline turns Ctrl-C (0x03) into SIGIN
 MicroPython process raises KeyboardInterrupt as a Pico does on USB. Clients (pyserial,
 mpremote, pillctl) open pty B, which lives as long as the sim does, across reboots. The
 relay drops device output that no client reads, as a Pico's USB CDC does with no host.
+The relay also follows which REPL the board shows (friendly or raw), because a soft reset
+from the raw REPL comes back in the raw REPL without running main.py, as on a Pico.
 """
 
 from __future__ import annotations
@@ -71,6 +73,33 @@ class ClientPty:
                 os.close(fd)
 
 
+RAW_BANNER = b"raw REPL; CTRL-B to exit"
+FRIENDLY_BANNER = b'Type "help()" for more information.'
+
+
+class ReplMode:
+    """Which REPL the board's output last announced: the raw REPL's banner, or the friendly
+    REPL's (after Ctrl-B, or at boot). Banners may be split across reads, so a tail of the
+    previous output is kept. The firmware's own output never prints either banner."""
+
+    _KEEP = max(len(RAW_BANNER), len(FRIENDLY_BANNER))
+
+    def __init__(self) -> None:
+        self.raw = False
+        self._tail = b""
+
+    def reset(self, raw: bool = False) -> None:
+        self.raw = raw
+        self._tail = b""
+
+    def feed(self, data: bytes) -> None:
+        seen = self._tail + data
+        raw_at, friendly_at = seen.rfind(RAW_BANNER), seen.rfind(FRIENDLY_BANNER)
+        if raw_at != friendly_at:  # both -1 means neither: the mode stays
+            self.raw = raw_at > friendly_at
+        self._tail = seen[-self._KEEP :]
+
+
 class Relay(threading.Thread):
     """Copies bytes between the current device pty and the client pty."""
 
@@ -81,11 +110,38 @@ class Relay(threading.Thread):
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = os.pipe()
         self._stopping = False
+        self.mode = ReplMode()
+        self._mute = False  # dropping output until the raw REPL's banner
+        self._muted = b""  # the tail of dropped output, for a banner split across reads
 
-    def attach(self, device: DevicePty | None) -> None:
+    def attach(self, device: DevicePty | None, until_raw_banner: bool = False) -> None:
+        """Relay `device` from now on. With `until_raw_banner`, drop its output up to the raw
+        REPL's banner: the unix port greets with the friendly REPL, a Pico coming back from a
+        soft reset in the raw REPL does not."""
         with self._lock:
             self._device = device
+            self._mute = until_raw_banner
+            self._muted = b""
         os.write(self._wake_w, b"x")
+
+    def to_client(self, data: bytes) -> None:
+        """Output of the board's own making (the runner's "soft reboot" line)."""
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._client.master, data)
+
+    def _from_device(self, data: bytes) -> bytes:
+        self.mode.feed(data)
+        with self._lock:
+            if not self._mute:
+                return data
+            held = self._muted + data
+            at = held.find(RAW_BANNER)
+            if at < 0:
+                self._muted = held[-len(RAW_BANNER) :]
+                return b""
+            self._mute = False
+            self._muted = b""
+            return held[at:]
 
     def stop(self) -> None:
         self._stopping = True
@@ -99,7 +155,10 @@ class Relay(threading.Thread):
             fds = [client, self._wake_r] + ([device.master] if device else [])
             readable, _, _ = select.select(fds, [], [])
             if self._wake_r in readable:
+                # attach() changed the device: look again before moving any byte, or a
+                # request sent right after a power-on would go to the old (no) device.
                 os.read(self._wake_r, 64)
+                continue
             if device and device.master in readable:
                 try:
                     data = os.read(device.master, 4096)
@@ -108,6 +167,7 @@ class Relay(threading.Thread):
                         if self._device is device:
                             self._device = None
                     continue
+                data = self._from_device(data)
                 with contextlib.suppress(BlockingIOError, OSError):
                     os.write(client, data)
             if client in readable:

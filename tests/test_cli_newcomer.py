@@ -1,0 +1,203 @@
+"""A newcomer's usual mistakes, each answered in one line `pillctl: ...`, and the commands'
+output as a person reads it (names, local time, one JSON object per line)."""
+
+from __future__ import annotations
+
+import json
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT, run_pillctl
+from simhelpers import board_with, compiled
+
+from pillctl.cli import hoist_global_flags
+from pillctl.commands.monitor import describe
+from pillctl.executables import require_tool
+from pillctl.names import Names
+from pillctl.sim.process import SimProcess
+
+BONE_HEALTH = ROOT / "schedules" / "bone-health.toml"
+
+
+def one_line(result, code: int) -> str:
+    assert result.returncode == code, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pillctl: "), result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        (["compile", "nope.toml", "-o", "x.json"], "nope.toml"),
+        (["export-ics", str(BONE_HEALTH)], "Missing option '-o'"),
+        (["compile", str(BONE_HEALTH)], "Missing option '-o'"),
+        (["refill", "d3"], "Missing argument 'COUNT'"),
+        (["frobnicate"], "No such command 'frobnicate'"),
+    ],
+)
+def test_usage_mistakes_are_one_line(args, expect):
+    line = one_line(run_pillctl(*args), 2 if args[0] != "compile" or "-o" not in args else 1)
+    assert expect in line and "Usage:" not in line
+
+
+@pytest.mark.parametrize("count", ["-5", "ten", "2.5"])
+def test_a_refill_count_that_is_no_whole_number_is_one_line_before_any_port(count, tmp_path):
+    line = one_line(run_pillctl("refill", "d3", count, "--port", str(tmp_path / "none")), 1)
+    assert line == (
+        f"pillctl: refill: COUNT must be a whole number of pills (0 or more), not {count!r}"
+    )
+
+
+def test_a_missing_port_says_so_once_and_how_to_get_one(tmp_path):
+    port = str(tmp_path / "ttyNOPE")
+    line = one_line(run_pillctl("status", "--port", port), 1)
+    assert line.count(port) == 2  # the port, and in the `pillctl sim --link` hint
+    assert "Errno" not in line and "plug in the Pico" in line and "pillctl sim" in line
+
+
+def test_debug_works_anywhere_on_the_line(tmp_path):
+    assert hoist_global_flags(["status", "--debug"]) == ["--debug", "status"]
+    assert hoist_global_flags(["x", "--", "--debug"]) == ["x", "--", "--debug"]
+    result = run_pillctl("status", "--port", str(tmp_path / "nope"), "--debug")
+    assert "Traceback" in result.stderr and "PillctlError" in result.stderr
+
+
+def test_refill_over_the_compartments_capacity_is_refused_on_host_and_device(sim_board):
+    assert run_pillctl("push", str(BONE_HEALTH), "--port", sim_board.port).returncode == 0
+    line = one_line(run_pillctl("refill", "d3", "500", "--port", sim_board.port), 1)
+    assert line == "pillctl: compartment d3 holds at most 90 pills, not 500: count again"
+    from pillctl.device import DeviceError, open_device
+
+    with open_device(sim_board.port) as device:  # the device checks it too
+        with pytest.raises(DeviceError, match="d3 holds at most 90 pills, not 91"):
+            device.request("refill", {"hopper": 0, "count": 91})
+        status = device.request("status")
+    assert [c["stock"] for c in status["compartments"]] == [None, None, None]
+
+
+def test_push_and_logs_start_without_a_blank_line(sim_board, tmp_path):
+    result = run_pillctl("push", str(BONE_HEALTH), "--port", sim_board.port)
+    assert result.returncode == 0 and result.stdout.startswith("installed bone-health")
+    assert result.stderr == ""
+    result = run_pillctl(
+        "logs", "--port", sim_board.port, env={"PILLCTL_DATA_DIR": str(tmp_path / "d")}
+    )
+    assert result.returncode == 0 and result.stderr.startswith("pulled ")
+
+
+def test_status_in_the_schedules_zone_in_time_order_with_memory_and_run_out(tmp_path):
+    # 05:00 in London: levothyroxine (06:30, last in the schedule) is due first today.
+    with board_with(tmp_path, compiled("levothyroxine-morning")) as board:
+        assert run_pillctl("refill", "ca", "9", "--port", board.port).returncode == 0
+        result = run_pillctl("status", "--port", board.port)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "2026-11-30 05:00:00 Europe/London (2026-11-30 05:00:00 UTC)" in out
+    assert "memory" in out and "KB free" in out
+    rows = [out.index(f"│ {dose} ") for dose in ("levo", "d3-lunch", "ca-lunch", "ca-dinner")]
+    assert rows == sorted(rows)
+    assert "t0630" not in out and "06:30" in out  # a clock-time slot by its time
+    assert "levothyroxine 75 µg" in out
+    # 9 calcium pills, two a day: the fifth day's lunch finds one short.
+    assert "2026-12-04, in 4 days: refill soon" in out
+
+
+def _lines_until(stream, predicate, timeout: float = 30) -> list[str]:
+    """Lines of `stream` up to the first one `predicate` accepts (bounded wait)."""
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], 0.5)
+        if ready:
+            line = stream.readline()
+            if not line:
+                break
+            lines.append(line)
+            if predicate(line):
+                return lines
+    raise AssertionError(f"no such line within {timeout} s: {lines}")
+
+
+def test_monitor_names_doses_and_json_is_one_object_per_line(tmp_path):
+    # 12:35 in Berlin: lunch is due, a press drops D3 and K2.
+    with board_with(tmp_path, compiled("bone-health"), time_iso="2026-11-30T11:35:00+00:00") as b:
+        monitor = subprocess.Popen(
+            [sys.executable, "-m", "pillctl", "monitor", "--json", "--port", b.port],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={"PYTHONPATH": str(ROOT / "host"), "PATH": "/usr/bin:/bin"},
+        )
+        try:
+            assert monitor.stderr is not None and monitor.stdout is not None
+            assert "times in Europe/Berlin" in _lines_until(monitor.stderr, bool)[0]
+            b.control.press()
+            lines = _lines_until(monitor.stdout, lambda line: '"dispense"' in line)
+        finally:
+            monitor.send_signal(signal.SIGINT)
+            monitor.communicate(timeout=10)
+    events = [json.loads(line) for line in lines]  # each line holds one whole event
+    dispense = events[-1]
+    assert dispense["names"] == {
+        "dose": "d3-lunch",
+        "meal": "lunch",
+        "compartment": "d3 (vitamin D3)",
+        "pills": "1",
+        "amount": "2000",
+    }
+    assert dispense["local"] == "2026-11-30T12:35:00+0100"
+    fields = ("seq", "t", "kind", "dose", "hopper_nut", "pills", "amount")
+    raw = {name: dispense[name] for name in fields}  # as the device sends it
+    assert describe(raw, Names(json.loads(compiled("bone-health")))) == (
+        "2026-11-30 12:35:00  dispense   dose=d3-lunch meal=lunch "
+        "compartment=d3 (vitamin D3) pills=1 amount=2000"
+    )
+
+
+def _leave_in_maintenance_repl(port: str) -> None:
+    """What the README's own `mpremote ... resume fs ls` does to the board."""
+    result = subprocess.run(
+        [require_tool("mpremote"), "connect", port, "resume", "fs", "ls"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_board_left_in_the_maintenance_repl_is_brought_back_in_one_line(sim_board):
+    _leave_in_maintenance_repl(sim_board.port)
+    kept = run_pillctl("--no-restart", "status", "--port", sim_board.port, "--timeout", "1")
+    line = one_line(kept, 1)
+    assert "is in its maintenance REPL" in line and "without --no-restart" in line
+    result = run_pillctl("status", "--json", "--port", sim_board.port, "--timeout", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == (
+        f"pillctl: {sim_board.port} was in its maintenance REPL (after mpremote); "
+        "restarting the app"
+    )
+    assert json.loads(result.stdout)["hello"]["board"] == "sim"
+    # the app runs again: the next command needs no recovery
+    again = run_pillctl("status", "--json", "--port", sim_board.port)
+    assert again.returncode == 0 and again.stderr == ""
+
+
+def test_a_blank_board_in_its_repl_is_told_to_flash(tmp_path):
+    with SimProcess(tmp_path / "blank", "--blank") as board:
+        line = one_line(run_pillctl("status", "--port", board.port, "--timeout", "1"), 1)
+    assert "runs MicroPython without the dispenser firmware" in line
+    assert "pillctl flash --board" in line
+
+
+def test_logs_since_alone_prints_the_records_readable(sim_board, tmp_path):
+    assert run_pillctl("push", str(BONE_HEALTH), "--port", sim_board.port).returncode == 0
+    assert run_pillctl("refill", "k2", "30", "--port", sim_board.port).returncode == 0
+    store = {"PILLCTL_DATA_DIR": str(tmp_path / "data")}
+    result = run_pillctl("logs", "--since", "1", "--port", sim_board.port, env=store)
+    assert result.returncode == 0, result.stderr
+    assert "refill     compartment=k2 (vitamin K2 (MK-7)) count=30" in result.stdout
