@@ -7,7 +7,7 @@ MPY_OUT := build/mpy
 SCHEDULE ?= schedules/bone-health.toml
 PY_SOURCES := host firmware boards tests bench tools
 
-.PHONY: all setup setup-mqtt test lint typecheck mpy test-python demo demo-mqtt bench clean
+.PHONY: all setup setup-mqtt test lint typecheck mpy test-python demo demo-mqtt bench soak clean
 
 all: test
 
@@ -68,6 +68,14 @@ demo-mqtt: $(BIN)/.installed setup-mqtt
 
 bench: $(BIN)/.installed
 	PYTHONPATH=host $(BIN)/python -m bench
+
+# The power-cut and fault campaign (docs/soak.md): SEED picks the campaign, CYCLES its
+# length; CYCLE=N replays only that cycle of SEED, as a failing cycle prints it.
+SEED ?= 1
+CYCLES ?= 1000
+soak: $(BIN)/.installed
+	PYTHONPATH=host:firmware:tests $(BIN)/python -m soak --seed $(SEED) \
+		$(if $(CYCLE),--cycle $(CYCLE),--cycles $(CYCLES))
 
 clean:
 	rm -rf $(VENV) $(STUBS) build .pytest_cache

@@ -35,7 +35,10 @@ def main(selected: list[str]) -> int:
             continue
         results[name] = {"value": value, "unit": unit}
         print(f"{name}: {value} {unit}", flush=True)
-    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    # Merge: figures measured elsewhere (make soak's) keep their last values.
+    merged = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    merged.update(results)
+    RESULTS.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
     return 1 if failed else 0
 
 

@@ -21,6 +21,14 @@ def sim_board(tmp_path):
         yield board
 
 
+@pytest.fixture
+def world(tmp_path, monkeypatch):
+    """An in-process App on a fake board, in virtual time (tests/inprocess.py)."""
+    from inprocess import make_world
+
+    return make_world(tmp_path, monkeypatch)
+
+
 def run_pillctl(
     *args: str, timeout: float = 60, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess:

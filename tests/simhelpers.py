@@ -13,6 +13,8 @@ from conftest import ROOT
 
 from dispenser import logrec
 from dispenser.logstore import LogStore
+from pillctl.device import Device
+from pillctl.errors import PillctlError
 from pillctl.schedule import compile_file
 from pillctl.sim.firmware_image import install_source
 from pillctl.sim.process import SimProcess
@@ -55,9 +57,45 @@ def servo_moves(board, since: int) -> list[str]:
     return board.control.servo_moves(since)
 
 
-def press_and_settle(board) -> int:
-    since = board.control.press()
-    time.sleep(2.5)  # ramps, the drop sensor and the release all finish well within this
+# Generous bounds for a busy machine: each wait ends at the board's own signal, not here.
+SIGNAL_TIMEOUT_S = 30
+
+
+def wait_hello(device: Device, timeout: float = SIGNAL_TIMEOUT_S) -> dict:
+    """hello, retried until the (re)booting board answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return device.request("hello", timeout=1)
+        except PillctlError:
+            if time.monotonic() > deadline:
+                raise
+
+
+def fence(board) -> None:
+    """Return once the board has handled everything it did before this call: a clock step
+    to the (paused) current time is answered on the same pipe as the trace, after it."""
+    board.control.step_to(board.control.state()["clock"]["wall"], timeout=SIGNAL_TIMEOUT_S)
+
+
+def press_and_settle(board, hoppers: list[int]) -> int:
+    """Press the button and wait until the board has handled the press: its `press` event
+    on the serial line, then a fence (the press is handled in the same turn of the board's
+    event loop unless a servo starts), then each of `hoppers` moved and released in turn.
+    Returns the trace position before the press; the caller checks the moves."""
+    with Device(board.port) as device:
+        since = board.control.press()
+        deadline = time.monotonic() + SIGNAL_TIMEOUT_S
+        while (event := device.read_event(1)) is None or event.get("kind") != "press":
+            assert time.monotonic() < deadline, "the board never announced the press"
+    fence(board)
+    for hopper in hoppers:
+        name = f"servo.{hopper}"
+        moved = board.control.wait_for(name, since, timeout=SIGNAL_TIMEOUT_S)
+        assert moved is not None, f"{name} did not move"
+        released = board.control.wait_for(name, moved["seq"], value=0, timeout=SIGNAL_TIMEOUT_S)
+        assert released is not None, f"{name} was not released"
+    fence(board)
     return since
 
 

@@ -132,6 +132,8 @@ def test_monitor_names_doses_and_json_is_one_object_per_line(tmp_path):
             stderr=subprocess.PIPE,
             text=True,
             env={"PYTHONPATH": str(ROOT / "host"), "PATH": "/usr/bin:/bin"},
+            # A test run started in the background hands its children SIGINT ignored.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         try:
             assert monitor.stderr is not None and monitor.stdout is not None

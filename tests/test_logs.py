@@ -8,10 +8,11 @@ import json
 
 import pytest
 from conftest import ROOT, run_pillctl
+from simhelpers import wait_hello
 
 from dispenser.logstore import LogStore
 from pillctl.commands.logs import pull
-from pillctl.device import open_device
+from pillctl.device import Device
 from pillctl.errors import PillctlError
 from pillctl.history import DeviceHistory
 from pillctl.sim.firmware_image import install_source
@@ -54,7 +55,8 @@ def test_a_pull_cut_mid_transfer_keeps_what_it_got_and_resumes(tmp_path):
     env = {"PILLCTL_SIM_LOG_BUDGET": "131072"}
     with SimProcess(tmp_path / "board", env=env) as board:
         assert board.control is not None
-        with open_device(board.port, timeout=1) as device:
+        with Device(board.port, timeout=1) as device:
+            wait_hello(device)  # the short timeout is for the cut, not for a busy machine
             real_request = device.request
             reads = 0
 
@@ -73,7 +75,9 @@ def test_a_pull_cut_mid_transfer_keeps_what_it_got_and_resumes(tmp_path):
         assert saved and saved == expected[: len(saved)] and len(saved) < len(expected)
 
         board.control.power(True)
-        with open_device(board.port) as device:
+        # A slow machine may take seconds to boot the board: wait for its hello, generously.
+        with Device(board.port) as device:
+            wait_hello(device)
             pull(device, history)
     # The device appended a boot record on power-on; everything before it came over once.
     pulled = [r["seq"] for r in history.records()]

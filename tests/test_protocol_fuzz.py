@@ -176,7 +176,7 @@ def read_until_reply(port: serial.Serial, frame_id: int) -> list[tuple]:
 def board_with_history(tmp_path):
     with board_with(tmp_path / "board", compiled("bone-health")) as board:
         board.control.step_to(utc(6, 35))  # breakfast, and a dispense in the log
-        since = press_and_settle(board)
+        since = press_and_settle(board, [2])
         assert servo_moves(board, since) == ["servo.2"]
         yield board
 

@@ -1,0 +1,351 @@
+"""The serial commands and the app's frame handling in-process, in virtual time: every
+verb's reply and refusal, bad frames, the button-confirmed test dispense, maintenance."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import runpy
+import sys
+import types
+from base64 import b64decode, b64encode
+
+import pytest
+from conftest import ROOT
+from inprocess import (
+    put_schedule,
+    run,
+    until,
+)
+from simhelpers import compiled, utc
+
+from dispenser import app as app_module
+from dispenser import logrec, protocol
+from dispenser.commands import TEST_HOLD_WINDOW_MS
+from dispenser.drivers import patterns
+from pillctl.schedule.hashing import embedded_hash, with_hash
+
+BONE = compiled("bone-health")
+MORNING = utc(5, 0)  # before any dose window
+FUSION = compiled("spinal-fusion-regimen")
+
+
+def scenario_of(world, body):
+    async def scenario():
+        await world.start()
+        await body()
+
+    run(world.loop, scenario())
+
+
+async def upload(world, data: bytes, sha: str | None = None) -> tuple[str, dict]:
+    sha = sha or hashlib.sha256(data).hexdigest()
+    assert await world.request("schedule.put", {"op": "begin", "size": len(data), "sha256": sha})
+    for off in range(0, len(data), 512):
+        chunk = b64encode(data[off : off + 512]).decode()
+        verb, _ = await world.request("schedule.put", {"op": "data", "off": off, "b64": chunk})
+        assert verb == "ok"
+    return await world.request("schedule.put", {"op": "commit"})
+
+
+def test_hello_and_status_describe_the_board_and_its_day(world):
+    world.boot_with(BONE, utc(11, 35))
+
+    async def body():
+        verb, hello = await world.request("hello")
+        assert verb == "ok"
+        assert (hello["board"], hello["id"], hello["reset"]) == (
+            "fake",
+            "fa4e000000000001",
+            "power",
+        )
+        assert hello["clock"] == "set" and hello["t"] == utc(11, 35)
+        verb, status = await world.request("status")
+        assert status["schedule"]["sha256"] == embedded_hash(BONE)
+        assert status["state"] == "due" and status["level"] == 1
+        assert [p[0] for p in status["pending"]] == ["ca-breakfast", "d3-lunch", "k2-lunch",
+                                                     "ca-dinner"][1:]  # fmt: skip
+        assert [c["id"] for c in status["compartments"]] == ["d3", "k2", "ca"]
+        assert status["log"]["last"] >= 1
+
+    scenario_of(world, body)
+
+
+def test_time_set_checks_its_argument_logs_and_announces(world):
+    world.boot(None)
+
+    async def body():
+        verb, error = await world.request("time.set", {"t": 5})
+        assert verb == "err" and error["code"] == "bad_args"
+        verb, reply = await world.request("time.set", {"t": 1_800_000_000})
+        assert verb == "ok" and reply == {"t": 1_800_000_000, "previous": None}
+        assert world.app.link.events("clock_set")
+
+    scenario_of(world, body)
+    assert world.kinds() == ["boot", "clock_set"]
+
+
+def test_a_schedule_push_installs_it_and_logs_it(world):
+    world.boot_with(BONE, MORNING)
+    before = []
+
+    async def body():
+        before.extend(world.records())
+        verb, reply = await upload(world, FUSION)
+        assert verb == "ok" and reply["sha256"] == embedded_hash(FUSION)
+        verb, status = await world.request("status")
+        assert status["schedule"]["sha256"] == embedded_hash(FUSION)
+
+    scenario_of(world, body)
+    assert (world.root / "schedule.json").read_bytes() == FUSION
+    added = world.records()[len(before) :]
+    assert [r["hash32"] for r in added if r["kind"] == "schedule"] == [
+        int(embedded_hash(FUSION)[:8], 16)
+    ]
+
+
+def _over_the_absolute_cap() -> bytes:
+    schedule = json.loads(FUSION)
+    schedule["caps"]["ca"] = 3000
+    return with_hash(schedule)
+
+
+@pytest.mark.parametrize(
+    "data, sha, logged",
+    [
+        pytest.param(FUSION, "0" * 64, 0, id="wrong-upload-sha256"),
+        pytest.param(
+            FUSION.replace(b'"spinal-fusion"', b'"spinal-fusioN"', 1),
+            None,
+            1,
+            id="wrong-embedded-hash",
+        ),  # fmt: skip
+        pytest.param(_over_the_absolute_cap(), None, 1, id="cap-over-absolute-limit"),
+    ],
+)
+def test_a_corrupt_or_unsafe_upload_is_refused_and_the_old_schedule_stays(world, data, sha, logged):
+    world.boot_with(BONE, MORNING)
+    before = []
+
+    async def body():
+        before.extend(world.records())
+        verb, error = await upload(world, data, sha)
+        assert verb == "err" and error["code"] == "refused"
+        verb, status = await world.request("status")
+        assert status["schedule"]["sha256"] == embedded_hash(BONE)
+
+    scenario_of(world, body)
+    assert (world.root / "schedule.json").read_bytes() == BONE
+    assert sorted(p.name for p in world.root.glob("schedule*")) == ["schedule.json"]
+    added = world.records()[len(before) :]
+    # A schedule that fails the device's own check is logged; a damaged upload is not.
+    assert [(r["kind"], r["code"]) for r in added] == [
+        ("error", logrec.ERR_SCHEDULE_REJECTED)
+    ] * logged
+
+
+def test_schedule_put_refuses_steps_out_of_order_and_bad_chunks(world):
+    world.boot_with(BONE, MORNING)
+
+    async def body():
+        verb, error = await world.request("schedule.put", {"op": "commit"})
+        assert (verb, error["code"]) == ("err", "refused")
+        await world.request("schedule.put", {"op": "begin", "size": 10, "sha256": "0" * 64})
+        chunk = b64encode(b"x" * 11).decode()
+        verb, error = await world.request("schedule.put", {"op": "data", "off": 0, "b64": chunk})
+        assert (verb, error["code"]) == ("err", "bad_args")
+        verb, error = await world.request("schedule.put", {"op": "frobnicate"})
+        assert (verb, error["code"]) == ("err", "bad_args")
+        assert (await world.request("schedule.put", {"op": "abort"}))[0] == "ok"
+        verb, error = await world.request("schedule.put", {"op": "commit"})
+        assert (verb, error["code"]) == ("err", "refused")
+
+    scenario_of(world, body)
+
+
+def test_schedule_get_and_log_read_return_what_the_flash_holds(world):
+    world.boot_with(BONE, MORNING)
+
+    async def body():
+        verb, got = await world.request("schedule.get", {"off": 0})
+        assert b64decode(got["b64"]) == BONE[:2048] and got["size"] == len(BONE)
+        last = world.records()[-1]["seq"]
+        world.app.controller.refill(2, 30)
+        verb, info = await world.request("log.info")
+        assert info["id"] == "fa4e000000000001" and info["last"] == last + 1
+        verb, page = await world.request("log.read", {"since": last})
+        records = list(logrec.scan(b64decode(page["b64"])))
+        assert [r[1][2:] for r in records] == [(logrec.REFILL, (2, 30))]
+        assert (page["last"], page["more"]) == (last + 1, False)
+
+    scenario_of(world, body)
+
+
+def test_refill_needs_a_schedule_and_sets_the_stock(world):
+    world.boot(utc(5, 0))
+
+    async def body():
+        verb, error = await world.request("refill", {"hopper": 2, "count": 30})
+        assert (verb, error["code"]) == ("err", "refused")
+        put_schedule(world.root, BONE)
+        assert (await upload(world, BONE))[0] == "ok"
+        assert await world.request("refill", {"hopper": 2, "count": 30}) == (
+            "ok", {"hopper": 2, "count": 30})  # fmt: skip
+        verb, error = await world.request("refill", {"hopper": 3, "count": 30})
+        assert (verb, error["code"]) == ("err", "bad_args")
+        verb, status = await world.request("status")
+        assert [c["stock"] for c in status["compartments"]] == [None, None, 30]
+
+    scenario_of(world, body)
+
+
+def test_bad_frames_get_one_error_each_and_change_nothing(world):
+    world.boot_with(BONE, MORNING)
+
+    async def body():
+        link = world.app.link
+        before, n = world.records(), len(link.sent)
+        await world.app.handle_line(b"not a frame at all")
+        await world.app.handle_line(b"P1 5 hello {} 00000000")
+        await world.app.handle_line(b"P\xff\xfe")
+        assert [(i, v, p["code"]) for i, v, p in link.sent[n:]] == [
+            (0, "err", "bad_crc"), (0, "err", "bad_frame")]  # fmt: skip
+        verb, error = await world.request("no.such.verb")
+        assert (verb, error["code"]) == ("err", "unknown_cmd")
+        line = protocol.encode(8, "refill", [1, 2]).encode()
+        await world.app.handle_line(line)
+        assert link.sent[-1][1:] == ("err", {"code": "bad_args",
+                                             "msg": "arguments must be an object"})  # fmt: skip
+        assert world.records() == before
+        assert world.board.actuations() == [0, 0, 0]
+
+    scenario_of(world, body)
+
+
+def test_a_command_that_fails_inside_answers_internal_and_the_app_lives_on(world):
+    world.boot_with(BONE, MORNING)
+
+    async def body():
+        def broken(args):
+            raise RuntimeError("boom")
+
+        world.app.commands["hello"] = broken
+        verb, error = await world.request("hello")
+        assert (verb, error["code"]) == ("err", "internal")
+        verb, _ = await world.request("status")
+        assert verb == "ok"
+
+    scenario_of(world, body)
+
+
+def test_dispense_test_without_a_hold_is_refused_after_exactly_the_window(world):
+    world.boot_with(BONE, utc(11, 35))  # lunch: a dose press would drop D3 and K2
+
+    async def body():
+        started = world.loop.time()
+        verb, error = await world.request("dispense.test", {"hopper": 0})
+        waited = world.loop.time() - started
+        assert (verb, error["code"]) == ("err", "refused")
+        assert TEST_HOLD_WINDOW_MS / 1000 <= waited <= TEST_HOLD_WINDOW_MS / 1000 + 0.05
+
+    scenario_of(world, body)
+    assert world.board.actuations() == [0, 0, 0]
+
+
+def test_dispense_test_with_a_hold_drops_one_pill_outside_the_schedule(world):
+    world.boot_with(BONE, utc(11, 35))
+
+    async def body():
+        before = world.records()
+
+        async def person():
+            await asyncio.sleep(0.3)
+            await world.board.press(1500)
+
+        asyncio.ensure_future(person())
+        assert await world.request("dispense.test", {"hopper": 0}) == (
+            "ok", {"hopper": 0, "delivered": 1})  # fmt: skip
+        await until(lambda: world.board.button_pin.level == 1)
+        await asyncio.sleep(0.5)
+        assert world.presses_done == []  # the confirming hold was no dose press
+        assert world.records() == before
+        verb, status = await world.request("status")
+        assert {p[0] for p in status["pending"]} == {"d3-lunch", "k2-lunch", "ca-dinner"}
+        await world.press()  # the next real press still dispenses
+
+    scenario_of(world, body)
+    assert world.board.actuations() == [2, 1, 0]
+
+
+def test_a_button_already_held_must_be_released_before_it_confirms(world):
+    world.boot_with(BONE, utc(11, 35))
+
+    async def body():
+        world.board.button(0)  # stuck, or held before the request
+        verb, error = await world.request("dispense.test", {"hopper": 1})
+        assert (verb, error["code"]) == ("err", "refused")
+
+    scenario_of(world, body)
+    assert world.board.actuations() == [0, 0, 0]
+
+
+def test_identify_blinks_every_led_then_shows_the_state_again(world):
+    world.boot_with(BONE, utc(9, 0))
+
+    async def body():
+        assert await world.request("identify") == ("ok", {"seconds": 5})
+        await asyncio.sleep(0.2)
+        leds = [world.app.controller.status_led] + world.app.controller.compartment_leds
+        assert [led.pattern for led in leds] == [patterns.IDENTIFY] * 4
+        await asyncio.sleep(5)
+        assert world.app.controller.status_led.pattern == patterns.HEARTBEAT
+
+    scenario_of(world, body)
+
+
+def test_every_press_is_announced_on_the_serial_line(world):
+    world.boot_with(BONE, utc(9, 0))
+
+    async def body():
+        await world.press()
+        await world.press(2000)
+
+    scenario_of(world, body)
+    assert world.app.link.events("press") == [
+        {"kind": "press", "long": False}, {"kind": "press", "long": True}]  # fmt: skip
+
+
+def test_the_watchdog_is_fed_every_second_while_the_loop_runs(world):
+    world.boot_with(BONE, MORNING)
+
+    async def body():
+        await asyncio.sleep(10.5)
+
+    scenario_of(world, body)
+    assert world.board.watchdog.timeout_ms == 8000
+    assert world.board.watchdog.feeds == 11
+
+
+def test_ctrl_c_ends_in_maintenance_with_safe_outputs_and_a_bounded_window(world, monkeypatch):
+    """firmware/main.py itself, with a Ctrl-C while the app runs: whatever catches the
+    KeyboardInterrupt, the board ends with safe outputs and a bounded maintenance window."""
+    world.boot_with(BONE, utc(11, 35))  # lunch: compartment LEDs on
+    board = world.board
+    board.status_led.value(1)
+    board.compartment_leds[0].value(1)
+
+    interrupts = [KeyboardInterrupt]
+
+    def interrupted(coro):  # the app's run is interrupted, once
+        coro.close()
+        if interrupts:
+            raise interrupts.pop()
+
+    monkeypatch.setattr(app_module.asyncio, "run", interrupted)
+    monkeypatch.setitem(sys.modules, "board", types.SimpleNamespace(build=lambda: board))
+    runpy.run_path(str(ROOT / "firmware" / "main.py"), run_name="__main__")
+    assert board.watchdog is not None  # started now, so the window still ends in a reset
+    assert board.fed_for == board.maintenance_s == 300
+    assert board.servos_released() and board.buzzer_pwm.duty == 0
+    assert all(led.value() == 0 for led in [board.status_led] + board.compartment_leds)

@@ -1,0 +1,21 @@
+"""The short power-cut and fault campaign: the same harness as `make soak`, about 100 cuts
+with a fixed seed, so CI guards every invariant it checks (docs/soak.md)."""
+
+from __future__ import annotations
+
+import pytest
+from soak.campaign import describe, report, run_campaign
+
+SEED = 9
+CYCLES = 100
+
+
+def test_short_soak_campaign_keeps_every_invariant(tmp_path):
+    lines: list[str] = []
+    figures = run_campaign(SEED, list(range(CYCLES)), workers=4, workdir=tmp_path,
+                           progress=lines.append)  # fmt: skip
+    report(figures, progress=lines.append)
+    print("\n".join(lines))
+    assert figures.cuts == CYCLES
+    if not figures.ok:
+        pytest.fail("\n".join(describe(result) for result in figures.failed), pytrace=False)
