@@ -68,7 +68,16 @@ def test_ctrl_c_at_any_moment_of_boot_ends_in_maintenance_then_back_in_dispensin
                 if probe_hello(board.port, 1.0) is not None:
                     break  # the app answers: not in the REPL
             hello = _hello_within(board.port, BACK_TIMEOUT_S)
-            assert hello is not None, f"dead after a Ctrl-C {delay:.3f} s into boot"
+            assert hello is not None, (
+                f"dead after a Ctrl-C {delay:.3f} s into boot; the board says: {_screen(board)!r}"
+            )
+
+
+def _screen(board: SimProcess) -> bytes:
+    """What a dead board shows on its serial line, for the failure message."""
+    with serial.Serial(board.port, timeout=2) as line:
+        line.write(b"\r\n")
+        return line.read(2000)
 
 
 # --- item 3: the time across a hard reset without a DS3231 -------------------------------
