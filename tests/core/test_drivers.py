@@ -182,7 +182,12 @@ def test_led_follows_pattern_changes():
         await asyncio.sleep(0.01)
         on = pin.written[-1]
         led.show((20, 20))
-        await asyncio.sleep(0.07)
+        # Until it has blinked twice under the new pattern (three times on in all), however
+        # slowly a loaded machine runs the loop: 2 s at most.
+        for _ in range(200):
+            if pin.written.count(1) >= 3:
+                break
+            await asyncio.sleep(0.01)
         blinks = pin.written.count(1)
         led.show(patterns.OFF)
         await asyncio.sleep(0.01)
