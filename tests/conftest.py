@@ -14,6 +14,51 @@ from pillctl.sim.process import SimProcess
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Tests that take ten seconds and more, longest first (most wait on the board's watchdog,
+# its servos or a broker, not on the CPU). `make test` runs pytest over several workers
+# (pytest-xdist, `--dist load --maxschedchunk 1`), where each worker holds the test it runs
+# and one more: these go first, each followed by one short test, so that they all start at
+# once on different workers instead of queuing behind each other at the end of the run.
+LONG_TESTS = (
+    "test_supervision_e2e.py::test_ctrl_c_at_any_moment",
+    "test_soak_short.py::",
+    "test_demo.py::",
+    "test_protocol_fuzz.py::",
+    "test_mqtt_e2e.py::test_outages",
+    "test_mqtt_e2e.py::test_wifi_out_of_reach",
+    "test_mqtt_e2e.py::test_a_broker_that_stops",
+    "test_flash.py::test_flash_a_board_left_in_the_repl",
+    "test_flash.py::test_flash_a_blank_sim",
+    "test_flash.py::test_flash_a_running_sim",
+    "test_mqtt_e2e.py::test_refused_login",
+    "test_sim_fidelity.py::test_a_cut_mid_install",
+    "test_supervision_e2e.py::test_without_a_ds3231",
+    "test_mqtt_e2e.py::test_every_event_type",
+    "test_sim_board.py::test_ctrl_c_gives",
+)
+
+
+def _long_rank(item: pytest.Item) -> int | None:
+    for rank, part in enumerate(LONG_TESTS):
+        if part in item.nodeid:
+            return rank
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    ranked = [
+        (rank, i, item) for i, item in enumerate(items) if (rank := _long_rank(item)) is not None
+    ]
+    long = [item for _, _, item in sorted(ranked, key=lambda r: r[:2])]
+    short = [item for item in items if _long_rank(item) is None]
+    ordered: list[pytest.Item] = []
+    for item in long:
+        ordered.append(item)
+        if short:
+            ordered.append(short.pop(0))
+    items[:] = ordered + short
+
+
 @pytest.fixture
 def sim_board(tmp_path):
     """A simulated board running the source firmware, stopped after the test."""
