@@ -25,7 +25,8 @@ from soak.rig import HELLO_BOUND_S, Rig, Unsupported
 
 SERVO_START_TIMEOUT_S = 10.0
 MPREMOTE_TIMEOUT_S = 15
-ARMED_WAIT_S = 3.0  # an armed cut not landed by then: the press wrote no more
+ARMED_WAIT_S = 3.0  # bounds the wait for an armed cut when the board's signals do not come
+CUT_FRAME_ID = 999_999  # the commit frame an install cut follows
 
 
 @dataclass
@@ -160,13 +161,105 @@ def _arm(rig: Rig, plan: Plan, step: str, path: str) -> int:
     return since
 
 
-def _armed_cut_lands(rig: Rig, since: int) -> None:
-    """Wait for an armed cut; if the board made no matching write, cut plainly."""
-    off = rig.runner.trace.wait_for(
-        lambda e: e.kind == "sim" and e.name == "power" and e.value == "off", since, ARMED_WAIT_S
-    )
-    if off is None:
+def _is_off(event) -> bool:
+    return event.kind == "sim" and event.name == "power" and event.value == "off"
+
+
+def _armed_cut_lands(rig: Rig, since: int, done) -> None:
+    """Wait for an armed cut; once `done(rig, since, deadline)` says the board has finished
+    what it was doing without a matching write (or after ARMED_WAIT_S), cut plainly."""
+    deadline = time.monotonic() + ARMED_WAIT_S
+    if not done(rig, since, deadline):
+        rig.runner.trace.wait_for(_is_off, since, max(0.0, deadline - time.monotonic()))
+    if rig.runner.trace.wait_for(_is_off, since, 0) is None:
         rig.cut()
+
+
+def _fence(rig: Rig, since: int, deadline: float):
+    """A clock step to the paused time: the board answers it on the trace pipe after every
+    turn of its event loop that ran before it read the step. Returns the answer, the
+    power-off event if the armed cut landed first, or None at the deadline."""
+    wall = rig.runner.clock.estimate() or 0
+    after = rig.runner.trace.next_seq
+    rig.runner.send(f"clock step {wall}")
+    return rig.runner.trace.wait_for(
+        lambda e: (
+            (e.kind == "step" and e.wall is not None and e.wall >= wall - 0.001)
+            or (_is_off(e) and e.seq >= since)
+        ),
+        after,
+        max(0.0, deadline - time.monotonic()),
+    )
+
+
+def _press_handled(rig: Rig, since: int, deadline: float) -> bool:
+    """True once the board has finished with the press (or the cut landed): its `press`
+    event came on the serial line, and then a fence found every servo released. The press's
+    records are written, and the log rotated, in the same turns of the board's event loop
+    as its servo moves start and end (controller.press; in the sim a pill breaks the beam
+    long before the servo is back, so no turn waits for the drop sensor with the servos
+    released), so after that nothing more of this press reaches the flash."""
+    device = rig.device
+    if device is None:
+        return False
+    pressed = False
+    try:
+        while not pressed:
+            if rig.runner.trace.wait_for(_is_off, since, 0) is not None:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            event = device.read_event(min(0.1, deadline - time.monotonic()))
+            pressed = event is not None and event.get("kind") == "press"
+    except PillctlError:
+        return False
+    while time.monotonic() < deadline:
+        answer = _fence(rig, since, deadline)
+        if answer is None:
+            return False
+        if _is_off(answer):
+            return True
+        moving = _servos_moving(rig, since, answer.seq)
+        if not moving:
+            return True
+        for name in moving:
+            released = rig.runner.trace.wait_for(
+                lambda e, n=name: (e.name == n and e.value == "0") or _is_off(e),
+                answer.seq,
+                max(0.0, deadline - time.monotonic()),
+            )
+            if released is None:
+                return False
+    return False
+
+
+def _servos_moving(rig: Rig, since: int, upto: int) -> list[str]:
+    """The servos whose last pulse width at trace position `upto` was not 0 (released)."""
+    pulse = dict.fromkeys((f"servo.{h}" for h in range(3)), "0")
+    for event in rig.runner.trace.since(0, 1_000_000):
+        if event.seq > upto:
+            break
+        if event.kind == "out" and event.name in pulse:
+            pulse[event.name] = event.value
+    return [name for name, value in pulse.items() if value != "0"]
+
+
+def _reply_came(rig: Rig, since: int, deadline: float) -> bool:
+    """True once the board answered the commit frame (CUT_FRAME_ID), or the cut landed:
+    the commit writes, renames and logs before it replies."""
+    device = rig.device
+    if device is None:
+        return False
+    try:
+        while time.monotonic() < deadline:
+            if rig.runner.trace.wait_for(_is_off, since, 0) is not None:
+                return True
+            frame = device._read_frame(min(deadline, time.monotonic() + 0.1))
+            if frame is not None and frame[0] == CUT_FRAME_ID and frame[1] in ("ok", "err"):
+                return True
+    except PillctlError:
+        return rig.runner.trace.wait_for(_is_off, since, 0) is not None
+    return False
 
 
 def cut_random(rig: Rig, plan: Plan, out: Outcome) -> None:
@@ -196,7 +289,7 @@ def cut_append(rig: Rig, plan: Plan, out: Outcome) -> None:
         _cut_after(rig, plan.delay_ms)
         return
     time.sleep(plan.delay_ms / 1000)
-    _armed_cut_lands(rig, _arm(rig, plan, "write", "log/"))
+    _armed_cut_lands(rig, _arm(rig, plan, "write", "log/"), _press_handled)
 
 
 def cut_install(rig: Rig, plan: Plan, out: Outcome, new: bytes) -> None:
@@ -213,12 +306,12 @@ def cut_install(rig: Rig, plan: Plan, out: Outcome, new: bytes) -> None:
         pass  # a flash error or a disturbance: the cut still comes
     _aim(rig, out)
     since = _arm(rig, plan, *plan.install_at) if can_tear(rig) else None
-    frame = protocol.encode(999_999, "schedule.put", {"op": "commit"}) + "\n"
+    frame = protocol.encode(CUT_FRAME_ID, "schedule.put", {"op": "commit"}) + "\n"
     device._serial.write(frame.encode())
     if since is None:
         _cut_after(rig, plan.delay_ms)
     else:
-        _armed_cut_lands(rig, since)
+        _armed_cut_lands(rig, since, _reply_came)
 
 
 def cut_logs(rig: Rig, plan: Plan, out: Outcome, data_dir: Path) -> None:
