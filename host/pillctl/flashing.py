@@ -185,8 +185,11 @@ def deploy(mpremote: Mpremote, image: list[ImageFile], on_copied: Callable[[int]
 
 
 def restart(mpremote: Mpremote) -> None:
+    """Start the reset and return once the board has taken the code (its raw REPL's OK):
+    a resetting board never ends that code's output, so following it only waits for the
+    timeout where the port stays (the sim's pty); `wait_for_hello` then waits for the app."""
     try:
-        mpremote.run("exec", RESET_CODE, timeout=10)
+        mpremote.run("exec", "--no-follow", RESET_CODE, timeout=10)
     except PillctlError:
         pass  # expected: a resetting Pico drops off USB before mpremote hears back
 
