@@ -40,6 +40,17 @@ def status_hello(port: str) -> dict:
     return json.loads(result.stdout)["hello"]
 
 
+def assert_host_time(port: str) -> dict:
+    """The board's clock reads the host's time, to the second: its `t` (whole seconds)
+    lies within 2 s of the host's time while `pillctl status` ran, however long the
+    process took to start and end on a loaded machine."""
+    before = time.time()
+    hello = status_hello(port)
+    after = time.time()
+    assert hello["clock"] == "set" and before - 2 <= hello["t"] <= after + 2, (before, after)
+    return hello
+
+
 def test_image_compiles_modules_and_the_board_and_keeps_only_main_as_source(tmp_path):
     image = build_image("pico", tmp_path)
     targets = {f.target for f in image}
@@ -63,9 +74,8 @@ def test_flash_a_blank_sim_deploys_mpy_restarts_and_sets_the_clock(blank_board):
     assert result.stdout.count("\n") == 1
     assert f"firmware {dispenser.VERSION}" in result.stdout and "sim" in result.stdout
 
-    hello = status_hello(blank_board.port)
+    hello = assert_host_time(blank_board.port)
     assert hello["fw"] == dispenser.VERSION and hello["board"] == "sim"
-    assert hello["clock"] == "set" and abs(hello["t"] - time.time()) <= 2
     assert hello["reset"] == "reset"  # the flash restarted it: machine.reset()
 
     root = mpremote_ls(blank_board.port)
@@ -136,8 +146,7 @@ def test_time_sync_sets_an_unknown_clock_to_host_time(sim_board):
     result = run_pillctl("time", "sync", "--port", sim_board.port)
     assert result.returncode == 0, result.stderr
     assert "clock was unknown" in result.stdout and "after:" in result.stdout
-    hello = status_hello(sim_board.port)
-    assert hello["clock"] == "set" and abs(hello["t"] - time.time()) <= 2
+    assert_host_time(sim_board.port)
 
 
 def test_time_sync_reports_the_offset_it_corrected(sim_board):
@@ -147,4 +156,4 @@ def test_time_sync_reports_the_offset_it_corrected(sim_board):
     report = json.loads(result.stdout)
     assert -3602 <= report["offset"] <= -3598
     assert abs(report["after"] - report["host"]) <= 1
-    assert abs(status_hello(sim_board.port)["t"] - time.time()) <= 2
+    assert_host_time(sim_board.port)
