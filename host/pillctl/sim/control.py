@@ -162,7 +162,12 @@ class ControlServer(socketserver.ThreadingUnixStreamServer):
         super().__init__(str(path), _ControlHandler)
 
     def start(self) -> None:
-        threading.Thread(target=self.serve_forever, name="sim-control", daemon=True).start()
+        # close() waits until serve_forever notices the shutdown, which it checks once per
+        # poll interval (0.5 s by default): at every stop of every sim board.
+        threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="sim-control",
+            daemon=True,
+        ).start()  # fmt: skip
 
     def close(self) -> None:
         self.shutdown()
