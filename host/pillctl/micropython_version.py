@@ -14,8 +14,8 @@ import subprocess
 from dataclasses import dataclass
 
 from pillctl.errors import PillctlError
-from pillctl.executables import require_tool
 from pillctl.mpremote import Mpremote
+from pillctl.mpy import mpy_cross_command
 
 # The oldest release the firmware supports: asyncio under that name (1.21) and .mpy v6.1.
 OLDEST_MICROPYTHON = (1, 22, 0)
@@ -68,7 +68,7 @@ def read_board_info(mpremote: Mpremote) -> BoardInfo:
 def mpy_cross_version() -> tuple[int, int]:
     """The .mpy version mpy-cross emits (`... mpy-cross emitting mpy v6.3`)."""
     result = subprocess.run(
-        [require_tool("mpy-cross"), "--version"], capture_output=True, text=True, check=False
+        [mpy_cross_command(), "--version"], capture_output=True, text=True, check=False
     )
     found = re.search(r"mpy v(\d+)\.(\d+)", result.stdout)
     if found is None:
