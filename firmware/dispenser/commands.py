@@ -10,7 +10,7 @@ import gc
 import hashlib
 from binascii import a2b_base64, b2a_base64, hexlify
 
-from dispenser import PROTOCOL_VERSION, VERSION, engine, logrec
+from dispenser import PROTOCOL_VERSION, VERSION, engine, logrec, timekeep
 from dispenser.compat import const
 from dispenser.localtime import MIN_VALID_TIME
 from dispenser.schedstore import SCHEDULE_PATH
@@ -110,6 +110,9 @@ class Commands:
         clock = self.board.clock
         previous = clock.now()
         clock.set(t)
+        # Into the scratch words at once, not at the next watchdog feed: a reset right after
+        # a `time sync` must not lose it.
+        timekeep.save(self.board.scratch, t)
         self.controller.clock_was_set(previous)
         return {"t": clock.now(), "previous": previous}
 

@@ -16,6 +16,10 @@ def maintenance(board):
         import board as board_file  # pyright: ignore[reportMissingImports]
 
         board = board_file.build()
+    # The window ends in a watchdog reset, which restarts a Pico's RTC: keep the time now,
+    # as the app does before every reset it makes (the app's last save may be a second old,
+    # or missing if the clock was set just before the Ctrl-C).
+    timekeep.save(board.scratch, board.clock.now())
     watchdog = board.start_watchdog(WATCHDOG_MS)  # the running one, if the app started it
     seconds = board.maintenance_s
     board.feed_for(watchdog, seconds)
