@@ -88,7 +88,7 @@ class Engine:
         self.jam_flags = 0
         self.day = -1  # local day the daily state below belongs to
         self.totals = [0, 0, 0, 0]  # per nutrient code, dispensed on self.day
-        self.past_d = [0, 0, 0, 0, 0, 0]  # vitamin D given 1..6 local days before self.day
+        self.past_d = [0] * logrec.WEEK_ENTRIES  # vitamin D given 1..6 local days before self.day
         self.resolved = {}  # dose/item key -> DONE | MISSED | REFUSED_CAP, on self.day
         self.confirms = {}  # item key -> UTC time of its latest confirmation
         self.reminded = {}  # slot key -> highest reminder level logged on self.day
@@ -215,7 +215,11 @@ class Engine:
         The current schedule's entries always fit (its check bounds them with
         logrec.checkpoint_worst_size); entries left by an earlier schedule of the same day
         follow while there is room, so switching back to it keeps their lockout if it can."""
-        week = tuple((i + 1, min(self.past_d[i], 0xFFFF)) for i in range(6) if self.past_d[i])
+        week = tuple(
+            (i + 1, min(self.past_d[i], 0xFFFF))
+            for i in range(logrec.WEEK_ENTRIES)
+            if self.past_d[i]
+        )
         room = logrec.MAX_RECORD - logrec.CHECKPOINT_FIXED - 3 * len(week)
         parts = (
             (self.confirms, self._item_keys, 6),
@@ -257,7 +261,7 @@ class Engine:
         self.resolved = dict(resolved)
         self.reminded = dict(reminded)
         self.snoozed = dict(snoozed)
-        self.past_d = [0, 0, 0, 0, 0, 0]
+        self.past_d = [0] * logrec.WEEK_ENTRIES
         for ago, total in fields[8]:
             # a saturated entry stands for at least that much: count the whole ceiling
             self.past_d[ago - 1] = nutrients.D_WEEK_CEILING if total == 0xFFFF else total
