@@ -355,3 +355,14 @@ def test_ctrl_c_ends_in_maintenance_with_safe_outputs_and_a_bounded_window(world
     assert timekeep.saved(board.scratch) == board.clock.now()
     assert board.servos_released() and board.buzzer_pwm.duty == 0
     assert all(led.value() == 0 for led in [board.status_led] + board.compartment_leds)
+
+
+def test_restart_from_the_repl_works_even_when_the_ctrl_c_came_before_the_app_ran(
+    world, monkeypatch
+):
+    world.boot(None)
+    board = world.board
+    monkeypatch.setattr(app_module, "_board", None)
+    monkeypatch.setitem(sys.modules, "board", types.SimpleNamespace(build=lambda: board))
+    app_module.restart()
+    assert board.resets == 1

@@ -185,9 +185,12 @@ _board = None  # the running board, for restart() from the maintenance REPL
 def restart():
     """Back from the maintenance REPL into dispensing, at once: the board's hard reset.
     `pillctl` runs this over the raw REPL when it finds the board there."""
-    if _board is None:
-        raise RuntimeError("the dispenser app has not run since boot")
-    _board.reset()
+    board = _board
+    if board is None:  # the Ctrl-C came before run(): build the board again (it only sets pins)
+        import board as board_file  # pyright: ignore[reportMissingImports]
+
+        board = board_file.build()
+    board.reset()
 
 
 def run(board):
