@@ -12,9 +12,8 @@ from binascii import a2b_base64, b2a_base64, hexlify
 
 from dispenser import PROTOCOL_VERSION, VERSION, engine, logrec
 from dispenser.compat import const
+from dispenser.engine import ScheduleError
 from dispenser.localtime import MIN_VALID_TIME
-from dispenser.schedstore import SCHEDULE_PATH
-from dispenser.schedule import ScheduleError
 
 MAX_SCHEDULE = const(8192)  # bytes; compiled schedules are under 4 KB
 MAX_CHUNK = const(2048)  # bytes per log.read or schedule.get reply
@@ -172,10 +171,9 @@ class Commands:
     def schedule_get(self, args):
         off = _int_arg(args, "off", 0, MAX_SCHEDULE)
         try:
-            with open(SCHEDULE_PATH, "rb") as f:
-                f.seek(off)
-                chunk = f.read(MAX_CHUNK)
-                size = f.seek(0, 2)
+            chunk, size = self.controller.schedstore(
+                lambda s: s.read(s.SCHEDULE_PATH, off, MAX_CHUNK)
+            )
         except OSError:
             raise RefusedError("no schedule installed")
         return {"off": off, "size": size, "b64": _b64(chunk)}

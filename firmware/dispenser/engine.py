@@ -41,7 +41,60 @@ Controller._decide opened before the engine call.
 from dispenser import logrec, nutrients
 from dispenser.compat import const
 from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, minutes_into, to_utc, weekday
-from dispenser.schedule import occurs_on, slots_in_use
+
+
+class ScheduleError(Exception):
+    """A schedule the device refuses; `code` (dispenser.schedule's E_*) is logged."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+class Schedule:
+    """A checked schedule, as `dispenser.schedule.parse(data)` builds it. It lives here, with
+    the little the running engine needs, so the check itself can be unloaded once it ran
+    (compat.unload): nothing that stays in RAM refers to dispenser.schedule's code."""
+
+    sha: str
+    name: str
+    tz: str
+    utc: list
+    comps: list
+    slots: list
+    slot_keys: list
+    doses: list
+    items: list
+    overrides: list
+    signers: list
+    caps: list
+    spacing: list
+    steps: list
+    snooze: int
+
+    def hash_prefix(self):
+        """First 32 bits of the sha256, as logged in SCHEDULE records."""
+        return int(self.sha[:8], 16)
+
+    def comp_for_hopper(self, hopper):
+        for comp in self.comps:
+            if comp.hopper == hopper:
+                return comp
+        return None
+
+
+def occurs_on(entry, day, weekday):
+    """Whether a dose or item exists on local `day` (with `weekday`, Monday = 0)."""
+    return entry.first_day <= day <= entry.last_day and (entry.days >> weekday) & 1
+
+
+def slots_in_use(sched):
+    """Indices of the slots that hold at least one dose or item, in order."""
+    used = [False] * len(sched.slots)
+    for entry in sched.doses + sched.items:
+        used[entry.slot] = True
+    return [i for i in range(len(used)) if used[i]]
+
 
 # Indication.status values (which one wins is decided in Engine.indication).
 STATUS_IDLE = const(0)
