@@ -23,8 +23,9 @@ LOG_DIR = "log"
 _IDLE_WAKE_S = const(3600)  # with nothing scheduled, still look again hourly
 _BEEP_REPEAT_MS = const(5000)
 _BOOT_CAUSES = {"power": logrec.BOOT_POWER_ON, "wdt": logrec.BOOT_WATCHDOG}
-# Loaded only for a boot, a check or an install (Controller.schedstore).
-_SCHEDULE_CODE = ("dispenser.schedstore", "dispenser.schedule")
+# Loaded only for a boot, a check or an install (Controller.schedstore); the engine keeps
+# the few nutrient ceilings it needs by value.
+_SCHEDULE_CODE = ("dispenser.schedstore", "dispenser.schedule", "dispenser.nutrients")
 
 
 class Controller:

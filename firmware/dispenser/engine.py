@@ -38,9 +38,13 @@ where log(events) appends each (t, kind, fields) to the store in order, inside t
 Controller._decide opened before the engine call.
 """
 
-from dispenser import logrec, nutrients
+from dispenser import logrec
 from dispenser.compat import const
 from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, minutes_into, to_utc, weekday
+
+# Only these values: the rest of dispenser.nutrients serves the schedule check and is unloaded
+# with it (Controller.schedstore).
+from dispenser.nutrients import CEILINGS, D_DOSE_CEILING, D_WEEK_CEILING
 
 
 class ScheduleError(Exception):
@@ -251,17 +255,17 @@ class Engine:
     def _over_ceiling(self, nut, amount):
         """Whether `amount` more of nutrient `nut` today would pass a firmware ceiling, which
         no schedule and no override lifts (docs/safety-rules.md)."""
-        ceiling = nutrients.CEILINGS[nut]
+        ceiling = CEILINGS[nut]
         if ceiling is not None and self.totals[nut] + amount > ceiling:
             return True
         if nut != 0:
             return False
-        if amount > nutrients.D_DOSE_CEILING:
+        if amount > D_DOSE_CEILING:
             return True
         week = self.totals[0] + amount
         for total in self.past_d:
             week += total
-        return week > nutrients.D_WEEK_CEILING
+        return week > D_WEEK_CEILING
 
     def checkpoint(self):
         """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation.
@@ -313,7 +317,7 @@ class Engine:
         self.past_d = [0, 0, 0, 0, 0, 0]
         for ago, total in fields[8]:
             # a saturated entry stands for at least that much: count the whole ceiling
-            self.past_d[ago - 1] = nutrients.D_WEEK_CEILING if total == 0xFFFF else total
+            self.past_d[ago - 1] = D_WEEK_CEILING if total == 0xFFFF else total
 
     # ----- lifecycle ---------------------------------------------------------------------
 
