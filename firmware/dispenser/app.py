@@ -17,7 +17,7 @@ import sys
 
 from dispenser import logrec, protocol, supervisor, timekeep
 from dispenser.commands import Commands, RefusedError
-from dispenser.compat import const, ticks_diff, ticks_ms
+from dispenser.compat import const, ticks_diff, ticks_ms, unload
 from dispenser.controller import Controller
 from dispenser.drivers import patterns
 from dispenser.drivers.button import LONG, Button
@@ -36,7 +36,7 @@ class App:
         self.button = Button(board.button_pin, board.button_edge)
         self.controller = Controller(board, self.record_event)
         self.supervisor = Supervisor(board, self.log_error)
-        self.crashes = supervisor.crash_count(board.scratch)
+        self.crashes = _crash_count(board.scratch)
         self.halted = self.crashes >= supervisor.CRASH_LIMIT
         self._swallow_press = False  # the next press confirms dispense.test: no dose press
         self.hold_wait = None  # set by dispenser.confirm while an override waits for a hold
@@ -173,6 +173,17 @@ class App:
         except Exception as exc:  # the log may be what keeps failing
             sys.print_exception(exc)
         await self.supervisor.spawn("serial", self.serial_loop, False)
+
+
+def _crash_count(scratch):
+    """The crashes in a row so far, from dispenser.rescue, which only failures need: it is
+    unloaded again at once (compat.unload)."""
+    from dispenser.rescue import crash_count
+
+    try:
+        return crash_count(scratch)
+    finally:
+        unload(("dispenser.rescue",))
 
 
 def _error(code, message):

@@ -71,17 +71,8 @@ REASON_NAMES = (None, "cap", "spacing", "empty", "jammed", "ceiling")
 # ERROR codes
 ERR_SCHEDULE_REJECTED = const(1)  # detail: ScheduleError code
 ERR_LOG_CORRUPT = const(2)  # detail: bytes skipped while scanning (capped at 65535)
-ERR_TASK_FAILED = const(10)  # detail: task_failure(): task << 8 | exception type
+ERR_TASK_FAILED = const(10)  # detail: rescue.task_failure(): task << 8 | exception type
 ERR_HALTED = const(11)  # detail: crashes in a row; the board stays in its safe state
-
-# ERR_TASK_FAILED's detail names the task and the exception type by their index here
-# (0 = another one); "stalled" is a critical task that stopped checking in.
-TASK_NAMES = ("?", "boot", "serial", "button", "schedule", "buzzer", "leds", "events", "network")
-_FAILURE_TYPES = (
-    OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError,
-    MemoryError, ZeroDivisionError, AssertionError, NotImplementedError,
-)  # fmt: skip
-FAILURE_NAMES = ("?", "stalled") + tuple(t.__name__ for t in _FAILURE_TYPES)
 
 ERR_OVERRIDE_UNCONFIRMED = const(30)  # detail: 0; no hold in time, the old schedule stays
 ERR_OVERRIDE_REPLACED = const(31)  # detail: 0; another upload replaced the waiting one
@@ -100,19 +91,6 @@ _RESOLVED_ENTRY = "<HB"
 _REMINDED_ENTRY = "<HB"  # slot key, highest reminder level logged
 _SNOOZED_ENTRY = "<HI"  # slot key, UTC end of the snooze
 _WEEK_ENTRY = "<BH"  # days ago (1..6), vitamin D given that day (65535: that much or more)
-
-
-def task_failure(task, exc):
-    """ERR_TASK_FAILED's detail for task name `task` and exception `exc` (None: stalled)."""
-    task_code = TASK_NAMES.index(task) if task in TASK_NAMES else 0
-    failure = 1
-    if exc is not None:
-        failure = 0
-        for i in range(len(_FAILURE_TYPES)):
-            if type(exc) is _FAILURE_TYPES[i]:
-                failure = i + 2
-                break
-    return task_code << 8 | failure
 
 
 def pack_hopper_nutrient(hopper, nutrient):
