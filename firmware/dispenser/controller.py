@@ -186,7 +186,7 @@ class Controller:
         leds = [self.status_led] + self.compartment_leds
         tasks = [("schedule", self.schedule_loop, True), ("buzzer", self.buzzer_loop, False)]
         for led in leds:
-            tasks.append(("leds", lambda _check_in, led=led: led.run(), False))
+            tasks.append(("leds", led.run, False))
         return tasks
 
     def tick(self, now):

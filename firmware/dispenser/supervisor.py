@@ -49,29 +49,36 @@ class Supervisor:
         self.watchdog = None
 
     def spawn(self, name, coro_fn, critical=True):
-        """Run `coro_fn(check_in)` as the supervised task `name`; returns the asyncio task."""
+        """Run `coro_fn(check_in)` as the supervised task `name`; returns the asyncio task.
+        Only a critical task's check_in() counts (and reaches board.fault_point); a
+        non-critical one gets a check_in that does nothing, which saves a closure per LED."""
+        if not critical:
+            return asyncio.create_task(self._restarting(name, coro_fn))
         entry = [name, ticks_ms()]
-        if critical:
-            self._critical.append(entry)
+        self._critical.append(entry)
         board = self._board
 
         def check_in():
             entry[1] = ticks_ms()
             board.fault_point(name)
 
-        return asyncio.create_task(self._run(name, coro_fn, check_in, critical))
+        return asyncio.create_task(self._critical_task(name, coro_fn, check_in))
 
-    async def _run(self, name, coro_fn, check_in, critical):
+    async def _critical_task(self, name, coro_fn, check_in):
+        try:
+            await coro_fn(check_in)
+            raise RuntimeError("task ended")  # supervised tasks run forever
+        except Exception as exc:
+            self.crash(name, exc)
+
+    async def _restarting(self, name, coro_fn):
         backoff = self._backoff_ms
         while True:
             started = ticks_ms()
             try:
-                await coro_fn(check_in)
+                await coro_fn(_no_check_in)
                 raise RuntimeError("task ended")  # supervised tasks run forever
             except Exception as exc:
-                if critical:
-                    self.crash(name, exc)
-                    return
                 self._record(name, exc)
             if ticks_diff(ticks_ms(), started) > _BACKOFF_MAX_MS:
                 backoff = self._backoff_ms  # it ran well for a while: start the backoff over
@@ -120,3 +127,7 @@ class Supervisor:
             record_failure(self._log_error, name, exc)
         finally:
             unload(("dispenser.rescue",))
+
+
+def _no_check_in():
+    """A non-critical task's check_in: it holds no watchdog."""
