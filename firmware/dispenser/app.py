@@ -19,7 +19,6 @@ from dispenser import logrec, protocol, supervisor, timekeep
 from dispenser.commands import Commands, RefusedError
 from dispenser.compat import unload
 from dispenser.controller import Controller
-from dispenser.drivers import patterns
 from dispenser.drivers.button import LONG, Button
 from dispenser.link import LineLink
 from dispenser.supervisor import CHECKIN_MS, Supervisor
@@ -128,8 +127,10 @@ class App:
         asyncio.create_task(sup.feed_watchdog())
         for coro in board.background_tasks():
             asyncio.create_task(coro)
-        if self.halted:
-            await self._halt()
+        if self.halted:  # the safe error state (dispenser.rescue, loaded only for it)
+            from dispenser.rescue import halt
+
+            await halt(self)
             return
         try:
             self.controller.boot()
@@ -144,19 +145,6 @@ class App:
             start(self)  # a non-critical supervised task: it never holds the watchdog
         sup.spawn("button", self.button_loop)
         await sup.spawn("serial", self.serial_loop)
-
-    async def _halt(self):
-        """The safe error state: nothing moves, the status LED shows the error, and the
-        serial line answers (not critical: a failure there restarts it, never the board)."""
-        controller = self.controller
-        controller.safe()
-        controller.status_led.show(patterns.ERROR)
-        asyncio.create_task(controller.status_led.run())
-        try:
-            self.log_error(logrec.ERR_HALTED, self.crashes)
-        except Exception as exc:  # the log may be what keeps failing
-            sys.print_exception(exc)
-        await self.supervisor.spawn("serial", self.serial_loop, False)
 
 
 def _crash_count(scratch):

@@ -113,7 +113,7 @@ STATUS_NAMES = ("idle", "due", "time_unknown", "nothing_due", "refused", "error"
 # How a dose or item instance of the current day was resolved (absent = still pending).
 DONE = const(1)  # dispensed, or item confirmed
 MISSED = const(2)
-REFUSED_CAP = const(3)  # a cap refusal cannot get better later the same day
+_REFUSED_CAP = const(3)  # a cap refusal cannot get better later the same day
 NOT_DUE = const(4)  # its window had closed before the schedule was installed
 
 # How long a press's answer (nothing due / refused) is shown.
@@ -146,7 +146,7 @@ class Engine:
         self.day = -1  # local day the daily state below belongs to
         self.totals = [0, 0, 0, 0]  # per nutrient code, dispensed on self.day
         self.past_d = [0, 0, 0, 0, 0, 0]  # vitamin D given 1..6 local days before self.day
-        self.resolved = {}  # dose/item key -> DONE | MISSED | REFUSED_CAP, on self.day
+        self.resolved = {}  # dose/item key -> DONE | MISSED | _REFUSED_CAP, on self.day
         self.confirms = {}  # item key -> UTC time of its latest confirmation
         self.reminded = {}  # slot key -> highest reminder level logged on self.day
         self.snoozed = {}  # slot key -> UTC end of the snooze
@@ -190,7 +190,7 @@ class Engine:
             self._excuse_closed_windows(t)
         elif kind == logrec.REFUSED:
             if fields[1] == logrec.REASON_CAP or fields[1] == logrec.REASON_CEILING:
-                self._resolve(t, fields[0], REFUSED_CAP)
+                self._resolve(t, fields[0], _REFUSED_CAP)
         elif kind == logrec.REMIND:
             if self._same_day(t):
                 self.reminded[fields[0]] = max(fields[1], self.reminded.get(fields[0], 0))

@@ -14,8 +14,8 @@ import struct
 from dispenser.compat import const
 from dispenser.crc import crc32
 
-HEADER_SIZE = const(10)
-CRC_SIZE = const(4)
+_HEADER_SIZE = const(10)
+_CRC_SIZE = const(4)
 OVERHEAD = const(14)
 MAX_RECORD = const(255)
 
@@ -35,7 +35,7 @@ ERROR = const(13)  # (code, detail)
 CHECKPOINT = const(14)  # engine state summary, first record of every log segment
 OVERRIDE = const(15)  # (hash32, signer) a schedule with overrides confirmed by a button hold
 OVERRIDE_PENDING = const(16)  # (hash32,) a schedule with overrides awaits the hold
-SIGNER_BYTES = const(32)  # the signer's name in an OVERRIDE record, cut and NUL-padded
+_SIGNER_BYTES = const(32)  # the signer's name in an OVERRIDE record, cut and NUL-padded
 
 KIND_NAMES = (
     None, "boot", "clock_set", "schedule", "remind", "snooze", "dispense", "missed",
@@ -126,14 +126,14 @@ _CHECKPOINT_LISTS = (
 # Bytes of a checkpoint record without its list entries: overhead, head, the five counts
 # and the trailing schedule hash prefix.
 CHECKPOINT_FIXED = const(48)
-WEEK_ENTRIES = const(6)  # the 7-day vitamin D window: the six days before today
+_WEEK_ENTRIES = const(6)  # the 7-day vitamin D window: the six days before today
 
 
 def checkpoint_worst_size(items, entries, slots):
     """The largest checkpoint record a schedule with `items` reminder-only items, `entries`
     doses + items and `slots` slots in use can need: every item confirmed, every entry
     resolved, every slot reminded and snoozed. The schedule check keeps it <= MAX_RECORD."""
-    return CHECKPOINT_FIXED + 3 * WEEK_ENTRIES + 6 * items + 3 * entries + 9 * slots
+    return CHECKPOINT_FIXED + 3 * _WEEK_ENTRIES + 6 * items + 3 * entries + 9 * slots
 
 
 def _checkpoint_size(fields):
@@ -196,10 +196,10 @@ def encode_into(buf, seq, t, kind, fields):
         raise ValueError("record too long")
     struct.pack_into(_HEADER, buf, 0, size, seq, t, kind)
     if kind == CHECKPOINT:
-        _pack_checkpoint(buf, HEADER_SIZE, fields)
+        _pack_checkpoint(buf, _HEADER_SIZE, fields)
     else:
-        struct.pack_into(_FORMATS[kind], buf, HEADER_SIZE, *fields)
-    body = size - CRC_SIZE
+        struct.pack_into(_FORMATS[kind], buf, _HEADER_SIZE, *fields)
+    body = size - _CRC_SIZE
     struct.pack_into("<I", buf, body, crc32(memoryview(buf)[:body]))
     return size
 
@@ -218,7 +218,7 @@ def decode_at(buf, pos, end):
     size = buf[pos]
     if size < OVERHEAD or pos + size > end:
         return None
-    body = pos + size - CRC_SIZE
+    body = pos + size - _CRC_SIZE
     # Compared in 16-bit halves: unpacking the stored CRC as one u32 would make another
     # heap integer per record on a Pico.
     crc = crc32(memoryview(buf)[pos:body])
@@ -228,7 +228,7 @@ def decode_at(buf, pos, end):
     ):
         return None
     _, seq, t, kind = struct.unpack_from(_HEADER, buf, pos)
-    start = pos + HEADER_SIZE
+    start = pos + _HEADER_SIZE
     try:
         if kind == CHECKPOINT:
             fields = _unpack_checkpoint(buf, start, body)
@@ -277,7 +277,7 @@ def as_dict(rec):
 
 def signer_bytes(signers):
     """The OVERRIDE record's signer field: the names, comma-separated, cut to fit."""
-    return ", ".join(signers).encode()[:SIGNER_BYTES]
+    return ", ".join(signers).encode()[:_SIGNER_BYTES]
 
 
 def signer_text(field):

@@ -1,8 +1,9 @@
 """What the firmware does when things go wrong: a task that failed (logged, counted, the
-board reset), the crash count in the scratch words, maintenance after a Ctrl-C wherever it
-landed, and a failed boot counted as a crash. Imported only then (and for one look at the
-crash count at boot), and unloaded after a failure the app survives, so the running app
-does not carry this code in RAM (compat.unload).
+board reset), the crash count in the scratch words, the halted state after too many,
+maintenance after a Ctrl-C wherever it landed, and a failed boot counted as a crash.
+Imported only then (and for one look at the crash count at boot), and unloaded after a
+failure the app survives, so the running app does not carry this code in RAM
+(compat.unload).
 
 Crashes are counted in the board's scratch words 2-3, which survive every reset but not a
 power loss: CRASH_LIMIT crashes within _CRASH_WINDOW_S seconds of running time halt the board
@@ -112,3 +113,21 @@ def boot_failed(board, exc):
         return
     timekeep.save(board.scratch, board.clock.now())
     board.reset()
+
+
+async def halt(app):
+    """The safe error state: nothing moves, the status LED shows the error, and the
+    serial line answers (not critical: a failure there restarts it, never the board)."""
+    import asyncio
+
+    from dispenser.drivers import patterns
+
+    controller = app.controller
+    controller.safe()
+    controller.status_led.show(patterns.ERROR)
+    asyncio.create_task(controller.status_led.run())
+    try:
+        app.log_error(logrec.ERR_HALTED, app.crashes)
+    except Exception as exc:  # the log may be what keeps failing
+        print_exception(exc)
+    await app.supervisor.spawn("serial", app.serial_loop, False)

@@ -10,7 +10,7 @@ import asyncio
 from dispenser.compat import const
 
 DEFAULT_RETRIES = const(2)
-DEFAULT_TIMEOUT_MS = const(1500)  # from the start of the actuation
+_DEFAULT_TIMEOUT_MS = const(1500)  # from the start of the actuation
 
 
 async def _drop_seen(servo, sensor, timeout_ms):
@@ -20,7 +20,7 @@ async def _drop_seen(servo, sensor, timeout_ms):
     return await watch
 
 
-async def deliver(servo, sensor, pills, retries=DEFAULT_RETRIES, timeout_ms=DEFAULT_TIMEOUT_MS):
+async def deliver(servo, sensor, pills, retries=DEFAULT_RETRIES, timeout_ms=_DEFAULT_TIMEOUT_MS):
     """Drop `pills` pills; returns how many arrived (== pills unless the hopper jammed)."""
     delivered = 0
     for _ in range(pills):
