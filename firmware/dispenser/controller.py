@@ -12,10 +12,8 @@ from dispenser import logrec
 from dispenser.compat import const, unload
 from dispenser.drivers import patterns
 from dispenser.drivers.buzzer import Buzzer
-from dispenser.drivers.delivery import deliver
-from dispenser.drivers.dropsensor import DropSensor
+from dispenser.drivers.delivery import DropSensor, Servo, deliver
 from dispenser.drivers.leds import Led
-from dispenser.drivers.servo import Servo
 from dispenser.engine import Engine, ScheduleError
 from dispenser.logstore import LogStore
 
