@@ -211,7 +211,9 @@ def _days(e, obj):
     return e
 
 
-def _schedule(obj, sha):
+def build(obj, sha):
+    """The Schedule of a decoded schedule object whose hash is `sha` (parse() without the
+    hash and JSON checks; the host uses it for the schedules it saved)."""
     s = Schedule()
     s.sha = sha
     s.name = _str(obj, "name", MAX_NAME_LEN)
@@ -376,7 +378,7 @@ def parse(data):
     if obj.get("v") != FORMAT_VERSION:
         _fail("unsupported format version " + str(obj.get("v")), E_VERSION)
     try:
-        return _schedule(obj, sha)
+        return build(obj, sha)
     except (AttributeError, TypeError, KeyError, IndexError):
         # a member of the wrong JSON type somewhere deep inside
         raise ScheduleError(E_STRUCTURE, "malformed member")
