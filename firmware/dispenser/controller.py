@@ -45,6 +45,7 @@ class Controller:
         self._level_changed = asyncio.Event()
         self.pending = None  # a checked schedule with overrides, waiting (dispenser.confirm)
         self.confirmed_at = None  # UTC time the installed schedule's overrides were confirmed
+        self._store_users = 0  # schedstore() calls in progress
 
     # --- boot --------------------------------------------------------------------------
     def boot(self):
@@ -90,13 +91,17 @@ class Controller:
         """`use(dispenser.schedstore)`'s result. That module and the schedule check it runs
         are needed only at boot and for a push, so they are imported for the call and
         unloaded after it (compat.unload): the running app does not keep their code in RAM.
-        What they return (a Schedule and its parts) keeps none of it alive."""
+        What they return (a Schedule and its parts) keeps none of it alive. Nested calls
+        (a push's check, then its install) share one load."""
         from dispenser import schedstore
 
+        self._store_users += 1
         try:
             return use(schedstore)
         finally:
-            unload(_SCHEDULE_CODE)
+            self._store_users -= 1
+            if not self._store_users:
+                unload(_SCHEDULE_CODE)
 
     def check(self, data):
         """The Schedule `data` would install, checked, not installed; a refusal is logged

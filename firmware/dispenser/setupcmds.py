@@ -60,18 +60,23 @@ def schedule_put(self, args):
         if hexlify(hashlib.sha256(data).digest()).decode() != self._upload_sha:
             raise RefusedError("upload does not match its sha256: resend")
         try:
-            checked = self.controller.check(data)
-            if checked.overrides:
-                return _await_confirmation(self, data, checked, args)
-            checked = None  # install() checks again; keep one parsed copy in RAM
-            schedule = self.controller.install(data)
+            # One load of the schedule check for the check and the install both.
+            return self.controller.schedstore(lambda _store: _commit(self, data, args))
         except ScheduleError as exc:
             raise RefusedError("schedule rejected: " + str(exc))
-        return {"sha256": schedule.sha, "name": schedule.name}
     if op == "abort":
         self._upload = None
         return {}
     raise ValueError("op must be begin, data, commit or abort")
+
+
+def _commit(self, data, args):
+    checked = self.controller.check(data)
+    if checked.overrides:
+        return _await_confirmation(self, data, checked, args)
+    checked = None  # install() checks again; keep one parsed copy in RAM
+    schedule = self.controller.install(data)
+    return {"sha256": schedule.sha, "name": schedule.name}
 
 
 def _await_confirmation(self, data, schedule, args):
