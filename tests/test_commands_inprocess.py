@@ -23,8 +23,8 @@ from simhelpers import compiled, utc
 
 from dispenser import app as app_module
 from dispenser import logrec, protocol, timekeep
-from dispenser.commands import TEST_HOLD_WINDOW_MS
 from dispenser.drivers import patterns
+from dispenser.setupcmds import TEST_HOLD_WINDOW_MS
 from pillctl.schedule.hashing import embedded_hash, with_hash
 
 BONE = compiled("bone-health")

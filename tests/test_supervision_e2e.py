@@ -15,7 +15,7 @@ import serial
 from conftest import run_pillctl
 from simhelpers import board_with, compiled, kinds, log_records, servo_moves, utc
 
-from dispenser import logrec, protocol
+from dispenser import logrec, protocol, rescue
 from pillctl.device import Device, open_device, probe_hello
 from pillctl.errors import PillctlError
 from pillctl.sim.process import SimProcess
@@ -176,8 +176,8 @@ def test_repeated_task_failures_are_logged_and_halt_the_board_safely(tmp_path):
         failures = [r for r in log_records(board) if r["kind"] == "error"]
         failed = [r for r in failures if r["code"] == logrec.ERR_TASK_FAILED]
         assert len(failed) == 3
-        assert {logrec.TASK_NAMES[r["detail"] >> 8] for r in failed} == {"serial"}
-        assert {logrec.FAILURE_NAMES[r["detail"] & 0xFF] for r in failed} == {"RuntimeError"}
+        assert {rescue.TASK_NAMES[r["detail"] >> 8] for r in failed} == {"serial"}
+        assert {rescue.FAILURE_NAMES[r["detail"] & 0xFF] for r in failed} == {"RuntimeError"}
         assert any(r["code"] == logrec.ERR_HALTED for r in failures)
 
         # Halted: status says so, the log can be read, nothing else is done, nothing moves.
