@@ -274,8 +274,12 @@ class SimScratch:
         for j in range(4):
             words[j] = self.read(j)
         words[i] = value & 0xFFFFFFFF
-        with open(self._path, "wb") as f:
+        # A Pico's register write is atomic: a reset (the runner's kill) in the middle of
+        # this one must leave the old words or the new, never a truncated file.
+        part = self._path + ".part"
+        with open(part, "wb") as f:
             f.write(struct.pack("<4I", *words))
+        os.rename(part, self._path)
 
 
 class SimBoard:

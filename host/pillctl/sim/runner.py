@@ -148,6 +148,7 @@ class SimRunner:
             self._powered = False
             self._kill()
             self.scratch_path.unlink(missing_ok=True)
+            self.scratch_path.with_name("scratch.part").unlink(missing_ok=True)  # boards/sim.py
             self.trace.add("sim", "power", "off")
 
     def scratch_words(self) -> list[int] | None:
