@@ -325,7 +325,7 @@ class SimRunner:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         if device is not None:
-            device.close()
+            self.relay.release(device)  # closed by the relay thread, which may be using it
         self._drop_pending_inputs()
 
     def _drop_pending_inputs(self) -> None:
