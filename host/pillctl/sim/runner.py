@@ -136,6 +136,8 @@ class SimRunner:
         self._stopping = True
         self.power_off()
         self.relay.stop()
+        if self.relay.is_alive():
+            self.relay.join(5)  # it closes the last board's pty; then the client's may go
         self.client.close()
         for fd in (self._in_fd, self._out_fd):
             with contextlib.suppress(OSError):
