@@ -40,16 +40,21 @@ def _armed() -> bool:
     return False
 
 
-def _take_interrupts(lib: ctypes.CDLL, main_thread: int) -> None:
+def _take_interrupts(schedule_interrupt, main_thread: int) -> None:
     while True:
         signal.sigwait({signal.SIGINT})
         if _armed():
-            lib.mp_sched_keyboard_interrupt()
+            schedule_interrupt()
             signal.pthread_kill(main_thread, WAKE)
 
 
 def main(argv: list[str]) -> int:
-    lib = ctypes.CDLL(micropython_run.__file__)  # the loaded extension: its C symbols
+    try:
+        lib = ctypes.CDLL(micropython_run.__file__)  # the loaded extension: its C symbols
+        run = lib.micropython_unix_main
+        schedule_interrupt = lib.mp_sched_keyboard_interrupt
+    except (OSError, AttributeError):  # another build of the wheel: run it as it is
+        return micropython_run.run_main(argv)
     # Blocked before any thread exists: MicroPython's threads inherit the mask.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     # CPython's C handler only notes the signal; the main thread's blocking call returns
@@ -57,14 +62,14 @@ def main(argv: list[str]) -> int:
     signal.signal(WAKE, lambda *_: None)
     threading.Thread(
         target=_take_interrupts,
-        args=(lib, threading.get_ident()),
+        args=(schedule_interrupt, threading.get_ident()),
         name="ctrl-c",
         daemon=True,
     ).start()
     args = [arg.encode() for arg in argv]
     c_argv = (ctypes.c_char_p * (len(args) + 1))(*args, None)
     # Called through ctypes, which releases the GIL, so the thread above can run.
-    return lib.micropython_unix_main(len(args), c_argv)
+    return run(len(args), c_argv)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ def board_command(explicit: str | None) -> list[str]:
     if (
         explicit
         or os.environ.get(MICROPYTHON_ENV)
+        or not sys.platform.startswith("linux")  # board_process.py reads /proc
         or not importlib.util.find_spec("micropython_run")
     ):
         return argv
