@@ -22,8 +22,6 @@ import os
 import struct
 import sys
 
-import simflash  # pyright: ignore[reportMissingImports]  (the sim's MICROPYPATH has it)
-
 from dispenser import timekeep
 from dispenser.clock import MAX_NAP_MS, Clock
 from dispenser.compat import ticks_diff, ticks_ms
@@ -276,8 +274,12 @@ class SimScratch:
         for j in range(4):
             words[j] = self.read(j)
         words[i] = value & 0xFFFFFFFF
-        with open(self._path, "wb") as f:
+        # A Pico's register write is atomic: a reset (the runner's kill) in the middle of
+        # this one must leave the old words or the new, never a truncated file.
+        part = self._path + ".part"
+        with open(part, "wb") as f:
             f.write(struct.pack("<4I", *words))
+        os.rename(part, self._path)
 
 
 class SimBoard:
@@ -313,7 +315,6 @@ class SimBoard:
         scratch = env("PILLCTL_SIM_SCRATCH")
         self.scratch = SimScratch(scratch) if scratch else None
         self._faults = []  # task names armed to fail at their next fault_point
-        simflash.install()
 
     def start_watchdog(self, timeout_ms):
         return SimWatchdog(self.trace, timeout_ms)
@@ -401,6 +402,11 @@ class SimBoard:
             elif words[0] == "fault" and words[1] == "task":
                 self._faults.append(words[2])
             elif words[0] in ("fault", "cut"):
+                # The flash model is loaded only now: a Pico's heap holds nothing like it,
+                # so until a test arms it the sim's heap figures are the firmware's own.
+                import simflash  # pyright: ignore[reportMissingImports]  (on the sim's path)
+
+                simflash.install()
                 simflash.arm(words)
             else:
                 self.runner_event(words)

@@ -13,6 +13,7 @@ from base64 import b64decode, b64encode
 
 import pytest
 from conftest import ROOT
+from core.supervisetools import FakeScratch
 from inprocess import (
     put_schedule,
     run,
@@ -21,9 +22,9 @@ from inprocess import (
 from simhelpers import compiled, utc
 
 from dispenser import app as app_module
-from dispenser import logrec, protocol
-from dispenser.commands import TEST_HOLD_WINDOW_MS
+from dispenser import logrec, protocol, timekeep
 from dispenser.drivers import patterns
+from dispenser.setupcmds import TEST_HOLD_WINDOW_MS
 from pillctl.schedule.hashing import embedded_hash, with_hash
 
 BONE = compiled("bone-health")
@@ -74,6 +75,7 @@ def test_hello_and_status_describe_the_board_and_its_day(world):
 
 def test_time_set_checks_its_argument_logs_and_announces(world):
     world.boot(None)
+    world.board.scratch = FakeScratch()
 
     async def body():
         verb, error = await world.request("time.set", {"t": 5})
@@ -81,6 +83,8 @@ def test_time_set_checks_its_argument_logs_and_announces(world):
         verb, reply = await world.request("time.set", {"t": 1_800_000_000})
         assert verb == "ok" and reply == {"t": 1_800_000_000, "previous": None}
         assert world.app.link.events("clock_set")
+        # Kept for a reset at once, not only at the next watchdog feed a second later.
+        assert timekeep.saved(world.board.scratch) == 1_800_000_000
 
     scenario_of(world, body)
     assert world.kinds() == ["boot", "clock_set"]
@@ -332,6 +336,7 @@ def test_ctrl_c_ends_in_maintenance_with_safe_outputs_and_a_bounded_window(world
     KeyboardInterrupt, the board ends with safe outputs and a bounded maintenance window."""
     world.boot_with(BONE, utc(11, 35))  # lunch: compartment LEDs on
     board = world.board
+    board.scratch = FakeScratch()  # no time saved yet: the maintenance reset must keep it
     board.status_led.value(1)
     board.compartment_leds[0].value(1)
 
@@ -347,5 +352,17 @@ def test_ctrl_c_ends_in_maintenance_with_safe_outputs_and_a_bounded_window(world
     runpy.run_path(str(ROOT / "firmware" / "main.py"), run_name="__main__")
     assert board.watchdog is not None  # started now, so the window still ends in a reset
     assert board.fed_for == board.maintenance_s == 300
+    assert timekeep.saved(board.scratch) == board.clock.now()
     assert board.servos_released() and board.buzzer_pwm.duty == 0
     assert all(led.value() == 0 for led in [board.status_led] + board.compartment_leds)
+
+
+def test_restart_from_the_repl_works_even_when_the_ctrl_c_came_before_the_app_ran(
+    world, monkeypatch
+):
+    world.boot(None)
+    board = world.board
+    monkeypatch.setattr(app_module, "_board", None)
+    monkeypatch.setitem(sys.modules, "board", types.SimpleNamespace(build=lambda: board))
+    app_module.restart()
+    assert board.resets == 1

@@ -17,16 +17,14 @@ import sys
 
 from dispenser import logrec, protocol, supervisor, timekeep
 from dispenser.commands import Commands, RefusedError
-from dispenser.compat import const, ticks_diff, ticks_ms
+from dispenser.compat import unload
 from dispenser.controller import Controller
-from dispenser.drivers import patterns
 from dispenser.drivers.button import LONG, Button
 from dispenser.link import LineLink
 from dispenser.supervisor import CHECKIN_MS, Supervisor
 
 # In the halted state only these answer, so the host can see why.
 HALTED_VERBS = ("hello", "status", "log.info", "log.read")
-_CONFIRM_POLL_MS = const(20)
 
 
 class App:
@@ -36,7 +34,7 @@ class App:
         self.button = Button(board.button_pin, board.button_edge)
         self.controller = Controller(board, self.record_event)
         self.supervisor = Supervisor(board, self.log_error)
-        self.crashes = supervisor.crash_count(board.scratch)
+        self.crashes = _crash_count(board.scratch)
         self.halted = self.crashes >= supervisor.CRASH_LIMIT
         self._swallow_press = False  # the next press confirms dispense.test: no dose press
         self.hold_wait = None  # set by dispenser.confirm while an override waits for a hold
@@ -68,21 +66,6 @@ class App:
                 continue
             self.event({"kind": "press", "long": kind == LONG})
             await self.controller.press(kind == LONG)
-
-    async def confirming_press(self, window_ms):
-        """True once a press starts within `window_ms`; that press confirms a maintenance
-        action and is no dose press. Only a press that starts now counts: a button already
-        held (or stuck) must first be released."""
-        self._swallow_press = True
-        started = ticks_ms()
-        armed = not self.button.is_pressed()
-        while not (armed and self.button.is_pressed()):
-            if ticks_diff(ticks_ms(), started) > window_ms:
-                self._swallow_press = False
-                return False
-            armed = armed or not self.button.is_pressed()
-            await asyncio.sleep_ms(_CONFIRM_POLL_MS)
-        return True
 
     # --- serial commands ---------------------------------------------------------------
     async def handle_line(self, raw):
@@ -144,8 +127,10 @@ class App:
         asyncio.create_task(sup.feed_watchdog())
         for coro in board.background_tasks():
             asyncio.create_task(coro)
-        if self.halted:
-            await self._halt()
+        if self.halted:  # the safe error state (dispenser.rescue, loaded only for it)
+            from dispenser.rescue import halt
+
+            await halt(self)
             return
         try:
             self.controller.boot()
@@ -161,18 +146,16 @@ class App:
         sup.spawn("button", self.button_loop)
         await sup.spawn("serial", self.serial_loop)
 
-    async def _halt(self):
-        """The safe error state: nothing moves, the status LED shows the error, and the
-        serial line answers (not critical: a failure there restarts it, never the board)."""
-        controller = self.controller
-        controller.safe()
-        controller.status_led.show(patterns.ERROR)
-        asyncio.create_task(controller.status_led.run())
-        try:
-            self.log_error(logrec.ERR_HALTED, self.crashes)
-        except Exception as exc:  # the log may be what keeps failing
-            sys.print_exception(exc)
-        await self.supervisor.spawn("serial", self.serial_loop, False)
+
+def _crash_count(scratch):
+    """The crashes in a row so far, from dispenser.rescue, which only failures need: it is
+    unloaded again at once (compat.unload)."""
+    from dispenser.rescue import crash_count
+
+    try:
+        return crash_count(scratch)
+    finally:
+        unload(("dispenser.rescue",))
 
 
 def _error(code, message):
@@ -185,9 +168,12 @@ _board = None  # the running board, for restart() from the maintenance REPL
 def restart():
     """Back from the maintenance REPL into dispensing, at once: the board's hard reset.
     `pillctl` runs this over the raw REPL when it finds the board there."""
-    if _board is None:
-        raise RuntimeError("the dispenser app has not run since boot")
-    _board.reset()
+    board = _board
+    if board is None:  # the Ctrl-C came before run(): build the board again (it only sets pins)
+        import board as board_file  # pyright: ignore[reportMissingImports]
+
+        board = board_file.build()
+    board.reset()
 
 
 def run(board):

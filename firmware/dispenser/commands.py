@@ -5,21 +5,14 @@ for the few that wait (dispense.test). ValueError means bad arguments and Refuse
 refusal; both leave the state as it was.
 """
 
-import asyncio
 import gc
-import hashlib
-from binascii import a2b_base64, b2a_base64, hexlify
+from binascii import b2a_base64
 
 from dispenser import PROTOCOL_VERSION, VERSION, engine, logrec
-from dispenser.compat import const
-from dispenser.localtime import MIN_VALID_TIME
-from dispenser.schedstore import SCHEDULE_PATH
-from dispenser.schedule import ScheduleError
+from dispenser.compat import const, unload
 
-MAX_SCHEDULE = const(8192)  # bytes; compiled schedules are under 4 KB
 MAX_CHUNK = const(2048)  # bytes per log.read or schedule.get reply
-TEST_HOLD_WINDOW_MS = const(10000)
-IDENTIFY_S = const(5)
+_SETUP_MODULE = ("dispenser.setupcmds",)
 
 
 class RefusedError(Exception):
@@ -103,83 +96,6 @@ class Commands:
         ]
         return reply
 
-    def time_set(self, args):
-        # No earlier than the engine's idea of a valid clock: an older time would be "set"
-        # but still count as unknown.
-        t = _int_arg(args, "t", MIN_VALID_TIME, 4_000_000_000)
-        clock = self.board.clock
-        previous = clock.now()
-        clock.set(t)
-        self.controller.clock_was_set(previous)
-        return {"t": clock.now(), "previous": previous}
-
-    def schedule_put(self, args):
-        """Chunked upload: begin (size, sha256), data (off, b64) ..., commit."""
-        op = args.get("op")
-        if op == "begin":
-            size = _int_arg(args, "size", 1, MAX_SCHEDULE)
-            sha = args.get("sha256")
-            if not isinstance(sha, str) or len(sha) != 64:
-                raise ValueError("sha256 must be 64 hex digits")
-            self._upload = bytearray(size)
-            self._upload_sha = sha
-            return {"size": size}
-        upload = self._upload
-        if upload is None:
-            raise RefusedError("no upload in progress: send op=begin first")
-        if op == "data":
-            off = _int_arg(args, "off", 0, len(upload) - 1)
-            chunk = a2b_base64(_str_arg(args, "b64"))
-            if off + len(chunk) > len(upload):
-                raise ValueError("chunk runs past the declared size")
-            upload[off : off + len(chunk)] = chunk
-            return {"off": off, "n": len(chunk)}
-        if op == "commit":
-            self._upload = None
-            data = bytes(upload)
-            if hexlify(hashlib.sha256(data).digest()).decode() != self._upload_sha:
-                raise RefusedError("upload does not match its sha256: resend")
-            try:
-                checked = self.controller.check(data)
-                if checked.overrides:
-                    return self._await_confirmation(data, checked, args)
-                checked = None  # install() checks again; keep one parsed copy in RAM
-                schedule = self.controller.install(data)
-            except ScheduleError as exc:
-                raise RefusedError("schedule rejected: " + str(exc))
-            return {"sha256": schedule.sha, "name": schedule.name}
-        if op == "abort":
-            self._upload = None
-            return {}
-        raise ValueError("op must be begin, data, commit or abort")
-
-    def _await_confirmation(self, data, schedule, args):
-        """A schedule that overrides a safety rule waits for a person at the device
-        (dispenser.confirm, imported only now). Nothing on the USB side alone lifts a rule.
-        `confirm_s` in the commit's arguments shortens the wait, never lengthens it."""
-        from dispenser.confirm import CONFIRM_WINDOW_S, Confirmation
-
-        window_s = CONFIRM_WINDOW_S
-        if "confirm_s" in args:
-            window_s = _int_arg(args, "confirm_s", 1, CONFIRM_WINDOW_S)
-        if self._confirming is not None:
-            self._confirming.replace()
-        confirmation = Confirmation(self.app, data, schedule, window_s)
-        self._confirming = confirmation
-        confirmation.start()
-        return {"sha256": schedule.sha, "name": schedule.name, "confirm": confirmation.status()}
-
-    def schedule_get(self, args):
-        off = _int_arg(args, "off", 0, MAX_SCHEDULE)
-        try:
-            with open(SCHEDULE_PATH, "rb") as f:
-                f.seek(off)
-                chunk = f.read(MAX_CHUNK)
-                size = f.seek(0, 2)
-        except OSError:
-            raise RefusedError("no schedule installed")
-        return {"off": off, "size": size, "b64": _b64(chunk)}
-
     def log_info(self, args):
         info = self.controller.store.info()
         info["id"] = self.board.device_id
@@ -192,33 +108,35 @@ class Commands:
         data, last = store.read_since(since, limit)
         return {"b64": _b64(data), "last": last, "more": last < store.last_seq}
 
+    # The commands that change the device's set-up or move it outside the schedule are
+    # rare: their code (dispenser/setupcmds.py) is loaded for the request and unloaded
+    # after it, except while a schedule upload is in progress (compat.unload).
+    def time_set(self, args):
+        return self._setup("time_set", args)
+
+    def schedule_put(self, args):
+        return self._setup("schedule_put", args)
+
+    def schedule_get(self, args):
+        return self._setup("schedule_get", args)
+
     def refill(self, args):
-        hopper = _int_arg(args, "hopper", 0, 2)
-        count = _int_arg(args, "count", 0, 1000)
-        eng = self.controller.engine
-        if eng is None:
-            raise RefusedError("no schedule installed: push one first")
-        comp = eng.schedule.comp_for_hopper(hopper)
-        if comp is not None and count > comp.capacity:
-            # More pills than the compartment holds is a typo, and would hide a low stock.
-            raise RefusedError(
-                "%s holds at most %d pills, not %d" % (comp.id, comp.capacity, count)
-            )
-        self.controller.refill(hopper, count)
-        return {"hopper": hopper, "count": count}
+        return self._setup("refill", args)
 
     def identify(self, args):
-        asyncio.create_task(self.controller.identify(IDENTIFY_S))
-        return {"seconds": IDENTIFY_S}
+        return self._setup("identify", args)
 
-    async def dispense_test(self, args):
-        """One actuation, only if a person holds the device's button within 10 s: nothing
-        on the USB side alone can move a servo outside the schedule."""
-        hopper = _int_arg(args, "hopper", 0, 2)
-        if not await self.app.confirming_press(TEST_HOLD_WINDOW_MS):
-            raise RefusedError("button not pressed within 10 s: nothing moved")
-        delivered = await self.controller.test_dispense(hopper)
-        return {"hopper": hopper, "delivered": delivered}
+    def dispense_test(self, args):
+        return self._setup("dispense_test", args)
+
+    def _setup(self, name, args):
+        from dispenser import setupcmds
+
+        try:
+            return getattr(setupcmds, name)(self, args)
+        finally:
+            if self._upload is None:
+                unload(_SETUP_MODULE)
 
 
 def _stock(count):
@@ -229,13 +147,6 @@ def _int_arg(args, name, low, high):
     value = args.get(name)
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise ValueError("%s must be an integer from %d to %d" % (name, low, high))
-    return value
-
-
-def _str_arg(args, name):
-    value = args.get(name)
-    if not isinstance(value, str):
-        raise ValueError(name + " must be a string")
     return value
 
 

@@ -11,10 +11,9 @@ Imported only when such a schedule arrives, so the code stays off the heap other
 
 import asyncio
 
-from dispenser import logrec, schedstore
+from dispenser import logrec
 from dispenser.compat import const, ticks_diff, ticks_ms
-from dispenser.schedstore import CONFIRMED_PATH
-from dispenser.schedule import ScheduleError
+from dispenser.engine import ScheduleError
 
 CONFIRM_WINDOW_S = const(60)  # an override schedule waits this long for the hold
 CONFIRM_HOLD_MS = const(2000)  # how long the hold that confirms it must last
@@ -128,4 +127,5 @@ class Confirmation:
         signer = logrec.signer_bytes(schedule.signers)
         controller.append(now, logrec.OVERRIDE, (schedule.hash_prefix(), signer))
         controller.confirmed_at = now
-        schedstore.save_confirmation(CONFIRMED_PATH, schedule.sha, now)
+        sha = schedule.sha
+        controller.schedstore(lambda s: s.save_confirmation(s.CONFIRMED_PATH, sha, now))

@@ -8,23 +8,22 @@ begin()/end(), so a rotation's checkpoint never counts an event that is not on f
 
 import asyncio
 
-from dispenser import logrec, schedstore
-from dispenser.compat import const
+from dispenser import logrec
+from dispenser.compat import const, unload
 from dispenser.drivers import patterns
 from dispenser.drivers.buzzer import Buzzer
-from dispenser.drivers.delivery import deliver
-from dispenser.drivers.dropsensor import DropSensor
+from dispenser.drivers.delivery import DropSensor, Servo, deliver
 from dispenser.drivers.leds import Led
-from dispenser.drivers.servo import Servo
-from dispenser.engine import Engine
+from dispenser.engine import Engine, ScheduleError
 from dispenser.logstore import LogStore
-from dispenser.schedstore import CONFIRMED_PATH, SCHEDULE_PATH
-from dispenser.schedule import ScheduleError
 
 LOG_DIR = "log"
 _IDLE_WAKE_S = const(3600)  # with nothing scheduled, still look again hourly
 _BEEP_REPEAT_MS = const(5000)
 _BOOT_CAUSES = {"power": logrec.BOOT_POWER_ON, "wdt": logrec.BOOT_WATCHDOG}
+# Loaded only for a boot, a check or an install (Controller.schedstore); the engine keeps
+# the few nutrient ceilings it needs by value.
+_SCHEDULE_CODE = ("dispenser.schedstore", "dispenser.schedule", "dispenser.nutrients")
 
 
 class Controller:
@@ -46,6 +45,7 @@ class Controller:
         self._level_changed = asyncio.Event()
         self.pending = None  # a checked schedule with overrides, waiting (dispenser.confirm)
         self.confirmed_at = None  # UTC time the installed schedule's overrides were confirmed
+        self._store_users = 0  # schedstore() calls in progress
 
     # --- boot --------------------------------------------------------------------------
     def boot(self):
@@ -53,12 +53,15 @@ class Controller:
         now = self.clock.now()
         rejected = None
         try:
-            schedule = schedstore.load(SCHEDULE_PATH)
+            schedule = self.schedstore(lambda s: s.load(s.SCHEDULE_PATH))
         except ScheduleError as exc:
             schedule, rejected = None, exc
         if schedule is not None:
             self._start_engine(schedule, now)
-            self.confirmed_at = schedstore.load_confirmation(CONFIRMED_PATH, schedule.sha)
+            sha = schedule.sha
+            self.confirmed_at = self.schedstore(
+                lambda s: s.load_confirmation(s.CONFIRMED_PATH, sha)
+            )
         t = now or 0
         self.append(t, logrec.BOOT, (_BOOT_CAUSES.get(self.board.reset_cause, logrec.BOOT_SOFT),))
         if self.store.skipped_bytes:
@@ -84,11 +87,27 @@ class Controller:
         self.engine = engine
         return engine
 
+    def schedstore(self, use):
+        """`use(dispenser.schedstore)`'s result. That module and the schedule check it runs
+        are needed only at boot and for a push, so they are imported for the call and
+        unloaded after it (compat.unload): the running app does not keep their code in RAM.
+        What they return (a Schedule and its parts) keeps none of it alive. Nested calls
+        (a push's check, then its install) share one load."""
+        from dispenser import schedstore
+
+        self._store_users += 1
+        try:
+            return use(schedstore)
+        finally:
+            self._store_users -= 1
+            if not self._store_users:
+                unload(_SCHEDULE_CODE)
+
     def check(self, data):
         """The Schedule `data` would install, checked, not installed; a refusal is logged
         and raised as ScheduleError."""
         try:
-            return schedstore.check(data)
+            return self.schedstore(lambda s: s.check(data))
         except ScheduleError as exc:
             self.append(
                 self.clock.now() or 0, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, exc.code)
@@ -100,7 +119,7 @@ class Controller:
         Raises ScheduleError with the device's reason."""
         now = self.clock.now() or 0
         try:
-            schedule = schedstore.install(SCHEDULE_PATH, data)
+            schedule = self.schedstore(lambda s: s.install(s.SCHEDULE_PATH, data))
         except ScheduleError as exc:
             self.append(now, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, exc.code))
             raise
@@ -170,7 +189,7 @@ class Controller:
         leds = [self.status_led] + self.compartment_leds
         tasks = [("schedule", self.schedule_loop, True), ("buzzer", self.buzzer_loop, False)]
         for led in leds:
-            tasks.append(("leds", lambda _check_in, led=led: led.run(), False))
+            tasks.append(("leds", led.run, False))
         return tasks
 
     def tick(self, now):

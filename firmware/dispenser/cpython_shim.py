@@ -29,3 +29,7 @@ def ticks_add(ticks, delta):
 
 def ticks_diff(end, start):
     return ((end - start + _TICKS_HALF) % _TICKS_PERIOD) - _TICKS_HALF
+
+
+def unload(names):
+    """Nothing to free under CPython; the host keeps these modules (see compat.unload)."""

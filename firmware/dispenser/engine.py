@@ -38,10 +38,67 @@ where log(events) appends each (t, kind, fields) to the store in order, inside t
 Controller._decide opened before the engine call.
 """
 
-from dispenser import logrec, nutrients
+from dispenser import logrec
 from dispenser.compat import const
 from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, minutes_into, to_utc, weekday
-from dispenser.schedule import occurs_on, slots_in_use
+
+# Only these values: the rest of dispenser.nutrients serves the schedule check and is unloaded
+# with it (Controller.schedstore).
+from dispenser.nutrients import CEILINGS, D_DOSE_CEILING, D_WEEK_CEILING
+
+
+class ScheduleError(Exception):
+    """A schedule the device refuses; `code` (dispenser.schedule's E_*) is logged."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+class Schedule:
+    """A checked schedule, as `dispenser.schedule.parse(data)` builds it. It lives here, with
+    the little the running engine needs, so the check itself can be unloaded once it ran
+    (compat.unload): nothing that stays in RAM refers to dispenser.schedule's code."""
+
+    sha: str
+    name: str
+    tz: str
+    utc: list
+    comps: list
+    slots: list
+    slot_keys: list
+    doses: list
+    items: list
+    overrides: list
+    signers: list
+    caps: list
+    spacing: list
+    steps: list
+    snooze: int
+
+    def hash_prefix(self):
+        """First 32 bits of the sha256, as logged in SCHEDULE records."""
+        return int(self.sha[:8], 16)
+
+    def comp_for_hopper(self, hopper):
+        for comp in self.comps:
+            if comp.hopper == hopper:
+                return comp
+        return None
+
+
+def occurs_on(entry, day, weekday):
+    """Whether a dose or item exists on local `day` (with `weekday`, Monday = 0)."""
+    return entry.first_day <= day <= entry.last_day and (entry.days >> weekday) & 1
+
+
+def slots_in_use(sched):
+    """Indices of the slots that hold at least one dose or item, in order."""
+    used = [False] * len(sched.slots)
+    for entry in sched.doses + sched.items:
+        used[entry.slot] = True
+    return [i for i in range(len(used)) if used[i]]
+
 
 # Indication.status values (which one wins is decided in Engine.indication).
 STATUS_IDLE = const(0)
@@ -56,7 +113,7 @@ STATUS_NAMES = ("idle", "due", "time_unknown", "nothing_due", "refused", "error"
 # How a dose or item instance of the current day was resolved (absent = still pending).
 DONE = const(1)  # dispensed, or item confirmed
 MISSED = const(2)
-REFUSED_CAP = const(3)  # a cap refusal cannot get better later the same day
+_REFUSED_CAP = const(3)  # a cap refusal cannot get better later the same day
 NOT_DUE = const(4)  # its window had closed before the schedule was installed
 
 # How long a press's answer (nothing due / refused) is shown.
@@ -88,8 +145,8 @@ class Engine:
         self.jam_flags = 0
         self.day = -1  # local day the daily state below belongs to
         self.totals = [0, 0, 0, 0]  # per nutrient code, dispensed on self.day
-        self.past_d = [0, 0, 0, 0, 0, 0]  # vitamin D given 1..6 local days before self.day
-        self.resolved = {}  # dose/item key -> DONE | MISSED | REFUSED_CAP, on self.day
+        self.past_d = [0] * logrec.WEEK_ENTRIES  # vitamin D given 1..6 local days before self.day
+        self.resolved = {}  # dose/item key -> DONE | MISSED | _REFUSED_CAP, on self.day
         self.confirms = {}  # item key -> UTC time of its latest confirmation
         self.reminded = {}  # slot key -> highest reminder level logged on self.day
         self.snoozed = {}  # slot key -> UTC end of the snooze
@@ -133,7 +190,7 @@ class Engine:
             self._excuse_closed_windows(t)
         elif kind == logrec.REFUSED:
             if fields[1] == logrec.REASON_CAP or fields[1] == logrec.REASON_CEILING:
-                self._resolve(t, fields[0], REFUSED_CAP)
+                self._resolve(t, fields[0], _REFUSED_CAP)
         elif kind == logrec.REMIND:
             if self._same_day(t):
                 self.reminded[fields[0]] = max(fields[1], self.reminded.get(fields[0], 0))
@@ -198,24 +255,28 @@ class Engine:
     def _over_ceiling(self, nut, amount):
         """Whether `amount` more of nutrient `nut` today would pass a firmware ceiling, which
         no schedule and no override lifts (docs/safety-rules.md)."""
-        ceiling = nutrients.CEILINGS[nut]
+        ceiling = CEILINGS[nut]
         if ceiling is not None and self.totals[nut] + amount > ceiling:
             return True
         if nut != 0:
             return False
-        if amount > nutrients.D_DOSE_CEILING:
+        if amount > D_DOSE_CEILING:
             return True
         week = self.totals[0] + amount
         for total in self.past_d:
             week += total
-        return week > nutrients.D_WEEK_CEILING
+        return week > D_WEEK_CEILING
 
     def checkpoint(self):
         """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation.
         The current schedule's entries always fit (its check bounds them with
         logrec.checkpoint_worst_size); entries left by an earlier schedule of the same day
         follow while there is room, so switching back to it keeps their lockout if it can."""
-        week = tuple((i + 1, min(self.past_d[i], 0xFFFF)) for i in range(6) if self.past_d[i])
+        week = tuple(
+            (i + 1, min(self.past_d[i], 0xFFFF))
+            for i in range(logrec.WEEK_ENTRIES)
+            if self.past_d[i]
+        )
         room = logrec.MAX_RECORD - logrec.CHECKPOINT_FIXED - 3 * len(week)
         parts = (
             (self.confirms, self._item_keys, 6),
@@ -257,10 +318,10 @@ class Engine:
         self.resolved = dict(resolved)
         self.reminded = dict(reminded)
         self.snoozed = dict(snoozed)
-        self.past_d = [0, 0, 0, 0, 0, 0]
+        self.past_d = [0] * logrec.WEEK_ENTRIES
         for ago, total in fields[8]:
             # a saturated entry stands for at least that much: count the whole ceiling
-            self.past_d[ago - 1] = nutrients.D_WEEK_CEILING if total == 0xFFFF else total
+            self.past_d[ago - 1] = D_WEEK_CEILING if total == 0xFFFF else total
 
     # ----- lifecycle ---------------------------------------------------------------------
 

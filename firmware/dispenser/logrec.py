@@ -14,8 +14,8 @@ import struct
 from dispenser.compat import const
 from dispenser.crc import crc32
 
-HEADER_SIZE = const(10)
-CRC_SIZE = const(4)
+_HEADER_SIZE = const(10)
+_CRC_SIZE = const(4)
 OVERHEAD = const(14)
 MAX_RECORD = const(255)
 
@@ -35,7 +35,7 @@ ERROR = const(13)  # (code, detail)
 CHECKPOINT = const(14)  # engine state summary, first record of every log segment
 OVERRIDE = const(15)  # (hash32, signer) a schedule with overrides confirmed by a button hold
 OVERRIDE_PENDING = const(16)  # (hash32,) a schedule with overrides awaits the hold
-SIGNER_BYTES = const(32)  # the signer's name in an OVERRIDE record, cut and NUL-padded
+_SIGNER_BYTES = const(32)  # the signer's name in an OVERRIDE record, cut and NUL-padded
 
 KIND_NAMES = (
     None, "boot", "clock_set", "schedule", "remind", "snooze", "dispense", "missed",
@@ -71,17 +71,8 @@ REASON_NAMES = (None, "cap", "spacing", "empty", "jammed", "ceiling")
 # ERROR codes
 ERR_SCHEDULE_REJECTED = const(1)  # detail: ScheduleError code
 ERR_LOG_CORRUPT = const(2)  # detail: bytes skipped while scanning (capped at 65535)
-ERR_TASK_FAILED = const(10)  # detail: task_failure(): task << 8 | exception type
+ERR_TASK_FAILED = const(10)  # detail: rescue.task_failure(): task << 8 | exception type
 ERR_HALTED = const(11)  # detail: crashes in a row; the board stays in its safe state
-
-# ERR_TASK_FAILED's detail names the task and the exception type by their index here
-# (0 = another one); "stalled" is a critical task that stopped checking in.
-TASK_NAMES = ("?", "boot", "serial", "button", "schedule", "buzzer", "leds", "events", "network")
-_FAILURE_TYPES = (
-    OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError,
-    MemoryError, ZeroDivisionError, AssertionError, NotImplementedError,
-)  # fmt: skip
-FAILURE_NAMES = ("?", "stalled") + tuple(t.__name__ for t in _FAILURE_TYPES)
 
 ERR_OVERRIDE_UNCONFIRMED = const(30)  # detail: 0; no hold in time, the old schedule stays
 ERR_OVERRIDE_REPLACED = const(31)  # detail: 0; another upload replaced the waiting one
@@ -100,19 +91,6 @@ _RESOLVED_ENTRY = "<HB"
 _REMINDED_ENTRY = "<HB"  # slot key, highest reminder level logged
 _SNOOZED_ENTRY = "<HI"  # slot key, UTC end of the snooze
 _WEEK_ENTRY = "<BH"  # days ago (1..6), vitamin D given that day (65535: that much or more)
-
-
-def task_failure(task, exc):
-    """ERR_TASK_FAILED's detail for task name `task` and exception `exc` (None: stalled)."""
-    task_code = TASK_NAMES.index(task) if task in TASK_NAMES else 0
-    failure = 1
-    if exc is not None:
-        failure = 0
-        for i in range(len(_FAILURE_TYPES)):
-            if type(exc) is _FAILURE_TYPES[i]:
-                failure = i + 2
-                break
-    return task_code << 8 | failure
 
 
 def pack_hopper_nutrient(hopper, nutrient):
@@ -218,10 +196,10 @@ def encode_into(buf, seq, t, kind, fields):
         raise ValueError("record too long")
     struct.pack_into(_HEADER, buf, 0, size, seq, t, kind)
     if kind == CHECKPOINT:
-        _pack_checkpoint(buf, HEADER_SIZE, fields)
+        _pack_checkpoint(buf, _HEADER_SIZE, fields)
     else:
-        struct.pack_into(_FORMATS[kind], buf, HEADER_SIZE, *fields)
-    body = size - CRC_SIZE
+        struct.pack_into(_FORMATS[kind], buf, _HEADER_SIZE, *fields)
+    body = size - _CRC_SIZE
     struct.pack_into("<I", buf, body, crc32(memoryview(buf)[:body]))
     return size
 
@@ -240,7 +218,7 @@ def decode_at(buf, pos, end):
     size = buf[pos]
     if size < OVERHEAD or pos + size > end:
         return None
-    body = pos + size - CRC_SIZE
+    body = pos + size - _CRC_SIZE
     # Compared in 16-bit halves: unpacking the stored CRC as one u32 would make another
     # heap integer per record on a Pico.
     crc = crc32(memoryview(buf)[pos:body])
@@ -250,7 +228,7 @@ def decode_at(buf, pos, end):
     ):
         return None
     _, seq, t, kind = struct.unpack_from(_HEADER, buf, pos)
-    start = pos + HEADER_SIZE
+    start = pos + _HEADER_SIZE
     try:
         if kind == CHECKPOINT:
             fields = _unpack_checkpoint(buf, start, body)
@@ -299,7 +277,7 @@ def as_dict(rec):
 
 def signer_bytes(signers):
     """The OVERRIDE record's signer field: the names, comma-separated, cut to fit."""
-    return ", ".join(signers).encode()[:SIGNER_BYTES]
+    return ", ".join(signers).encode()[:_SIGNER_BYTES]
 
 
 def signer_text(field):

@@ -35,7 +35,7 @@ from dispenser.compat import const
 from dispenser.localtime import DAY_S, MIN_VALID_TIME
 
 DEFAULT_BUDGET = const(65536)
-DEFAULT_SEGMENTS = const(4)
+_DEFAULT_SEGMENTS = const(4)
 _SUFFIX = ".log"
 _READ_BUF = const(1024)
 
@@ -49,7 +49,7 @@ def _exists(path):
 
 
 class LogStore:
-    def __init__(self, root, budget=DEFAULT_BUDGET, segments=DEFAULT_SEGMENTS, snapshot=None):
+    def __init__(self, root, budget=DEFAULT_BUDGET, segments=_DEFAULT_SEGMENTS, snapshot=None):
         self.root = root
         self.budget = budget
         self.max_segments = segments

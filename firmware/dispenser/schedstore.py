@@ -3,11 +3,12 @@
 A new schedule is written to a temporary file and renamed over the old one; littlefs and
 POSIX both make the rename atomic, so after a power cut either the old or the new file is
 in place, never a mix. A failed check or write leaves the old schedule untouched.
+
+On the device this module and the check it runs (dispenser.schedule) are loaded only for a
+boot, a check or an install, and unloaded afterwards (Controller.schedstore).
 """
 
 import os
-
-from dispenser import schedule
 
 SCHEDULE_PATH = "schedule.json"  # where the installed schedule lives on the flash
 CONFIRMED_PATH = "confirmed.txt"  # "<sha256> <UTC time>" of the last override confirmation
@@ -22,13 +23,19 @@ def load(path):
             data = f.read()
     except OSError:
         return None
+    return _parse(data)
+
+
+def _parse(data):
+    from dispenser import schedule
+
     return schedule.parse(data)
 
 
 def install(path, data):
     """Check `data` and make it the installed schedule; returns the new Schedule.
     Raises ScheduleError (nothing changed) if the check fails, OSError if writing does."""
-    checked = schedule.parse(data)
+    checked = _parse(data)
     tmp = path + _TMP_SUFFIX
     try:
         with open(tmp, "wb") as f:
@@ -49,7 +56,15 @@ def install(path, data):
 
 def check(data):
     """The Schedule `data` would install, checked but not installed (ScheduleError if not)."""
-    return schedule.parse(data)
+    return _parse(data)
+
+
+def read(path, off, size):
+    """(up to `size` bytes of the file from `off`, the file's size); OSError if none."""
+    with open(path, "rb") as f:
+        f.seek(off)
+        chunk = f.read(size)
+        return chunk, f.seek(0, 2)
 
 
 def save_confirmation(path, sha, t):

@@ -10,6 +10,10 @@ from binascii import hexlify
 
 from dispenser import nutrients
 from dispenser.compat import const
+
+# What the running app needs of a schedule lives in dispenser.engine, so that this module
+# (the check) can be unloaded on the device once it ran; re-exported here for the host.
+from dispenser.engine import Schedule, ScheduleError, occurs_on, slots_in_use  # noqa: F401
 from dispenser.logrec import MAX_RECORD, checkpoint_worst_size, id_key
 
 FORMAT_VERSION = const(1)
@@ -37,12 +41,6 @@ E_HOPPER = const(6)
 E_CAP = const(7)
 E_KEY_COLLISION = const(8)
 E_CEILING = const(9)
-
-
-class ScheduleError(Exception):
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
 
 
 def _fail(message, code=E_STRUCTURE):
@@ -110,7 +108,7 @@ def _index_of(ids, name, what):
     for i in range(len(ids)):
         if ids[i] == name:
             return i
-    _fail("unknown " + what + " " + str(name))
+    raise ScheduleError(E_STRUCTURE, "unknown " + what + " " + str(name))
 
 
 def _unique_keys(names):
@@ -123,119 +121,130 @@ def _unique_keys(names):
     return keys
 
 
+# The parts of a Schedule. Plain records without methods, so that the schedules they make up
+# outlive this module: the device unloads it once a check ran (engine.Schedule says why).
 class Compartment:
-    def __init__(self, obj, hopper_seen):
-        self.id = _id(obj, "id")
-        self.hopper = _int(obj, "hopper", 0, 2)
-        if hopper_seen[self.hopper]:
-            _fail("hopper " + str(self.hopper) + " used twice", E_HOPPER)
-        hopper_seen[self.hopper] = True
-        self.nut = nutrients.nutrient_code(obj.get("nut"))
-        if self.nut < 0:
-            _fail("unknown nutrient " + str(obj.get("nut")), E_NUTRIENT)
-        if nutrients.FORMS.get(obj.get("form"), -1) != self.nut:
-            _fail("form " + str(obj.get("form")) + " does not carry " + obj["nut"], E_NUTRIENT)
-        self.per = _int(obj, "per", 1, MAX_AMOUNT)
-        self.capacity = _int(obj, "cap", 1, 1000)
-        self.low = _int(obj, "low", 0, self.capacity)
+    id: str
+    hopper: int
+    nut: int
+    per: int
+    capacity: int
+    low: int
 
 
 class Slot:
-    def __init__(self, obj):
-        self.id = _id(obj, "id")
-        self.at = _int(obj, "at", 0, 1439)
-        self.opens = self.at - _int(obj, "early", 0, self.at)
-        self.closes = self.at + _int(obj, "late", 0, 1439 - self.at)
+    id: str
+    at: int
+    opens: int
+    closes: int
 
 
-def _day_range(obj):
-    first = _int(obj, "from", 0, _LAST_DAY, 0)
-    return first, _int(obj, "to", first, _LAST_DAY, _LAST_DAY)
+class Entry:
+    """A dose (`comp` is its Compartment) or a reminder-only item (`comp` is None)."""
+
+    id: str
+    slot: int
+    comp: Compartment | None
+    pills: int
+    amount: int
+    days: int
+    first_day: int
+    last_day: int
+    key: int
 
 
-class Dose:
-    def __init__(self, obj, slot_ids, comps):
-        self.id = _id(obj, "id")
-        self.slot = _index_of(slot_ids, obj.get("slot"), "slot")
-        self.comp = comps[_index_of([c.id for c in comps], obj.get("comp"), "compartment")]
-        self.pills = _int(obj, "pills", 1, 16)
-        if self.pills * self.comp.per > MAX_AMOUNT:
-            _fail("dose is too large: " + self.id, E_CAP)
-        self.amount = self.pills * self.comp.per
-        if self.comp.nut == 0 and self.amount > nutrients.D_DOSE_CEILING:
-            _fail("vitamin D dose over the device ceiling: " + self.id, E_CEILING)
-        self.days = _int(obj, "days", 1, 127)
-        self.first_day, self.last_day = _day_range(obj)
-        self.key = 0  # set once all ids are known
+def _compartment(obj, hopper_seen):
+    c = Compartment()
+    c.id = _id(obj, "id")
+    c.hopper = _int(obj, "hopper", 0, 2)
+    if hopper_seen[c.hopper]:
+        _fail("hopper " + str(c.hopper) + " used twice", E_HOPPER)
+    hopper_seen[c.hopper] = True
+    c.nut = nutrients.nutrient_code(obj.get("nut"))
+    if c.nut < 0:
+        _fail("unknown nutrient " + str(obj.get("nut")), E_NUTRIENT)
+    if nutrients.FORMS.get(obj.get("form"), -1) != c.nut:
+        _fail("form " + str(obj.get("form")) + " does not carry " + obj["nut"], E_NUTRIENT)
+    c.per = _int(obj, "per", 1, MAX_AMOUNT)
+    c.capacity = _int(obj, "cap", 1, 1000)
+    c.low = _int(obj, "low", 0, c.capacity)
+    return c
 
 
-class Item:
-    def __init__(self, obj, slot_ids):
-        self.id = _id(obj, "id")
-        _str(obj, "name", MAX_NAME_LEN)
-        self.slot = _index_of(slot_ids, obj.get("slot"), "slot")
-        self.days = _int(obj, "days", 1, 127)
-        self.first_day, self.last_day = _day_range(obj)
-        self.key = 0
-        self.comp = None  # reminder only: nothing drops
+def _slot(obj):
+    s = Slot()
+    s.id = _id(obj, "id")
+    s.at = _int(obj, "at", 0, 1439)
+    s.opens = s.at - _int(obj, "early", 0, s.at)
+    s.closes = s.at + _int(obj, "late", 0, 1439 - s.at)
+    return s
 
 
-def occurs_on(entry, day, weekday):
-    """Whether a dose or item exists on local `day` (with `weekday`, Monday = 0)."""
-    return entry.first_day <= day <= entry.last_day and (entry.days >> weekday) & 1
+def _dose(obj, slot_ids, comps):
+    d = Entry()
+    d.id = _id(obj, "id")
+    d.slot = _index_of(slot_ids, obj.get("slot"), "slot")
+    d.comp = comp = comps[_index_of([c.id for c in comps], obj.get("comp"), "compartment")]
+    d.pills = _int(obj, "pills", 1, 16)
+    if d.pills * comp.per > MAX_AMOUNT:
+        _fail("dose is too large: " + d.id, E_CAP)
+    d.amount = d.pills * comp.per
+    if comp.nut == 0 and d.amount > nutrients.D_DOSE_CEILING:
+        _fail("vitamin D dose over the device ceiling: " + d.id, E_CEILING)
+    return _days(d, obj)
 
 
-class Schedule:
-    """A checked schedule. Build it with `parse(data)`."""
-
-    def __init__(self, obj, sha):
-        self.sha = sha
-        self.name = _str(obj, "name", MAX_NAME_LEN)
-        self.tz = _str(obj, "tz", 64)  # for display by the host; the device uses `utc`
-        self.utc = [(e[0], _bounded(e[1], "utc offset", -900, 900)) for e in _table(obj)]
-        seen = [False, False, False]
-        self.comps = [Compartment(c, seen) for c in _list(obj, "comp")]
-        self.slots = [Slot(s) for s in _list(obj, "slots")]
-        _check_slots(self.slots)
-        slot_ids = [s.id for s in self.slots]
-        self.slot_keys = _unique_keys(slot_ids)
-        _unique_keys([c.id for c in self.comps])
-        self.doses = [Dose(d, slot_ids, self.comps) for d in _list(obj, "doses")]
-        self.items = [Item(i, slot_ids) for i in _list(obj, "items")]
-        if len(self.doses) > MAX_DOSES or len(self.items) > MAX_ITEMS:
-            _fail("more than " + str(MAX_DOSES) + " doses or " + str(MAX_ITEMS) + " items")
-        _check_checkpoint_fits(self)
-        entries = self.doses + self.items
-        keys = _unique_keys([e.id for e in entries])
-        for i in range(len(entries)):
-            entries[i].key = keys[i]
-        self.overrides, self.signers = _overrides(_list(obj, "ovr"))
-        self.caps = _effective_caps(obj.get("caps"), self.overrides, self.comps)
-        _check_week(self.doses, self.caps[0])
-        self.spacing = [_spacing(s, self.items) for s in _list(obj, "spacing")]
-        remind = obj.get("remind")
-        if not isinstance(remind, dict):
-            _fail("remind must be an object")
-        self.steps = _steps(_list(remind, "steps"))
-        self.snooze = _int(remind, "snooze", 1, 240)
-
-    def hash_prefix(self):
-        """First 32 bits of the sha256, as logged in SCHEDULE records."""
-        return int(self.sha[:8], 16)
-
-    def comp_for_hopper(self, hopper):
-        for comp in self.comps:
-            if comp.hopper == hopper:
-                return comp
-        return None
+def _item(obj, slot_ids):
+    e = Entry()
+    e.id = _id(obj, "id")
+    _str(obj, "name", MAX_NAME_LEN)
+    e.slot = _index_of(slot_ids, obj.get("slot"), "slot")
+    e.comp = None  # reminder only: nothing drops
+    return _days(e, obj)
 
 
-def slots_in_use(sched):
-    """Indices of the slots that hold at least one dose or item, in order."""
-    used = [False] * len(sched.slots)
-    for entry in sched.doses + sched.items:
-        used[entry.slot] = True
-    return [i for i in range(len(used)) if used[i]]
+def _days(e, obj):
+    e.days = _int(obj, "days", 1, 127)
+    e.first_day = first = _int(obj, "from", 0, _LAST_DAY, 0)
+    e.last_day = _int(obj, "to", first, _LAST_DAY, _LAST_DAY)
+    e.key = 0  # set once all ids are known
+    return e
+
+
+def build(obj, sha):
+    """The Schedule of a decoded schedule object whose hash is `sha` (parse() without the
+    hash and JSON checks; the host uses it for the schedules it saved)."""
+    s = Schedule()
+    s.sha = sha
+    s.name = _str(obj, "name", MAX_NAME_LEN)
+    s.tz = _str(obj, "tz", 64)  # for display by the host; the device uses `utc`
+    s.utc = [(e[0], _bounded(e[1], "utc offset", -900, 900)) for e in _table(obj)]
+    seen = [False, False, False]
+    s.comps = [_compartment(c, seen) for c in _list(obj, "comp")]
+    s.slots = [_slot(x) for x in _list(obj, "slots")]
+    _check_slots(s.slots)
+    slot_ids = [x.id for x in s.slots]
+    s.slot_keys = _unique_keys(slot_ids)
+    _unique_keys([c.id for c in s.comps])
+    s.doses = [_dose(d, slot_ids, s.comps) for d in _list(obj, "doses")]
+    s.items = [_item(i, slot_ids) for i in _list(obj, "items")]
+    if len(s.doses) > MAX_DOSES or len(s.items) > MAX_ITEMS:
+        _fail("more than " + str(MAX_DOSES) + " doses or " + str(MAX_ITEMS) + " items")
+    _check_checkpoint_fits(s)
+    entries = s.doses + s.items
+    keys = _unique_keys([e.id for e in entries])
+    for i in range(len(entries)):
+        entries[i].key = keys[i]
+    s.overrides, s.signers = _overrides(_list(obj, "ovr"))
+    s.caps = _effective_caps(obj.get("caps"), s.overrides, s.comps)
+    _check_week(s.doses, s.caps[0])
+    s.spacing = [_spacing(x, s.items) for x in _list(obj, "spacing")]
+    remind = obj.get("remind")
+    if not isinstance(remind, dict):
+        _fail("remind must be an object")
+    s.steps = _steps(_list(remind, "steps"))
+    s.snooze = _int(remind, "snooze", 1, 240)
+    return s
 
 
 def _check_checkpoint_fits(sched):
@@ -369,7 +378,7 @@ def parse(data):
     if obj.get("v") != FORMAT_VERSION:
         _fail("unsupported format version " + str(obj.get("v")), E_VERSION)
     try:
-        return Schedule(obj, sha)
+        return build(obj, sha)
     except (AttributeError, TypeError, KeyError, IndexError):
         # a member of the wrong JSON type somewhere deep inside
         raise ScheduleError(E_STRUCTURE, "malformed member")

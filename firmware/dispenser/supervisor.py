@@ -13,15 +13,15 @@ one, so waiting is never mistaken for death.
 - Non-critical tasks (the Pico W's network, later): an exception is logged and the task is
   restarted after a backoff that doubles up to _BACKOFF_MAX_MS; it never holds the watchdog.
 
-Crashes are counted in the board's scratch words 2-3, which survive every reset but not a
-power loss: CRASH_LIMIT crashes within _CRASH_WINDOW_S seconds of running time halt the board
-in a safe state at the next boot (app.py). Words 0-1 hold the time (timekeep.py).
+What happens on a failure (the ERROR record, the crash count in the scratch words, the
+reset) is in dispenser/rescue.py, imported only when a task fails: CRASH_LIMIT crashes in a
+row halt the board in a safe state at the next boot (app.py).
 """
 
 import asyncio
 
-from dispenser import logrec, timekeep
-from dispenser.compat import const, print_exception, ticks_diff, ticks_ms
+from dispenser import timekeep
+from dispenser.compat import const, ticks_diff, ticks_ms, unload
 from dispenser.drivers.timing import sleep_ms
 
 WATCHDOG_MS = const(8000)  # the RP2040's longest watchdog period is 8.3 s
@@ -34,11 +34,6 @@ CHECKIN_MS = const(20000)
 _BACKOFF_MIN_MS = const(1000)
 _BACKOFF_MAX_MS = const(300000)
 CRASH_LIMIT = const(3)
-_CRASH_WINDOW_S = const(600)
-
-_CRASH_WORD = const(2)  # CRASH_MAGIC << 16 | crashes in the current streak
-_RUN_WORD = const(3)  # seconds the board ran, summed over the streak's crashes
-_CRASH_MAGIC = const(0x5AFE)
 
 
 class Supervisor:
@@ -54,30 +49,36 @@ class Supervisor:
         self.watchdog = None
 
     def spawn(self, name, coro_fn, critical=True):
-        """Run `coro_fn(check_in)` as the supervised task `name`; returns the asyncio task."""
+        """Run `coro_fn(check_in)` as the supervised task `name`; returns the asyncio task.
+        Only a critical task's check_in() counts (and reaches board.fault_point); a
+        non-critical one gets a check_in that does nothing, which saves a closure per LED."""
+        if not critical:
+            return asyncio.create_task(self._restarting(name, coro_fn))
         entry = [name, ticks_ms()]
-        if critical:
-            self._critical.append(entry)
+        self._critical.append(entry)
         board = self._board
 
         def check_in():
             entry[1] = ticks_ms()
             board.fault_point(name)
 
-        return asyncio.create_task(self._run(name, coro_fn, check_in, critical))
+        return asyncio.create_task(self._critical_task(name, coro_fn, check_in))
 
-    async def _run(self, name, coro_fn, check_in, critical):
+    async def _critical_task(self, name, coro_fn, check_in):
+        try:
+            await coro_fn(check_in)
+            raise RuntimeError("task ended")  # supervised tasks run forever
+        except Exception as exc:
+            self.crash(name, exc)
+
+    async def _restarting(self, name, coro_fn):
         backoff = self._backoff_ms
         while True:
             started = ticks_ms()
             try:
-                await coro_fn(check_in)
+                await coro_fn(_no_check_in)
                 raise RuntimeError("task ended")  # supervised tasks run forever
             except Exception as exc:
-                if critical:
-                    self.crash(name, exc)
-                    return
-                print_exception(exc)
                 self._record(name, exc)
             if ticks_diff(ticks_ms(), started) > _BACKOFF_MAX_MS:
                 backoff = self._backoff_ms  # it ran well for a while: start the backoff over
@@ -109,40 +110,24 @@ class Supervisor:
 
     def crash(self, name, exc):
         """Log which task failed and how, count the crash, save the time, reset the board."""
-        if exc is not None:
-            print_exception(exc)
-        self._record(name, exc)
         board = self._board
-        note_crash(board.scratch, ticks_diff(ticks_ms(), self._started) // 1000)
-        timekeep.save(board.scratch, board.clock.now())
-        board.reset()
+        try:
+            from dispenser.rescue import crash
+        except Exception:  # no heap left even to load it: reset all the same, uncounted
+            timekeep.save(board.scratch, board.clock.now())
+            board.reset()
+            return
+        crash(board, self._log_error, name, exc, ticks_diff(ticks_ms(), self._started) // 1000)
 
     def _record(self, name, exc):
+        """A non-critical task failed: logged, then it restarts (rescue unloaded again)."""
+        from dispenser.rescue import record_failure
+
         try:
-            self._log_error(logrec.ERR_TASK_FAILED, logrec.task_failure(name, exc))
-        except Exception as log_exc:  # the log may be what failed: reset all the same
-            print_exception(log_exc)
+            record_failure(self._log_error, name, exc)
+        finally:
+            unload(("dispenser.rescue",))
 
 
-def note_crash(scratch, ran_s):
-    """Count a crash after `ran_s` seconds of running; returns the streak's count. The
-    streak starts over once its crashes are more than _CRASH_WINDOW_S of running apart."""
-    if scratch is None:
-        return 1
-    count = crash_count(scratch)
-    ran = scratch.read(_RUN_WORD) if count else 0
-    ran += ran_s
-    if ran > _CRASH_WINDOW_S:
-        count, ran = 0, ran_s
-    count += 1
-    scratch.write(_CRASH_WORD, _CRASH_MAGIC << 16 | count)
-    scratch.write(_RUN_WORD, ran)
-    return count
-
-
-def crash_count(scratch):
-    """Crashes in the current streak (0 after a power loss)."""
-    if scratch is None:
-        return 0
-    word = scratch.read(_CRASH_WORD)
-    return word & 0xFF if word >> 16 == _CRASH_MAGIC else 0
+def _no_check_in():
+    """A non-critical task's check_in: it holds no watchdog."""

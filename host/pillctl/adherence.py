@@ -38,7 +38,7 @@ from dispenser import engine as engine_mod
 from dispenser import logrec
 from dispenser.engine import Engine
 from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, to_utc, weekday
-from dispenser.schedule import Schedule, ScheduleError, occurs_on
+from dispenser.schedule import Schedule, ScheduleError, build, occurs_on
 from pillctl.devicename import device_name
 from pillctl.errors import PillctlError
 from pillctl.history import DeviceHistory
@@ -297,7 +297,7 @@ def _load_schedules(history: DeviceHistory) -> list[tuple[Schedule, dict]]:
     loaded = []
     for obj in history.schedules():
         try:
-            loaded.append((Schedule(obj, obj["sha256"]), obj))
+            loaded.append((build(obj, obj["sha256"]), obj))
         except (ScheduleError, KeyError) as exc:
             raise PillctlError(
                 f"a saved schedule of {history.device_id} is not valid ({exc}); "

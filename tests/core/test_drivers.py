@@ -6,11 +6,9 @@ from dispenser import engine
 from dispenser.drivers import patterns
 from dispenser.drivers.button import LONG, SHORT, Button
 from dispenser.drivers.buzzer import Buzzer
-from dispenser.drivers.delivery import deliver
-from dispenser.drivers.dropsensor import DropSensor
+from dispenser.drivers.delivery import DropSensor, Servo, deliver
 from dispenser.drivers.ds3231 import DS3231
 from dispenser.drivers.leds import Led
-from dispenser.drivers.servo import Servo
 from dispenser.rtcclock import RtcClock
 
 

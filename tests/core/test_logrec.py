@@ -121,16 +121,3 @@ def test_hopper_and_nutrient_pack_into_one_field_and_back():
     packed = logrec.pack_hopper_nutrient(2, 3)
     assert packed == 0x32
     assert logrec.unpack_hopper(packed) == 2 and logrec.unpack_nutrient(packed) == 3
-
-
-def test_task_failure_names_the_task_and_the_exception_type():
-    detail = logrec.task_failure("button", OSError(5))
-    assert logrec.TASK_NAMES[detail >> 8] == "button"
-    assert logrec.FAILURE_NAMES[detail & 0xFF] == "OSError"
-    stalled = logrec.task_failure("schedule", None)
-    assert logrec.FAILURE_NAMES[stalled & 0xFF] == "stalled"
-    unknown = logrec.task_failure("no such task", KeyboardInterrupt())
-    assert unknown == 0  # an unlisted task and exception type: both "?"
-    # Fits the ERROR record's u16 detail.
-    rec = logrec.encode(1, 2, logrec.ERROR, (logrec.ERR_TASK_FAILED, detail))
-    assert logrec.decode_at(rec, 0, len(rec))[3] == (logrec.ERR_TASK_FAILED, detail)

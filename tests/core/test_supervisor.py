@@ -47,9 +47,9 @@ def test_a_task_that_raises_is_logged_and_resets_the_board():
     board, log = FakeBoard(), Recorder()
     sup = Supervisor(board, log)
     assert _run_until_reset(board, sup, ("button", _raises_after_check_in(OSError(5)), True))
-    assert log.errors == [(logrec.ERR_TASK_FAILED, logrec.task_failure("button", OSError()))]
+    assert log.errors == [(logrec.ERR_TASK_FAILED, rescue.task_failure("button", OSError()))]
     assert board.resets == 1
-    assert supervisor.crash_count(board.scratch) == 1
+    assert rescue.crash_count(board.scratch) == 1
     assert timekeep.saved(board.scratch) == T0  # the time survives the reset
 
 
@@ -57,7 +57,7 @@ def test_a_log_that_fails_does_not_stop_the_reset():
     board = FakeBoard()
     sup = Supervisor(board, Recorder(fails=True))
     assert _run_until_reset(board, sup, ("schedule", _raises_after_check_in(ValueError()), True))
-    assert board.resets == 1 and supervisor.crash_count(board.scratch) == 1
+    assert board.resets == 1 and rescue.crash_count(board.scratch) == 1
 
 
 def test_a_fault_injected_at_a_check_in_fails_that_task():
@@ -68,8 +68,8 @@ def test_a_fault_injected_at_a_check_in_fails_that_task():
         board, sup, ("serial", _checks_in_forever, True), ("schedule", _checks_in_forever, True)
     )
     detail = log.errors[0][1]
-    assert logrec.TASK_NAMES[detail >> 8] == "schedule"
-    assert logrec.FAILURE_NAMES[detail & 0xFF] == "RuntimeError"
+    assert rescue.TASK_NAMES[detail >> 8] == "schedule"
+    assert rescue.FAILURE_NAMES[detail & 0xFF] == "RuntimeError"
 
 
 def test_tasks_that_check_in_keep_the_watchdog_fed():
@@ -93,7 +93,7 @@ def test_a_critical_task_that_stops_checking_in_starves_into_a_logged_reset():
     assert _run_until_reset(
         board, sup, ("serial", _checks_in_forever, True), ("button", hangs, True)
     )
-    assert log.errors == [(logrec.ERR_TASK_FAILED, logrec.task_failure("button", None))]
+    assert log.errors == [(logrec.ERR_TASK_FAILED, rescue.task_failure("button", None))]
     assert board.resets == 1
 
 
@@ -111,30 +111,43 @@ def test_a_non_critical_task_is_restarted_with_backoff_and_never_resets():
 
     assert not _run_until_reset(board, sup, ("network", flaky, False))
     assert len(runs) == 3 and board.resets == 0
-    assert log.errors == [(logrec.ERR_TASK_FAILED, logrec.task_failure("network", OSError()))] * 2
+    assert log.errors == [(logrec.ERR_TASK_FAILED, rescue.task_failure("network", OSError()))] * 2
     assert board.watchdog.feeds >= 2  # a failing non-critical task never holds the watchdog
 
 
 def test_crashes_in_a_row_are_counted_and_a_long_good_run_starts_over():
     board = FakeBoard()
     scratch = board.scratch
-    assert supervisor.crash_count(scratch) == 0  # power-on: the words read zero
-    assert supervisor.note_crash(scratch, 30) == 1
-    assert supervisor.note_crash(scratch, 100) == 2
-    assert supervisor.note_crash(scratch, 5) == supervisor.CRASH_LIMIT
-    assert supervisor.crash_count(scratch) == supervisor.CRASH_LIMIT
+    assert rescue.crash_count(scratch) == 0  # power-on: the words read zero
+    assert rescue.note_crash(scratch, 30) == 1
+    assert rescue.note_crash(scratch, 100) == 2
+    assert rescue.note_crash(scratch, 5) == supervisor.CRASH_LIMIT
+    assert rescue.crash_count(scratch) == supervisor.CRASH_LIMIT
     # A crash after more than the window of running time: a new streak.
-    assert supervisor.note_crash(scratch, 601)  # the window is 600 s == 1
+    assert rescue.note_crash(scratch, 601)  # the window is 600 s == 1
     scratch.words = [0, 0, 0, 0]  # power loss
-    assert supervisor.crash_count(scratch) == 0
-    assert supervisor.note_crash(None, 0) == 1 and supervisor.crash_count(None) == 0
+    assert rescue.crash_count(scratch) == 0
+    assert rescue.note_crash(None, 0) == 1 and rescue.crash_count(None) == 0
 
 
 def test_a_boot_failure_is_counted_and_resets_until_the_limit():
     board = FakeBoard()
     for count in range(1, supervisor.CRASH_LIMIT + 1):
         rescue.boot_failed(board, OSError(5))
-        assert supervisor.crash_count(board.scratch) == count and board.resets == count
+        assert rescue.crash_count(board.scratch) == count and board.resets == count
     # The app's halted state failed to start as well: stay put rather than boot-loop.
     rescue.boot_failed(board, OSError(5))
     assert board.resets == supervisor.CRASH_LIMIT
+
+
+def test_task_failure_names_the_task_and_the_exception_type():
+    detail = rescue.task_failure("button", OSError(5))
+    assert rescue.TASK_NAMES[detail >> 8] == "button"
+    assert rescue.FAILURE_NAMES[detail & 0xFF] == "OSError"
+    stalled = rescue.task_failure("schedule", None)
+    assert rescue.FAILURE_NAMES[stalled & 0xFF] == "stalled"
+    unknown = rescue.task_failure("no such task", KeyboardInterrupt())
+    assert unknown == 0  # an unlisted task and exception type: both "?"
+    # Fits the ERROR record's u16 detail.
+    rec = logrec.encode(1, 2, logrec.ERROR, (logrec.ERR_TASK_FAILED, detail))
+    assert logrec.decode_at(rec, 0, len(rec))[3] == (logrec.ERR_TASK_FAILED, detail)

@@ -71,7 +71,7 @@ class Cycler:
 
         rig.power_on()
         if rig.wait_hello() is None:
-            result.failures.append((checks.DEAD, "no hello after a clean power-on"))
+            result.failures.append((checks.DEAD, rig.silent("after a clean power-on")))
             return
         opens = min(d.opens for d in dues if d.slot == plan.meal)
         rig.step_to(opens + plan.minute * 60)
@@ -105,7 +105,7 @@ class Cycler:
 
         rig.power_on()
         if rig.wait_hello() is None:
-            result.failures.append((checks.DEAD, "no hello after the cut"))
+            result.failures.append((checks.DEAD, rig.silent("after the cut")))
             return
         if out.pull is not None:
             self._finish_pull(out, result)

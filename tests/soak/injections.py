@@ -47,7 +47,7 @@ class Outcome:
 def _recovered(rig: Rig, out: Outcome, name: str, started: float) -> None:
     answered = rig.wait_hello()
     if answered is None:
-        out.dead = f"no hello within {HELLO_BOUND_S} s after {name}"
+        out.dead = rig.silent(f"within {HELLO_BOUND_S} s after {name}")
     else:
         out.recoveries[name] = time.monotonic() - started
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from pillctl.sim.runner import SimOptions, SimRunner
 LOG_BUDGET = 8192  # four 2 KB segments: the campaign rotates often
 MAINTENANCE_S = 1  # the window after Ctrl-C; a Pico's is 300 s
 HELLO_BOUND_S = 20.0  # a board that does not answer hello within this is dead
+RUNNER_THREADS = ("sim-relay", "sim-trace", "sim-supervisor")  # one runner per worker
 # Filler from days before the campaign's: real records that fill the log's older segments.
 FILLER_T = 1_790_000_000  # 2026-09-21: ends weeks before the first campaign day
 
@@ -87,6 +89,14 @@ class Rig:
         if self.device is not None:
             self.device.close()
             self.device = None
+
+    def silent(self, what: str) -> str:
+        """Why the board did not answer `what`, with the runner's threads that died: their
+        tracebacks go to the worker's stderr.log, which goes with the campaign's temp folder.
+        """
+        alive = {t.name for t in threading.enumerate()}
+        dead = [name for name in RUNNER_THREADS if name not in alive]
+        return f"no hello {what}" + (f" (sim thread died: {', '.join(dead)})" if dead else "")
 
     def wait_hello(self, bound: float = HELLO_BOUND_S) -> float | None:
         """Seconds until the board answered hello, or None if it did not within `bound`."""

@@ -21,8 +21,9 @@ class Led:
             self.pattern = pattern
             self._changed.set()
 
-    async def run(self):
-        """The LED's task: play the current pattern until it changes, forever."""
+    async def run(self, _check_in=None):
+        """The LED's task: play the current pattern until it changes, forever. It takes
+        the supervisor's check_in (and ignores it), so the bound method is the task."""
         while True:
             self._changed.clear()
             pattern = self.pattern

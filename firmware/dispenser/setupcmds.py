@@ -1,0 +1,161 @@
+"""The serial commands that change the device's set-up or move it outside the schedule:
+time.set, schedule.put, schedule.get, refill, identify, dispense.test (docs/protocol.md).
+
+They are rare, so Commands (dispenser/commands.py) imports this module for the request and
+unloads it after (compat.unload), keeping it only while a schedule upload is in progress:
+the running app does not hold their code in RAM. Each function takes the Commands object
+as `self`, and keeps its state there, never here.
+"""
+
+import asyncio
+import hashlib
+from binascii import a2b_base64, hexlify
+
+from dispenser import timekeep
+from dispenser.commands import MAX_CHUNK, RefusedError, _b64, _int_arg
+from dispenser.compat import const, ticks_diff, ticks_ms
+from dispenser.engine import ScheduleError
+from dispenser.localtime import MIN_VALID_TIME
+
+MAX_SCHEDULE = const(8192)  # bytes; compiled schedules are under 4 KB
+TEST_HOLD_WINDOW_MS = const(10000)
+IDENTIFY_S = const(5)
+_CONFIRM_POLL_MS = const(20)
+
+
+def time_set(self, args):
+    # No earlier than the engine's idea of a valid clock: an older time would be "set"
+    # but still count as unknown.
+    t = _int_arg(args, "t", MIN_VALID_TIME, 4_000_000_000)
+    clock = self.board.clock
+    previous = clock.now()
+    clock.set(t)
+    # Into the scratch words at once, not at the next watchdog feed: a reset right after a
+    # `time sync` must not lose it.
+    timekeep.save(self.board.scratch, t)
+    self.controller.clock_was_set(previous)
+    return {"t": clock.now(), "previous": previous}
+
+
+def schedule_put(self, args):
+    """Chunked upload: begin (size, sha256), data (off, b64) ..., commit."""
+    op = args.get("op")
+    if op == "begin":
+        size = _int_arg(args, "size", 1, MAX_SCHEDULE)
+        sha = args.get("sha256")
+        if not isinstance(sha, str) or len(sha) != 64:
+            raise ValueError("sha256 must be 64 hex digits")
+        self._upload = bytearray(size)
+        self._upload_sha = sha
+        return {"size": size}
+    upload = self._upload
+    if upload is None:
+        raise RefusedError("no upload in progress: send op=begin first")
+    if op == "data":
+        off = _int_arg(args, "off", 0, len(upload) - 1)
+        chunk = a2b_base64(_str_arg(args, "b64"))
+        if off + len(chunk) > len(upload):
+            raise ValueError("chunk runs past the declared size")
+        upload[off : off + len(chunk)] = chunk
+        return {"off": off, "n": len(chunk)}
+    if op == "commit":
+        self._upload = None
+        data = bytes(upload)
+        if hexlify(hashlib.sha256(data).digest()).decode() != self._upload_sha:
+            raise RefusedError("upload does not match its sha256: resend")
+        try:
+            # One load of the schedule check for the check and the install both.
+            return self.controller.schedstore(lambda _store: _commit(self, data, args))
+        except ScheduleError as exc:
+            raise RefusedError("schedule rejected: " + str(exc))
+    if op == "abort":
+        self._upload = None
+        return {}
+    raise ValueError("op must be begin, data, commit or abort")
+
+
+def _commit(self, data, args):
+    checked = self.controller.check(data)
+    if checked.overrides:
+        return _await_confirmation(self, data, checked, args)
+    checked = None  # install() checks again; keep one parsed copy in RAM
+    schedule = self.controller.install(data)
+    return {"sha256": schedule.sha, "name": schedule.name}
+
+
+def _await_confirmation(self, data, schedule, args):
+    """A schedule that overrides a safety rule waits for a person at the device
+    (dispenser.confirm, imported only now). Nothing on the USB side alone lifts a rule.
+    `confirm_s` in the commit's arguments shortens the wait, never lengthens it."""
+    from dispenser.confirm import CONFIRM_WINDOW_S, Confirmation
+
+    window_s = CONFIRM_WINDOW_S
+    if "confirm_s" in args:
+        window_s = _int_arg(args, "confirm_s", 1, CONFIRM_WINDOW_S)
+    if self._confirming is not None:
+        self._confirming.replace()
+    confirmation = Confirmation(self.app, data, schedule, window_s)
+    self._confirming = confirmation
+    confirmation.start()
+    return {"sha256": schedule.sha, "name": schedule.name, "confirm": confirmation.status()}
+
+
+def schedule_get(self, args):
+    off = _int_arg(args, "off", 0, MAX_SCHEDULE)
+    try:
+        chunk, size = self.controller.schedstore(lambda s: s.read(s.SCHEDULE_PATH, off, MAX_CHUNK))
+    except OSError:
+        raise RefusedError("no schedule installed")
+    return {"off": off, "size": size, "b64": _b64(chunk)}
+
+
+def refill(self, args):
+    hopper = _int_arg(args, "hopper", 0, 2)
+    count = _int_arg(args, "count", 0, 1000)
+    eng = self.controller.engine
+    if eng is None:
+        raise RefusedError("no schedule installed: push one first")
+    comp = eng.schedule.comp_for_hopper(hopper)
+    if comp is not None and count > comp.capacity:
+        # More pills than the compartment holds is a typo, and would hide a low stock.
+        raise RefusedError("%s holds at most %d pills, not %d" % (comp.id, comp.capacity, count))
+    self.controller.refill(hopper, count)
+    return {"hopper": hopper, "count": count}
+
+
+def identify(self, args):
+    asyncio.create_task(self.controller.identify(IDENTIFY_S))
+    return {"seconds": IDENTIFY_S}
+
+
+async def dispense_test(self, args):
+    """One actuation, only if a person holds the device's button within 10 s: nothing
+    on the USB side alone can move a servo outside the schedule."""
+    hopper = _int_arg(args, "hopper", 0, 2)
+    if not await _confirming_press(self.app, TEST_HOLD_WINDOW_MS):
+        raise RefusedError("button not pressed within 10 s: nothing moved")
+    delivered = await self.controller.test_dispense(hopper)
+    return {"hopper": hopper, "delivered": delivered}
+
+
+def _str_arg(args, name):
+    value = args.get(name)
+    if not isinstance(value, str):
+        raise ValueError(name + " must be a string")
+    return value
+
+
+async def _confirming_press(app, window_ms):
+    """True once a press starts within `window_ms`; that press confirms a maintenance
+    action and is no dose press. Only a press that starts now counts: a button already
+    held (or stuck) must first be released."""
+    app._swallow_press = True
+    started = ticks_ms()
+    armed = not app.button.is_pressed()
+    while not (armed and app.button.is_pressed()):
+        if ticks_diff(ticks_ms(), started) > window_ms:
+            app._swallow_press = False
+            return False
+        armed = armed or not app.button.is_pressed()
+        await asyncio.sleep_ms(_CONFIRM_POLL_MS)
+    return True
