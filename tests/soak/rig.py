@@ -124,6 +124,16 @@ class Rig:
             raise PillctlError(f"the board did not reach {wall} within 30 s")
 
     def press(self, ms: int = 60) -> int:
+        """A press of `ms` timed by the board's own sleeps (the sim's button edges), so a
+        busy host cannot shorten it below the debounce: `btn 1` and `btn 0` sent 60 ms
+        apart can reach a board that was not scheduled in between in one read, and that
+        press never happened. Returns once the board has played it (or after 10 s)."""
+        since = self.runner.trace.next_seq
+        self.runner.button_edges([(0, ms), (1, 0)], 10.0)
+        return since
+
+    def tap(self, ms: int) -> int:
+        """A press timed by the host, for a board that may not live to play it out."""
         since = self.runner.trace.next_seq
         self.runner.press(ms)
         return since
