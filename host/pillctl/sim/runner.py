@@ -195,11 +195,14 @@ class SimRunner:
 
     def button_edges(self, edges: list[tuple[int, int]], timeout: float) -> bool:
         """Drive the button pin through (level, ms) steps, timed by the board; True once the
-        board reports them played."""
+        board reports them played, False if it did not within `timeout` or reset or lost
+        its power first (a board that is gone never plays the rest)."""
         since = self.trace.next_seq
         self.send("edges " + " ".join(f"{level} {ms}" for level, ms in edges))
-        done = self.trace.wait_for(lambda e: e.kind == "sim" and e.name == "edges", since, timeout)
-        return done is not None
+        done = self.trace.wait_for(
+            lambda e: e.kind == "sim" and e.name in ("edges", "boot", "power"), since, timeout
+        )
+        return done is not None and done.name == "edges"
 
     def fault_task(self, name: str) -> None:
         self.send(f"fault task {name}")
