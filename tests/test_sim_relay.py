@@ -60,10 +60,14 @@ def test_a_board_killed_while_the_relay_takes_its_device_does_not_kill_the_relay
             assert b"answer" in _read_until(user, b"answer", 5)  # board -> client
         finally:
             os.close(user)
-            new.close()
+            relay.attach(None)
+            relay.release(new)  # closed by the relay thread, as the runner has it
         assert relay.is_alive()
     finally:
         relay.stop()
+        # Before the client's pty goes: a relay thread still running would select() on a
+        # closed descriptor, or on the next test's that reused its number.
+        relay.join(5)
         client.close()
 
 
