@@ -11,8 +11,13 @@ from pathlib import Path
 
 import serial
 from conftest import run_pillctl
+from simhelpers import wait_hello
 
 from dispenser import protocol
+from pillctl.device import Device
+from pillctl.sim import serialpty
+from pillctl.sim.firmware_image import install_source
+from pillctl.sim.runner import SimOptions, SimRunner
 
 
 def test_status_reports_what_hello_returned(sim_board):
@@ -161,3 +166,39 @@ def test_ctrl_c_gives_a_bounded_maintenance_window_then_the_watchdog_restarts(tm
         result = run_pillctl("status", "--port", board.port, "--json")
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["hello"]["reset"] == "wdt"
+
+
+def test_a_request_right_behind_a_ctrl_c_is_never_answered_by_the_app(tmp_path, monkeypatch):
+    """The relay passes on what follows a Ctrl-C only once board_process.py took the SIGINT:
+    the KeyboardInterrupt is pending before the app can read another byte, as on a Pico
+    (whose USB interrupt schedules it), so `mpremote`'s Ctrl-A or a request right behind
+    the Ctrl-C never reaches the app. (Without the relay's wait the app answered about one
+    round in fifteen on an idle machine; tests/test_sim_relay.py shows the order for sure.)"""
+    acked: list[bool] = []
+    real_wait_ack = serialpty.DevicePty.wait_ack
+
+    def wait_ack(device):
+        acked.append(real_wait_ack(device))
+        return acked[-1]
+
+    monkeypatch.setattr(serialpty.DevicePty, "wait_ack", wait_ack)
+    monkeypatch.setattr(serialpty, "ACK_TIMEOUT_S", 30.0)  # only an acknowledgement ends it
+    install_source(tmp_path / "fs")
+    runner = SimRunner(SimOptions(fs=tmp_path / "fs"))
+    runner.start()
+    request = (protocol.encode(77, "hello", {}) + "\n").encode()
+    rounds = 4
+    try:
+        for _ in range(rounds):
+            with Device(runner.port) as device:
+                wait_hello(device)  # the app runs (again) and answers
+            with serial.Serial(runner.port, timeout=30) as port:
+                port.reset_input_buffer()
+                port.write(b"\x03" + request)
+                out = port.read_until(b">>> ").decode(errors="replace")
+                assert "maintenance mode" in out, out
+                assert "P1 77 ok" not in out, out
+                port.write(b"\x04")  # a soft reset from the friendly REPL: main.py again
+        assert acked == [True] * rounds  # board_process.py acknowledged every Ctrl-C
+    finally:
+        runner.stop()

@@ -124,18 +124,12 @@ class Rig:
             raise PillctlError(f"the board did not reach {wall} within 30 s")
 
     def press(self, ms: int = 60) -> int:
-        """A press of `ms` timed by the board's own sleeps (the sim's button edges), so a
-        busy host cannot shorten it below the debounce: `btn 1` and `btn 0` sent 60 ms
-        apart can reach a board that was not scheduled in between in one read, and that
-        press never happened. Returns once the board has played it (or after 10 s)."""
+        """Hold the button for `ms`, timed by the board (its own sleeps between the edges):
+        with a host sleep between `btn 1` and `btn 0`, a loaded board could read both at once
+        and debounce the press away. Returns once the board played it (or reset, or after
+        HELLO_BOUND_S); what the press did is for the caller to check."""
         since = self.runner.trace.next_seq
-        self.runner.button_edges([(0, ms), (1, 0)], 10.0)
-        return since
-
-    def tap(self, ms: int) -> int:
-        """A press timed by the host, for a board that may not live to play it out."""
-        since = self.runner.trace.next_seq
-        self.runner.press(ms)
+        self.runner.button_edges([(0, ms), (1, 0)], HELLO_BOUND_S + ms / 1000)
         return since
 
     # --- what the board did ------------------------------------------------------------

@@ -110,7 +110,9 @@ def _button_edges(runner: SimRunner, request: dict[str, Any]) -> int:
     since = runner.trace.next_seq
     timeout = float(request.get("timeout", 30)) + sum(ms for _, ms in steps) / 1000
     if not runner.button_edges(steps, timeout):
-        raise ControlError(f"button: the board did not play the edges within {timeout:.0f} s")
+        raise ControlError(
+            f"button: the board did not play the edges (it reset, or not within {timeout:.0f} s)"
+        )
     return since
 
 

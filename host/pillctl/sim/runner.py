@@ -38,6 +38,7 @@ SOFT_REBOOT = b"MPY: soft reboot\r\n"  # what the rp2 port prints; mpremote wait
 ENTER_RAW_REPL = b"\x01"
 MACHINE_SHIM = Path(__file__).resolve().parent / "machine_shim"
 BOARD_PROCESS = Path(__file__).resolve().parent / "board_process.py"
+ACK_FD_VAR = "PILLCTL_SIM_ACK_FD"  # board_process.py's, which imports nothing of pillctl
 
 
 def board_command(explicit: str | None) -> list[str]:
@@ -194,11 +195,14 @@ class SimRunner:
 
     def button_edges(self, edges: list[tuple[int, int]], timeout: float) -> bool:
         """Drive the button pin through (level, ms) steps, timed by the board; True once the
-        board reports them played."""
+        board reports them played, False if it did not within `timeout` or reset or lost
+        its power first (a board that is gone never plays the rest)."""
         since = self.trace.next_seq
         self.send("edges " + " ".join(f"{level} {ms}" for level, ms in edges))
-        done = self.trace.wait_for(lambda e: e.kind == "sim" and e.name == "edges", since, timeout)
-        return done is not None
+        done = self.trace.wait_for(
+            lambda e: e.kind == "sim" and e.name in ("edges", "boot", "power"), since, timeout
+        )
+        return done is not None and done.name == "edges"
 
     def fault_task(self, name: str) -> None:
         self.send(f"fault task {name}")
@@ -283,12 +287,18 @@ class SimRunner:
             self._wdt_timeout = None  # a hard reset stops the watchdog
             self.relay.mode.reset()
         argv = board_command(self.options.micropython)
+        # Only board_process.py acknowledges the SIGINTs it handled: the relay waits for
+        # that after a Ctrl-C, and not at all for an interpreter that never would.
+        acks = str(BOARD_PROCESS) in argv
         if self.options.heap:
             argv += ["-X", f"heapsize={self.options.heap}"]
         # As on a Pico: run main.py if the flash has one, then the REPL.
         if not raw and (self.fs / "main.py").exists():
             argv += ["-i", "main.py"]
-        device = DevicePty()
+        device = DevicePty(acks=acks)
+        env = self._environment(reset_cause)
+        if acks:
+            env[ACK_FD_VAR] = str(device.ack_write)
 
         def controlling_tty() -> None:
             os.setsid()
@@ -306,10 +316,11 @@ class SimRunner:
             stdout=device.slave,
             stderr=device.slave,
             cwd=self.fs,
-            env=self._environment(reset_cause),
+            env=env,
             preexec_fn=controlling_tty,
+            pass_fds=(device.ack_write,) if acks else (),
         )
-        device.close_slave()
+        device.close_slave()  # and the sim's end of the board's acknowledgements
         if raw:
             # The unix port starts in its friendly REPL: switch it to the raw one before
             # any client byte, and show nothing of the friendly one.

@@ -6,6 +6,10 @@ mpremote, pillctl) open pty B, which lives as long as the sim does, across reboo
 relay drops device output that no client reads, as a Pico's USB CDC does with no host.
 The relay also follows which REPL the board shows (friendly or raw), because a soft reset
 from the raw REPL comes back in the raw REPL without running main.py, as on a Pico.
+
+After a Ctrl-C that raises SIGINT the relay holds the client's next bytes until the board
+process (board_process.py) acknowledges that it handled the signal, on a pipe of the
+device's: so they reach the board after its KeyboardInterrupt is pending, as on a Pico.
 """
 
 from __future__ import annotations
@@ -15,8 +19,13 @@ import os
 import select
 import termios
 import threading
+import time
 import tty
 from pathlib import Path
+
+CTRL_C = b"\x03"
+ACK_READY, ACK_HANDLED = b"R", b"A"  # board_process.py's acknowledgements
+ACK_TIMEOUT_S = 1.0  # a board that stopped acknowledging costs at most this per Ctrl-C
 
 
 def _raw(fd: int, signals: bool) -> None:
@@ -32,23 +41,89 @@ def _raw(fd: int, signals: bool) -> None:
 
 
 class DevicePty:
-    """pty A, the firmware's stdin/stdout for one boot."""
+    """pty A, the firmware's stdin/stdout for one boot. With `acks`, also a pipe on which
+    the board process acknowledges each SIGINT it handled (board_process.py): the board gets
+    `ack_write` (close_slave() closes the sim's copy), the relay reads `ack_read`."""
 
-    def __init__(self) -> None:
+    def __init__(self, acks: bool = False) -> None:
         self.master, self.slave = os.openpty()
         _raw(self.slave, signals=True)
+        self.ack_read, self.ack_write = os.pipe() if acks else (-1, -1)
+        self.acking = False  # the board said it acknowledges every SIGINT from now on
 
     def close_slave(self) -> None:
         # Close once only: a second close could hit an unrelated file that reused the number.
         if self.slave >= 0:
             os.close(self.slave)
             self.slave = -1
+        if self.ack_write >= 0:  # the board holds its own copy: EOF once it is gone
+            os.close(self.ack_write)
+            self.ack_write = -1
 
     def close(self) -> None:
         self.close_slave()
-        if self.master >= 0:
-            os.close(self.master)
-            self.master = -1
+        for name in ("master", "ack_read"):
+            fd = getattr(self, name)
+            if fd >= 0:
+                os.close(fd)
+                setattr(self, name, -1)
+
+    def _take_acks(self, timeout: float | None) -> bytes:
+        """What the board acknowledged, waiting up to `timeout` (None: not at all) for it.
+        At end of file (the board is gone) it stops acknowledging."""
+        if self.ack_read < 0:
+            return b""
+        readable, _, _ = select.select([self.ack_read], [], [], timeout or 0)
+        if not readable:
+            return b""
+        data = os.read(self.ack_read, 64)
+        if not data:
+            self.acking = False
+            os.close(self.ack_read)
+            self.ack_read = -1
+        elif ACK_READY in data:
+            self.acking = True
+        return data
+
+    def interrupts(self) -> bool:
+        """True when a Ctrl-C written now raises SIGINT that the board will acknowledge: it
+        said it is ready, and its terminal generates signals (MicroPython's REPL reads with
+        ISIG off, taking 0x03 as a character). Stale acknowledgements are dropped here."""
+        while self._take_acks(None):
+            pass
+        if not self.acking:
+            return False
+        try:
+            return bool(termios.tcgetattr(self.master)[3] & termios.ISIG)
+        except termios.error:
+            return False
+
+    def wait_ack(self) -> bool:
+        """Until the board acknowledged the SIGINT of a Ctrl-C just written (True), it went
+        away, or ACK_TIMEOUT_S passed."""
+        deadline = time.monotonic() + ACK_TIMEOUT_S
+        while self.acking and (left := deadline - time.monotonic()) > 0:
+            if ACK_HANDLED in self._take_acks(left):
+                return True
+        return False
+
+    def write(self, data: bytes) -> None:
+        """Write client bytes; when they hold a Ctrl-C that raises SIGINT, what follows the
+        last one only once the board acknowledged it, so that it comes after the pending
+        KeyboardInterrupt. Ctrl-Cs read together go together, as in one USB packet on a
+        Pico, where they schedule one KeyboardInterrupt: waiting between them would make the
+        second one land in whatever the first one started (maintenance)."""
+        at = data.rfind(CTRL_C) + 1
+        if at and self.interrupts():
+            _write_all(self.master, data[:at])
+            self.wait_ack()
+            data = data[at:]
+        _write_all(self.master, data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
 
 
 class ClientPty:
@@ -193,7 +268,7 @@ class Relay(threading.Thread):
                     continue
                 if device is not None:
                     with contextlib.suppress(OSError):
-                        os.write(device.master, data)
+                        device.write(data)
         with self._lock:
             released, self._released = self._released, []
         for old in released:
