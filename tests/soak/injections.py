@@ -65,7 +65,7 @@ def disturb_task_fault(rig: Rig, plan: Plan, out: Outcome) -> None:
         return
     started = time.monotonic()
     if plan.task == "button":
-        rig.press(30)  # the task wakes on the edge and meets the fault: the board resets
+        rig.press(30)  # shorter than the debounce: the task wakes, no dose press
     elif plan.task == "schedule":
         wall = rig.runner.clock.estimate() or 0
         # The clock's move wakes the schedule loop, which checks in and meets the fault: the
