@@ -14,6 +14,7 @@ from dispenser.drivers import patterns
 from dispenser.drivers.buzzer import Buzzer
 from dispenser.drivers.delivery import DropSensor, Servo, deliver
 from dispenser.drivers.leds import Led
+from dispenser.drivers.timing import wait_for_ms
 from dispenser.engine import Engine, ScheduleError
 from dispenser.logstore import LogStore
 
@@ -225,7 +226,7 @@ class Controller:
                 continue
             await self.buzzer.remind(self._level)
             try:
-                await asyncio.wait_for_ms(self._level_changed.wait(), _BEEP_REPEAT_MS)
+                await wait_for_ms(self._level_changed.wait(), _BEEP_REPEAT_MS)
             except asyncio.TimeoutError:
                 pass
             self._level_changed.clear()
