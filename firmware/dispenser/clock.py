@@ -10,6 +10,7 @@ re-evaluated immediately rather than after a stale sleep.
 import asyncio
 
 from dispenser.compat import const
+from dispenser.drivers.timing import sleep_ms, wait_for_ms
 from dispenser.localtime import MIN_VALID_TIME
 
 MAX_NAP_MS = const(60000)  # re-check at least once a minute: tolerate RTC drift corrections
@@ -56,10 +57,10 @@ class Clock:
         changed = self._changed
         delay = self.ms_until(epoch_s)
         if delay <= 0:
-            await asyncio.sleep_ms(0)
+            await sleep_ms(0)
             return
         try:
-            await asyncio.wait_for_ms(changed.wait(), min(delay, MAX_NAP_MS))
+            await wait_for_ms(changed.wait(), min(delay, MAX_NAP_MS))
         except asyncio.TimeoutError:
             pass
 

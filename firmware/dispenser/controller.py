@@ -14,13 +14,13 @@ from dispenser.drivers import patterns
 from dispenser.drivers.buzzer import Buzzer
 from dispenser.drivers.delivery import DropSensor, Servo, deliver
 from dispenser.drivers.leds import Led
+from dispenser.drivers.timing import wait_for_ms
 from dispenser.engine import Engine, ScheduleError
 from dispenser.logstore import LogStore
 
 LOG_DIR = "log"
 _IDLE_WAKE_S = const(3600)  # with nothing scheduled, still look again hourly
 _BEEP_REPEAT_MS = const(5000)
-_BOOT_CAUSES = {"power": logrec.BOOT_POWER_ON, "wdt": logrec.BOOT_WATCHDOG}
 # Loaded only for a boot, a check or an install (Controller.schedstore); the engine keeps
 # the few nutrient ceilings it needs by value.
 _SCHEDULE_CODE = ("dispenser.schedstore", "dispenser.schedule", "dispenser.nutrients")
@@ -49,34 +49,14 @@ class Controller:
 
     # --- boot --------------------------------------------------------------------------
     def boot(self):
-        """Load the schedule, replay the log into the engine, log the boot."""
-        now = self.clock.now()
-        rejected = None
+        """Load the schedule, replay the log into the engine, log the boot
+        (dispenser.boot, which only a boot needs: unloaded after it)."""
+        from dispenser.boot import boot
+
         try:
-            schedule = self.schedstore(lambda s: s.load(s.SCHEDULE_PATH))
-        except ScheduleError as exc:
-            schedule, rejected = None, exc
-        if schedule is not None:
-            self._start_engine(schedule, now)
-            sha = schedule.sha
-            self.confirmed_at = self.schedstore(
-                lambda s: s.load_confirmation(s.CONFIRMED_PATH, sha)
-            )
-        t = now or 0
-        self.append(t, logrec.BOOT, (_BOOT_CAUSES.get(self.board.reset_cause, logrec.BOOT_SOFT),))
-        if self.store.skipped_bytes:
-            self.append(
-                t, logrec.ERROR, (logrec.ERR_LOG_CORRUPT, min(self.store.skipped_bytes, 65535))
-            )
-        if rejected is not None:
-            self.append(t, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, 0))
-        engine = self.engine
-        if engine is not None and engine.schedule_hash != engine.schedule.hash_prefix():
-            # A power cut between the schedule file's rename and its SCHEDULE record: log it
-            # now, so the log names the active schedule. Its true time lies between the last
-            # record and now; dated now, the windows closed meanwhile (the board was off and
-            # reminded nobody) are excused rather than logged as missed.
-            self._decide(t, engine.install, t, engine.schedule)
+            boot(self)
+        finally:
+            unload(("dispenser.boot",))
 
     def _start_engine(self, schedule, now):
         """An engine for `schedule`, its state replayed from the newest checkpoint on."""
@@ -225,7 +205,7 @@ class Controller:
                 continue
             await self.buzzer.remind(self._level)
             try:
-                await asyncio.wait_for_ms(self._level_changed.wait(), _BEEP_REPEAT_MS)
+                await wait_for_ms(self._level_changed.wait(), _BEEP_REPEAT_MS)
             except asyncio.TimeoutError:
                 pass
             self._level_changed.clear()

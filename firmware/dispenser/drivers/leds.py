@@ -7,6 +7,8 @@ off) leaves it waiting on an Event: no polling.
 
 import asyncio
 
+from dispenser.drivers.timing import wait_for_ms
+
 
 class Led:
     def __init__(self, pin):
@@ -44,6 +46,6 @@ class Led:
         # Sleep until the step ends or the pattern changes, whichever is first: a new
         # pattern shows at once, and nothing wakes in between.
         try:
-            await asyncio.wait_for(self._changed.wait(), ms / 1000)
+            await wait_for_ms(self._changed.wait(), ms)
         except asyncio.TimeoutError:
             pass

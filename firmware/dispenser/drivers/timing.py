@@ -1,11 +1,39 @@
-"""asyncio waits in milliseconds on MicroPython and CPython (which lacks the _ms forms)."""
+"""asyncio waits in milliseconds on MicroPython and CPython (which lacks the _ms forms).
+
+`wait_for_ms(awaitable, ms)` is asyncio's wait_for with a timeout in milliseconds. On
+MicroPython it is our own, cheaper one: asyncio's wraps the awaitable in a task and runs a
+second task to watch it (about 1.3 KB on the 64-bit unix port, for as long as it waits),
+and the idle app always has a few such waits pending (the button, the schedule's nap, a
+blinking LED): issue 8's memory rule. Ours awaits the awaitable in the caller's own task and
+starts one small alarm task that cancels the caller when the time is up; the caller's
+CancelledError becomes TimeoutError. A cancel from elsewhere stays a CancelledError.
+"""
 
 import asyncio
+import sys
 
-try:
+if sys.implementation.name == "micropython":
     sleep_ms = asyncio.sleep_ms  # type: ignore[attr-defined]
-    wait_for_ms = asyncio.wait_for_ms  # type: ignore[attr-defined]
-except AttributeError:  # CPython
+
+    async def _alarm(task, ms, pending):
+        await sleep_ms(ms)
+        pending.pop()  # empty: the cancel that follows is the timeout's
+        task.cancel()
+
+    async def wait_for_ms(awaitable, ms):
+        pending = []  # the alarm task, until it fires or the wait ends
+        pending.append(asyncio.create_task(_alarm(asyncio.current_task(), ms, pending)))
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            if not pending:
+                raise asyncio.TimeoutError  # noqa: B904 (the timeout, not the cancel)
+            raise  # cancelled from elsewhere
+        finally:
+            if pending:
+                pending.pop().cancel()
+
+else:  # CPython
 
     def sleep_ms(ms):
         return asyncio.sleep(ms / 1000)
