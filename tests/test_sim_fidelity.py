@@ -138,8 +138,12 @@ def test_without_ds3231_every_hard_reset_restarts_the_clock_at_2021(tmp_path):
         set_time(board)
         since = control.state()["trace_next"]
         with serial.Serial(board.port, timeout=30) as port:
-            repl(port, "import board, os", "board.SimScratch(os.getenv('PILLCTL_SIM_SCRATCH'))"
-                 ".write(0, 12345)")  # fmt: skip
+            repl(port, "import board, os")
+            # Spoilt once maintenance stopped feeding (and saving the time), or a save from
+            # its last feed could put the record right again before the watchdog reset.
+            assert control.wait_for("maintenance", since, value="unfed", timeout=30)
+            port.write(b"board.SimScratch(os.getenv('PILLCTL_SIM_SCRATCH')).write(0, 12345)\r")
+            assert port.read_until(PROMPT).endswith(PROMPT)
         boot_after(board, since, "wdt")
         assert hello(board)["clock"] == "unknown"
         assert control.state()["scratch"][0] == 12345
