@@ -35,7 +35,11 @@ def compile_mpy(source: Path, target: Path, name: str, march: str | None = None)
     `march` matters only for native code; bytecode runs on any port of the same .mpy version.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    argv = [mpy_cross_command(), "-o", str(target), "-s", name, str(source)]
+    # -O3: no line-number tables and no asserts. The bytecode is what a board holds in RAM
+    # while a module is loaded (a Pico has no frozen modules here), and the tables are about
+    # 7% of it; a traceback still names the file and the function, and the ERROR records
+    # never carried line numbers. The firmware's few asserts only narrow types for pyright.
+    argv = [mpy_cross_command(), "-O3", "-o", str(target), "-s", name, str(source)]
     if march:
         argv.insert(1, f"-march={march}")
     result = subprocess.run(argv, capture_output=True, text=True)
