@@ -17,7 +17,7 @@ import sys
 
 from dispenser import logrec, protocol, supervisor, timekeep
 from dispenser.commands import Commands, RefusedError
-from dispenser.compat import unload
+from dispenser.compat import const, ticks_diff, ticks_ms, unload
 from dispenser.controller import Controller
 from dispenser.drivers.button import LONG, Button
 from dispenser.link import LineLink
@@ -25,6 +25,7 @@ from dispenser.supervisor import CHECKIN_MS, Supervisor
 
 # In the halted state only these answer, so the host can see why.
 HALTED_VERBS = ("hello", "status", "log.info", "log.read")
+_CONFIRM_POLL_MS = const(20)
 
 
 class App:
@@ -66,6 +67,21 @@ class App:
                 continue
             self.event({"kind": "press", "long": kind == LONG})
             await self.controller.press(kind == LONG)
+
+    async def confirming_press(self, window_ms):
+        """True once a press starts within `window_ms`; that press confirms a maintenance
+        action and is no dose press. Only a press that starts now counts: a button already
+        held (or stuck) must first be released."""
+        self._swallow_press = True
+        started = ticks_ms()
+        armed = not self.button.is_pressed()
+        while not (armed and self.button.is_pressed()):
+            if ticks_diff(ticks_ms(), started) > window_ms:
+                self._swallow_press = False
+                return False
+            armed = armed or not self.button.is_pressed()
+            await asyncio.sleep_ms(_CONFIRM_POLL_MS)
+        return True
 
     # --- serial commands ---------------------------------------------------------------
     async def handle_line(self, raw):

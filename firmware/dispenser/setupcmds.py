@@ -13,14 +13,13 @@ from binascii import a2b_base64, hexlify
 
 from dispenser import timekeep
 from dispenser.commands import MAX_CHUNK, RefusedError, _b64, _int_arg
-from dispenser.compat import const, ticks_diff, ticks_ms
+from dispenser.compat import const
 from dispenser.engine import ScheduleError
 from dispenser.localtime import MIN_VALID_TIME
 
 MAX_SCHEDULE = const(8192)  # bytes; compiled schedules are under 4 KB
 TEST_HOLD_WINDOW_MS = const(10000)
 IDENTIFY_S = const(5)
-_CONFIRM_POLL_MS = const(20)
 
 
 def time_set(self, args):
@@ -132,7 +131,7 @@ async def dispense_test(self, args):
     """One actuation, only if a person holds the device's button within 10 s: nothing
     on the USB side alone can move a servo outside the schedule."""
     hopper = _int_arg(args, "hopper", 0, 2)
-    if not await _confirming_press(self.app, TEST_HOLD_WINDOW_MS):
+    if not await self.app.confirming_press(TEST_HOLD_WINDOW_MS):
         raise RefusedError("button not pressed within 10 s: nothing moved")
     delivered = await self.controller.test_dispense(hopper)
     return {"hopper": hopper, "delivered": delivered}
@@ -143,19 +142,3 @@ def _str_arg(args, name):
     if not isinstance(value, str):
         raise ValueError(name + " must be a string")
     return value
-
-
-async def _confirming_press(app, window_ms):
-    """True once a press starts within `window_ms`; that press confirms a maintenance
-    action and is no dose press. Only a press that starts now counts: a button already
-    held (or stuck) must first be released."""
-    app._swallow_press = True
-    started = ticks_ms()
-    armed = not app.button.is_pressed()
-    while not (armed and app.button.is_pressed()):
-        if ticks_diff(ticks_ms(), started) > window_ms:
-            app._swallow_press = False
-            return False
-        armed = armed or not app.button.is_pressed()
-        await asyncio.sleep_ms(_CONFIRM_POLL_MS)
-    return True
