@@ -4,12 +4,9 @@ bytes behind a Ctrl-C only once the board took the interrupt."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import select
-import subprocess
 import sys
-import termios
 import threading
 import time
 
@@ -101,11 +98,6 @@ os.write(1, b"%s %r\n" % (b"interrupted" if interrupted.is_set() else b"read", s
 """
 
 
-def _controlling_tty() -> None:
-    os.setsid()
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
 @pytest.mark.parametrize(
     "mode, acks, expected",
     [
@@ -126,19 +118,9 @@ def test_bytes_behind_a_ctrl_c_reach_the_board_after_it_took_the_interrupt(
     client = ClientPty(None)
     relay = Relay(client)
     device = DevicePty(acks=acks)
-    env = dict(os.environ)
-    if acks:
-        env["PILLCTL_SIM_ACK_FD"] = str(device.ack_write)
-    board = subprocess.Popen(
-        [sys.executable, "-c", SLOW_BOARD, mode],
-        stdin=device.slave,
-        stdout=device.slave,
-        stderr=device.slave,
-        env=env,
-        preexec_fn=_controlling_tty,
-        pass_fds=(device.ack_write,) if acks else (),
+    board = device.start(
+        [sys.executable, "-c", SLOW_BOARD, mode], dict(os.environ), ignore_sigint=False
     )
-    device.close_slave()
     relay.attach(device)
     relay.start()
     user = os.open(client.path, os.O_RDWR | os.O_NOCTTY)

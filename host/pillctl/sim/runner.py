@@ -11,7 +11,6 @@ resets, which without a DS3231 restart the clock at 2021-01-01.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import importlib.util
 import os
@@ -21,7 +20,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import threading
 import time
 from dataclasses import dataclass
@@ -38,7 +36,6 @@ SOFT_REBOOT = b"MPY: soft reboot\r\n"  # what the rp2 port prints; mpremote wait
 ENTER_RAW_REPL = b"\x01"
 MACHINE_SHIM = Path(__file__).resolve().parent / "machine_shim"
 BOARD_PROCESS = Path(__file__).resolve().parent / "board_process.py"
-ACK_FD_VAR = "PILLCTL_SIM_ACK_FD"  # board_process.py's, which imports nothing of pillctl
 
 
 def board_command(explicit: str | None) -> list[str]:
@@ -296,31 +293,14 @@ class SimRunner:
         if not raw and (self.fs / "main.py").exists():
             argv += ["-i", "main.py"]
         device = DevicePty(acks=acks)
-        env = self._environment(reset_cause)
-        if acks:
-            env[ACK_FD_VAR] = str(device.ack_write)
-
-        def controlling_tty() -> None:
-            os.setsid()
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-            # The unix port runs inside a CPython wrapper whose start-up takes a while; a
-            # Ctrl-C then would end the process (or be swallowed by CPython's handler), a
-            # window a Pico does not have (its USB is not up before MicroPython runs).
-            # Ignored until MicroPython arms its own handler to run main.py; from then on
-            # board_process.py turns it into a scheduled KeyboardInterrupt, as on a Pico.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-        self._process = subprocess.Popen(
-            argv,
-            stdin=device.slave,
-            stdout=device.slave,
-            stderr=device.slave,
-            cwd=self.fs,
-            env=env,
-            preexec_fn=controlling_tty,
-            pass_fds=(device.ack_write,) if acks else (),
+        # The unix port runs inside a CPython wrapper whose start-up takes a while; a Ctrl-C
+        # then would end the process (or be swallowed by CPython's handler), a window a Pico
+        # does not have (its USB is not up before MicroPython runs). So SIGINT starts
+        # ignored, until MicroPython arms its own handler to run main.py; from then on
+        # board_process.py turns it into a scheduled KeyboardInterrupt, as on a Pico.
+        self._process = device.start(
+            argv, self._environment(reset_cause), ignore_sigint=True, cwd=self.fs
         )
-        device.close_slave()  # and the sim's end of the board's acknowledgements
         if raw:
             # The unix port starts in its friendly REPL: switch it to the raw one before
             # any client byte, and show nothing of the friendly one.

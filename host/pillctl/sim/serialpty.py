@@ -15,8 +15,11 @@ device's: so they reach the board after its KeyboardInterrupt is pending, as on 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import select
+import signal
+import subprocess
 import termios
 import threading
 import time
@@ -24,6 +27,7 @@ import tty
 from pathlib import Path
 
 CTRL_C = b"\x03"
+ACK_FD_VAR = "PILLCTL_SIM_ACK_FD"  # board_process.py's, which imports nothing of pillctl
 ACK_READY, ACK_HANDLED = b"R", b"A"  # board_process.py's acknowledgements
 ACK_TIMEOUT_S = 1.0  # a board that stopped acknowledging costs at most this per Ctrl-C
 
@@ -50,6 +54,34 @@ class DevicePty:
         _raw(self.slave, signals=True)
         self.ack_read, self.ack_write = os.pipe() if acks else (-1, -1)
         self.acking = False  # the board said it acknowledges every SIGINT from now on
+
+    def start(
+        self, argv: list[str], env: dict[str, str], ignore_sigint: bool, **popen
+    ) -> subprocess.Popen:
+        """Start the board process on this pty, its controlling terminal (a 0x03 from the
+        client raises SIGINT in it), with the acknowledgement pipe if there is one."""
+        env = dict(env)
+        if self.ack_write >= 0:
+            env[ACK_FD_VAR] = str(self.ack_write)
+
+        def controlling_tty() -> None:
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            if ignore_sigint:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+        process = subprocess.Popen(
+            argv,
+            stdin=self.slave,
+            stdout=self.slave,
+            stderr=self.slave,
+            env=env,
+            preexec_fn=controlling_tty,
+            pass_fds=(self.ack_write,) if self.ack_write >= 0 else (),
+            **popen,
+        )
+        self.close_slave()  # and the sim's end of the board's acknowledgements
+        return process
 
     def close_slave(self) -> None:
         # Close once only: a second close could hit an unrelated file that reused the number.
