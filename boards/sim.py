@@ -204,7 +204,11 @@ class SimClock(Clock):
         wall = self.wall()
         if wall is None or self._speed <= 0:
             return MAX_NAP_MS
-        return (epoch_s - wall) * 1000 / self._speed
+        # Whole milliseconds, as Clock's contract says: asyncio's sleep_ms takes no float.
+        # Rounded up, so a nap never ends just before the second it waits for.
+        ms = (epoch_s - wall) * 1000 / self._speed
+        whole = int(ms)
+        return whole + 1 if whole < ms else whole
 
     def control(self, words):
         verb = words[0]

@@ -46,7 +46,8 @@ class Clock:
         self._changed = asyncio.Event()
 
     def ms_until(self, epoch_s):
-        """Real milliseconds until the wall time `epoch_s` at the clock's current rate."""
+        """Real milliseconds (an int: asyncio's timers take no float) until the wall time
+        `epoch_s` at the clock's current rate."""
         now = self.now()
         if now is None:
             return MAX_NAP_MS

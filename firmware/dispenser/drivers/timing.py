@@ -13,16 +13,22 @@ import asyncio
 import sys
 
 if sys.implementation.name == "micropython":
+    from dispenser.compat import ticks_add, ticks_diff, ticks_ms
+
     sleep_ms = asyncio.sleep_ms  # type: ignore[attr-defined]
 
-    async def _alarm(task, ms, pending):
-        await sleep_ms(ms)
+    async def _alarm(task, deadline, pending):
+        await sleep_ms(ticks_diff(deadline, ticks_ms()))
         pending.pop()  # empty: the cancel that follows is the timeout's
         task.cancel()
 
     async def wait_for_ms(awaitable, ms):
+        # The deadline is taken here, in the caller's task: a timeout the timers cannot take
+        # (a float) fails the caller at once. Taken in the alarm task, it would end only the
+        # alarm, and the caller would wait for ever, past every check-in.
+        deadline = ticks_add(ticks_ms(), ms)
         pending = []  # the alarm task, until it fires or the wait ends
-        pending.append(asyncio.create_task(_alarm(asyncio.current_task(), ms, pending)))
+        pending.append(asyncio.create_task(_alarm(asyncio.current_task(), deadline, pending)))
         try:
             return await awaitable
         except asyncio.CancelledError:
