@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # and one more: these go first, each followed by one short test, so that they all start at
 # once on different workers instead of queuing behind each other at the end of the run.
 LONG_TESTS = (
+    "test_realtime_e2e.py::",  # two and a half minutes of wall time, by design
     "test_supervision_e2e.py::test_ctrl_c_at_any_moment",
     "test_soak_short.py::",
     "test_demo.py::",
