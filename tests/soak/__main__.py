@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 from soak.campaign import report, run_campaign, write_results
+from soak.realtime_phase import RealtimePhase
 
 
 def main(argv: list[str]) -> int:
@@ -17,10 +20,23 @@ def main(argv: list[str]) -> int:
     # A cycle mostly waits on the board: two boards per core keep the cores busy.
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     parser.add_argument("--no-results", action="store_true", help="leave bench/results.json")
+    parser.add_argument(
+        "--realtime-boards", type=int, default=2,
+        help="boards living meals in real time beside the campaign (0: none)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     cycles = [args.cycle] if args.cycle is not None else list(range(args.cycles))
+    realtime = None
+    if args.cycle is None and args.realtime_boards:
+        # Beside the campaign, so the boards keep time on a loaded machine; a meal that
+        # failed keeps its board's folder here.
+        workdir = Path(tempfile.mkdtemp(prefix="soak-realtime-"))
+        print(f"real-time phase: {args.realtime_boards} boards in {workdir}")
+        realtime = RealtimePhase(workdir, args.realtime_boards).start()
     # A replayed cycle also prints its log and servo moves.
     figures = run_campaign(args.seed, cycles, args.workers, verbose=args.cycle is not None)
+    if realtime is not None:
+        figures.realtime = realtime.finish()
     report(figures)
     if args.cycle is None and not args.no_results:
         write_results(figures)

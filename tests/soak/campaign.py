@@ -18,6 +18,7 @@ from pillctl.sim.firmware_image import ROOT
 from soak import checks
 from soak.cycle import FIRST_DAY, Cycler, CycleResult
 from soak.plan import make_plan
+from soak.realtime_phase import RealtimeFigures
 
 RESULTS = ROOT / "bench" / "results.json"
 SCHEDULE = ROOT / "schedules" / "bone-health.toml"
@@ -44,6 +45,7 @@ class Figures:
     notes: dict[str, int] = field(default_factory=dict)
     failed: list[CycleResult] = field(default_factory=list)
     seconds: float = 0.0
+    realtime: RealtimeFigures | None = None  # the real-time phase, where it ran
 
     def add(self, result: CycleResult) -> None:
         self.cycles += 1
@@ -62,7 +64,7 @@ class Figures:
 
     @property
     def ok(self) -> bool:
-        return not any(self.counts.values())
+        return not any(self.counts.values()) and not (self.realtime and self.realtime.faults)
 
     def named(self) -> dict[str, tuple[float, str]]:
         """The figures for bench/results.json: name -> (value, unit)."""
@@ -77,6 +79,9 @@ class Figures:
                 out[key] = (round(max(samples), 2), "s (worst)")
         out["soak_torn_writes"] = (self.tears, "cuts")
         out["soak_seconds"] = (round(self.seconds, 1), "s")
+        if self.realtime is not None:
+            out["soak_realtime_meals"] = (self.realtime.meals, "meals")
+            out["soak_realtime_faults"] = (len(self.realtime.faults), "count")
         return out
 
 
@@ -182,6 +187,8 @@ def report(figures: Figures, progress=print) -> None:
         progress(f"  note: {name} in {n} cycles")
     for name, n in sorted(figures.unsupported.items()):
         progress(f"  NOT EXERCISED: {name} ({n} cycles): the sim here lacks its control request")
+    for fault in figures.realtime.faults if figures.realtime else []:
+        progress(f"  REAL TIME: {fault}")
 
 
 def write_results(figures: Figures, path: Path = RESULTS) -> None:
