@@ -74,8 +74,9 @@ demo: $(BIN)/.installed
 demo-mqtt: $(BIN)/.installed setup-mqtt
 	$(BIN)/pillctl demo --mqtt --schedule $(SCHEDULE)
 
+# tests/ holds the helpers a few figures share with the tests (tests/realtime.py).
 bench: $(BIN)/.installed
-	PYTHONPATH=host $(BIN)/python -m bench
+	PYTHONPATH=host:tests $(BIN)/python -m bench
 
 # The power-cut and fault campaign (docs/soak.md): SEED picks the campaign, CYCLES its
 # length; CYCLE=N replays only that cycle of SEED, as a failing cycle prints it.

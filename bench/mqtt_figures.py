@@ -6,6 +6,10 @@
 - app_heap_with_mqtt_kb: the heap in use (after a collection) of the whole flashed firmware
   (.mpy, as `pillctl flash --board sim_w` deploys it) with a live MQTT session, after a
   day of doses was published. The unix port is 64-bit: a Pico W needs less than this.
+- missed_alert_latency_s: a simulated Pico W left running in real time (tests/realtime.py,
+  never stepped) through a meal nobody takes: from the window's cut-off, on the board's
+  clock, to the `dose_missed` event reaching a subscriber of a real Mosquitto. Target: under
+  5 s.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from bench.app_heap import _flashed_flash
 from bench.press_latency import bone_health_schedule, median_press_ms
 from pillctl.device import open_device
 from pillctl.mosquitto import Mosquitto, SilentBroker
+from pillctl.mqttwatch import Watcher
 from pillctl.sim.firmware_image import install_source
 from pillctl.sim.process import SimProcess
 from pillctl.transfer import push_schedule
@@ -79,4 +84,32 @@ def app_heap_with_mqtt_kb():
     return "app_heap_with_mqtt_kb", round(status["mem"]["used"] / 1024, 1), "KB"
 
 
-FIGURES = [press_to_servo_during_broker_outage_ms, app_heap_with_mqtt_kb]
+def missed_alert_latency_s():
+    import realtime  # tests/realtime.py: the one meal lived in real time
+
+    with tempfile.TemporaryDirectory() as tmp:
+        with (
+            Mosquitto(Path(tmp) / "broker") as broker,
+            Watcher(broker.port) as watcher,
+            realtime.meal_board(Path(tmp) / "board", board="sim_w") as board,
+        ):
+            _configure(board.port, broker.port)
+            assert board.control is not None
+            # The board's clock against the host's: a cut-off on the board's clock is a
+            # moment on the host's.
+            before = time.time()
+            board_wall = board.control.state()["clock"]["wall"]
+            offset = (before + time.time()) / 2 - board_wall
+            patience = realtime.CUT_OFF_S - board_wall + realtime.PATIENCE_S
+            missed = watcher.wait_for(_is_missed_alert, patience)
+            arrived = time.time()
+            if missed is None:
+                raise RuntimeError("no dose_missed reached the broker's subscriber")
+    return "missed_alert_latency_s", round(arrived - (realtime.CUT_OFF_S + offset), 2), "s"
+
+
+def _is_missed_alert(message) -> bool:
+    return message.topic.endswith("/event") and message.json().get("event") == "dose_missed"
+
+
+FIGURES = [press_to_servo_during_broker_outage_ms, app_heap_with_mqtt_kb, missed_alert_latency_s]
