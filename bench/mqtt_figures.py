@@ -87,24 +87,24 @@ def app_heap_with_mqtt_kb():
 def missed_alert_latency_s():
     import realtime  # tests/realtime.py: the one meal lived in real time
 
-    with tempfile.TemporaryDirectory() as tmp:
-        with (
-            Mosquitto(Path(tmp) / "broker") as broker,
-            Watcher(broker.port) as watcher,
-            realtime.meal_board(Path(tmp) / "board", board="sim_w") as board,
-        ):
-            _configure(board.port, broker.port)
-            assert board.control is not None
-            # The board's clock against the host's: a cut-off on the board's clock is a
-            # moment on the host's.
-            before = time.time()
-            board_wall = board.control.state()["clock"]["wall"]
-            offset = (before + time.time()) / 2 - board_wall
-            patience = realtime.CUT_OFF_S - board_wall + realtime.PATIENCE_S
-            missed = watcher.wait_for(_is_missed_alert, patience)
-            arrived = time.time()
-            if missed is None:
-                raise RuntimeError("no dose_missed reached the broker's subscriber")
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Mosquitto(Path(tmp) / "broker") as broker,
+        Watcher(broker.port) as watcher,
+        realtime.meal_board(Path(tmp) / "board", board="sim_w") as board,
+    ):
+        _configure(board.port, broker.port)
+        assert board.control is not None
+        # The board's clock against the host's: a cut-off on the board's clock is a
+        # moment on the host's.
+        before = time.time()
+        board_wall = board.control.state()["clock"]["wall"]
+        offset = (before + time.time()) / 2 - board_wall
+        patience = realtime.CUT_OFF_S - board_wall + realtime.PATIENCE_S
+        missed = watcher.wait_for(_is_missed_alert, patience)
+        arrived = time.time()
+        if missed is None:
+            raise RuntimeError("no dose_missed reached the broker's subscriber")
     return "missed_alert_latency_s", round(arrived - (realtime.CUT_OFF_S + offset), 2), "s"
 
 
