@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 import pytest
 from conftest import ROOT, run_pillctl
@@ -16,6 +17,7 @@ from simhelpers import board_with, compiled
 
 from pillctl.cli import hoist_global_flags
 from pillctl.commands.monitor import describe
+from pillctl.device import open_device
 from pillctl.executables import require_tool
 from pillctl.names import Names
 from pillctl.sim.process import SimProcess
@@ -43,6 +45,33 @@ def one_line(result, code: int) -> str:
 def test_usage_mistakes_are_one_line(args, expect):
     line = one_line(run_pillctl(*args), 2 if args[0] != "compile" or "-o" not in args else 1)
     assert expect in line and "Usage:" not in line
+
+
+@pytest.mark.parametrize(
+    ("args", "fixed"),
+    [
+        (["--port", "/dev/ttyX", "status"], "pillctl status --port /dev/ttyX"),
+        (["--json", "status"], "pillctl status --json"),
+        (["--port=P", "wifi", "set", "home"], "pillctl wifi set --port=P home"),
+    ],
+)
+def test_a_commands_option_before_the_command_says_where_it_goes(args, fixed):
+    line = one_line(run_pillctl(*args), 2)
+    assert line == f"pillctl: {args[0].split('=')[0]} goes after the command's name: `{fixed}`"
+
+
+def test_validate_of_a_file_that_is_not_there_is_one_line(tmp_path):
+    missing = tmp_path / "nope.toml"
+    result = run_pillctl("validate", str(missing))
+    line = one_line(result, 1)
+    assert str(missing) in line and "cannot read the file" in line
+    assert result.stdout == ""
+
+
+def test_mqtt_set_with_the_brokers_port_in_port_says_where_it_goes():
+    line = one_line(run_pillctl("mqtt", "set", "127.0.0.1", "--port", "34629"), 1)
+    assert "the broker's port goes in HOST:PORT" in line
+    assert "`pillctl mqtt set 127.0.0.1:34629`" in line
 
 
 @pytest.mark.parametrize("count", ["-5", "ten", "2.5"])
@@ -203,3 +232,23 @@ def test_logs_since_alone_prints_the_records_readable(sim_board, tmp_path):
     result = run_pillctl("logs", "--since", "1", "--port", sim_board.port, env=store)
     assert result.returncode == 0, result.stderr
     assert "refill     compartment=k2 (vitamin K2 (MK-7)) count=30" in result.stdout
+
+
+def test_status_says_why_there_is_no_due_table_or_run_out_date(tmp_path):
+    """No empty "still due today" table and no blank "runs out" cell: each says why."""
+    with board_with(tmp_path, compiled("bone-health"), time_iso=None) as board:  # clock unknown
+        assert run_pillctl("refill", "ca", "9", "--port", board.port).returncode == 0
+        unknown = run_pillctl("status", "--port", board.port)
+        with open_device(board.port) as device:  # 23:00 in Berlin: today's windows are over
+            device.request(
+                "time.set", {"t": int(datetime(2026, 11, 30, 22, tzinfo=UTC).timestamp())}
+            )
+        late = run_pillctl("status", "--port", board.port)
+    assert unknown.returncode == 0 and late.returncode == 0, unknown.stderr + late.stderr
+    assert "still due today: unknown until the clock is set (`pillctl time sync`)" in unknown.stdout
+    assert "still due today (" not in unknown.stdout  # no empty table
+    ca_row = next(line for line in unknown.stdout.splitlines() if "│ ca " in line)
+    assert "once the clock is set" in ca_row
+    assert "last reset  power" in unknown.stdout
+    assert "still due today: nothing left for today" in late.stdout
+    assert "still due today (" not in late.stdout
