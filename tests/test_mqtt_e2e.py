@@ -127,6 +127,15 @@ def test_every_event_type_retained_state_and_discovery(tmp_path, broker):
             ]
             refused = next(e for e in watcher.events() if e["event"] == "refused")
             assert (refused["dose"], refused["reason"]) == ("d3-lunch", "jammed")
+            # in the schedule's names: the compartment and its supplement, not a hopper number
+            low = next(e for e in watcher.events() if e["event"] == "low_stock")
+            assert (low["compartment"], low["supplement"], low["count"]) == ("ca", "calcium", 1)
+            assert (taken[0]["meal"], taken[0]["compartment"]) == ("breakfast", "ca")
+            assert not [e for e in watcher.events() if "hopper" in e]
+            # one connection, one discovery: each entity's config arrived once (the log's
+            # SCHEDULE record, caught up on, announced them all a second time)
+            announced = [m.topic for m in watcher.messages if m.topic.startswith("homeassistant/")]
+            assert len(announced) == len(set(announced)) == 14, announced
         trace = board.control.trace(0)
 
         # A Home Assistant that subscribes only now still gets the retained messages.
@@ -159,6 +168,7 @@ def test_every_event_type_retained_state_and_discovery(tmp_path, broker):
     assert rendered[node + "_jam"] == "ON"
     assert rendered[node + "_stock_ca"] == "1"
     assert rendered[node + "_next_dose_at"] == "2026-12-01T11:30:00+00:00"
+    assert configs[f"homeassistant/sensor/{node}/stock_d3/config"]["name"] == "vitamin D3 stock"
     problems = [c for c in configs.values() if c.get("device_class") == "problem"]
     assert sorted(c["name"] for c in problems) == ["Jam", "Low stock", "Missed dose"]
     assert len({json.dumps(c["device"], sort_keys=True) for c in configs.values()}) == 1
@@ -353,3 +363,28 @@ def test_wifi_out_of_reach_is_one_error_then_it_joins_when_it_comes_back(tmp_pat
         board.control.wifi(True)
         reply = wait_published(board, timeout=120)
         assert (reply["net"]["wifi"], reply["net"]["mqtt"]) == ("up", "connected")
+
+
+def test_a_wifi_chip_that_does_not_answer_is_an_outage_not_a_crash(tmp_path, broker):
+    """connect() raising OSError, as a Pico W's does when its Wi-Fi chip is silent, is a
+    failed join like any other: logged once (no ERROR 10 of a failed task at each try),
+    `status` says it failed, and the board joins once the chip answers."""
+    with pico_w(tmp_path / "board", BONE, "2026-11-30T05:00:00+00:00") as board:
+        board.control.wifi(False, fail=True)
+        since = board.control.state()["trace_next"]
+        configure(board, broker.port)
+        for _ in range(4):  # the first try and three more, after pauses of 1, 2 and 4 s
+            tried = board.control.wait_for("wifi.connect", since, timeout=30)
+            assert tried is not None, "the board stopped trying to join"
+            since = tried["seq"] + 1
+        reply = status(board)
+        shown = pillctl("status", "--port", board.port)
+        records = log_records(board)
+        board.control.wifi(True)
+        joined = wait_published(board, timeout=120)
+    assert (reply["net"]["wifi"], reply["net"]["mqtt"]) == ("failed", "waiting for Wi-Fi")
+    assert "could not join the Wi-Fi home-net; trying again" in shown.stdout
+    errors = [(r["code"], r["detail"]) for r in records if r["kind"] == "error"]
+    assert errors == [(ERR_WIFI_JOIN, 110)]  # ETIMEDOUT, once, however often it was tried
+    assert [r["kind"] for r in records].count("boot") == 1  # never reset
+    assert (joined["net"]["wifi"], joined["net"]["mqtt"]) == ("up", "connected")
