@@ -66,8 +66,7 @@ def _due_table(status: dict, names: Names) -> Table:
     # schedule's order among doses of the same time (sorted() keeps it).
     pending = sorted(status.get("pending", []), key=lambda p: (p[3], p[2]))
     for dose_id, slot, opens, starts, closes in pending:
-        comp = names.comps.get(names.comp_of.get(dose_id, ""))
-        what = names.supplement(comp) if comp else names.item_names.get(dose_id, "reminder")
+        what = names.what(dose_id)
         window = f"{names.local(opens, '%H:%M')}-{names.local(closes, '%H:%M')}"
         doses.add_row(dose_id, what, names.slot(slot), window, names.local(starts, "%H:%M"))
     return doses
