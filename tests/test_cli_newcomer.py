@@ -179,15 +179,18 @@ def test_monitor_names_doses_and_json_is_one_object_per_line(tmp_path):
         "meal": "lunch",
         "compartment": "d3 (vitamin D3)",
         "pills": "1",
-        "amount": "2000",
+        "amount": "2000 IU",
     }
     assert dispense["local"] == "2026-11-30T12:35:00+0100"
     fields = ("seq", "t", "kind", "dose", "hopper_nut", "pills", "amount")
     raw = {name: dispense[name] for name in fields}  # as the device sends it
     assert describe(raw, Names(json.loads(compiled("bone-health")))) == (
         "2026-11-30 12:35:00  dispense   dose=d3-lunch meal=lunch "
-        "compartment=d3 (vitamin D3) pills=1 amount=2000"
+        "compartment=d3 (vitamin D3) pills=1 amount=2000 IU"
     )
+    press = next(e for e in events if e["kind"] == "press")
+    assert press["local"] == "2026-11-30T12:35:00+0100"  # a press has its time too
+    assert describe(press, Names(None)).startswith("2026-11-30 ")
 
 
 def _leave_in_maintenance_repl(port: str) -> None:
