@@ -128,6 +128,9 @@ class Names:
                 out["compartment"] = self.hopper(value)
             elif name == "amount" and isinstance(record.get("hopper_nut"), int):
                 out[name] = f"{value} {amount_unit(record['hopper_nut'] >> 4)}"
+            elif name == "cause" and record.get("kind") == "boot" and isinstance(value, int):
+                causes = logrec.BOOT_CAUSE_NAMES
+                out[name] = causes[value] if value < len(causes) else str(value)
             elif name == "reason" and isinstance(value, int):
                 names = logrec.REASON_NAMES
                 out[name] = names[value] if 0 < value < len(names) else str(value)
