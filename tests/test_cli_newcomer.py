@@ -255,3 +255,24 @@ def test_status_says_why_there_is_no_due_table_or_run_out_date(tmp_path):
     assert "last reset  power" in unknown.stdout
     assert "still due today: nothing left for today" in late.stdout
     assert "still due today (" not in late.stdout
+
+
+def test_the_alerts_line_is_plain_english():
+    """It read `MQTT not set to no broker set` and `MQTT unreachable to 127.0.0.1:34629`."""
+    from pillctl.commands.network import net_status_line
+
+    unset = {"wifi": "not set", "ssid": None, "mqtt": "not set", "broker": None, "acked": 0}
+    assert net_status_line(unset) == (
+        "no Wi-Fi network set (`pillctl wifi set SSID`); "
+        "no broker set (`pillctl mqtt set HOST[:PORT]`); no alert sent yet"
+    )
+    down = {"wifi": "up", "ssid": "home", "mqtt": "unreachable", "broker": "127.0.0.1:34629",
+            "acked": 12}  # fmt: skip
+    assert net_status_line(down) == (
+        "on the Wi-Fi home; cannot reach the broker 127.0.0.1:34629; trying again; "
+        "alerts sent up to log record 12"
+    )
+    refused = {**down, "mqtt": "refused: bad user name or password", "tls": True}
+    assert "the broker 127.0.0.1:34629 with TLS refused the login (bad user name or password)" in (
+        net_status_line(refused)
+    )
