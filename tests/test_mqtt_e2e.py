@@ -12,6 +12,7 @@ import json
 import time
 
 import pytest
+from conftest import run_pillctl
 from mqtthelpers import (
     WIFI_PASSWORD,
     check_discovery,
@@ -250,9 +251,11 @@ def test_refused_login_logs_one_error_shows_in_status_and_dispensing_goes_on(tmp
             time.sleep(0.2)
         errors = [r for r in log_records(board) if r["kind"] == "error"]
         assert [(r["code"], r["detail"]) for r in errors] == [(ERR_MQTT_REFUSED, 5)]
-        shown = pillctl("status", "--port", board.port)
+        shown = run_pillctl("status", "--port", board.port, env={"COLUMNS": "200"})
         assert shown.returncode == 0, shown.stderr
-        assert "MQTT refused: not authorised" in " ".join(shown.stdout.split())
+        assert f"the broker 127.0.0.1:{broker.port} refused the login (not authorised)" in (
+            shown.stdout
+        )
 
         board.control.step_to(utc(6, 35))  # dispensing goes on
         press_and_see(board, "servo.2")
@@ -378,7 +381,7 @@ def test_a_wifi_chip_that_does_not_answer_is_an_outage_not_a_crash(tmp_path, bro
             assert tried is not None, "the board stopped trying to join"
             since = tried["seq"] + 1
         reply = status(board)
-        shown = pillctl("status", "--port", board.port)
+        shown = run_pillctl("status", "--port", board.port, env={"COLUMNS": "200"})
         records = log_records(board)
         board.control.wifi(True)
         joined = wait_published(board, timeout=120)
