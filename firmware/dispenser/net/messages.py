@@ -69,11 +69,13 @@ def supplement_name(schedule, comp):
 
 def _name_dose(out, schedule, key):
     """A dose's (or item's) id and the meal it belongs to, as the schedule names them."""
-    out["dose"] = entry_name(schedule, key)
     if schedule is not None:
         for entry in schedule.doses + schedule.items:
             if entry.key == key:
+                out["dose"] = entry.id
                 out["meal"] = schedule.slots[entry.slot].id
+                return
+    out["dose"] = "#%d" % key
 
 
 def _name_hopper(out, schedule, hopper):
