@@ -276,3 +276,18 @@ def test_the_alerts_line_is_plain_english():
     assert "the broker 127.0.0.1:34629 with TLS refused the login (bad user name or password)" in (
         net_status_line(refused)
     )
+
+
+def test_password_stdin_reads_the_first_line_and_refuses_nothing(monkeypatch):
+    import io
+
+    from pillctl.commands.network import read_password
+    from pillctl.errors import PillctlError
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret pass\r\nnext line\n"))
+    assert read_password("Wi-Fi password", True) == "s3cret pass"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
+    assert read_password("Wi-Fi password", True) == ""  # an open network, said so
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    with pytest.raises(PillctlError, match="standard input is empty; give the Wi-Fi password"):
+        read_password("Wi-Fi password", True)

@@ -70,7 +70,13 @@ def read_password(what: str, from_stdin: bool) -> str:
     """The password: the first line of stdin (for scripts, which have no terminal for a
     hidden prompt), or typed at a prompt that does not echo."""
     if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
+        line = sys.stdin.readline()
+        if not line:  # nothing piped in: never store an empty password by mistake
+            raise PillctlError(
+                f"--password-stdin: standard input is empty; give the {what} on its first "
+                "line (an empty line for none)"
+            )
+        return line.rstrip("\r\n")
     return click.prompt(what, hide_input=True, default="", show_default=False)
 
 
