@@ -42,14 +42,17 @@ def pillctl(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
 
 
 def configure(board, broker_port: int, user: str | None = None, password: str = "") -> None:
-    """`pillctl wifi set` (password typed at the prompt) and `pillctl mqtt set`."""
-    done = pillctl("wifi", "set", "home-net", "--port", board.port, stdin=WIFI_PASSWORD + "\n")
+    """`pillctl wifi set` and `pillctl mqtt set`, passwords on stdin (`--password-stdin`)."""
+    done = pillctl(
+        "wifi", "set", "home-net", "--password-stdin", "--port", board.port,
+        stdin=WIFI_PASSWORD + "\n",
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert WIFI_PASSWORD not in done.stdout + done.stderr
     extra = ("--user", user) if user else ()
     done = pillctl(
-        "mqtt", "set", f"127.0.0.1:{broker_port}", *extra, "--port", board.port,
-        stdin=password + "\n",
+        "mqtt", "set", f"127.0.0.1:{broker_port}", *extra, "--password-stdin",
+        "--port", board.port, stdin=password + "\n",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 import pytest
 from conftest import ROOT, run_pillctl
@@ -16,6 +17,7 @@ from simhelpers import board_with, compiled
 
 from pillctl.cli import hoist_global_flags
 from pillctl.commands.monitor import describe
+from pillctl.device import open_device
 from pillctl.executables import require_tool
 from pillctl.names import Names
 from pillctl.sim.process import SimProcess
@@ -43,6 +45,33 @@ def one_line(result, code: int) -> str:
 def test_usage_mistakes_are_one_line(args, expect):
     line = one_line(run_pillctl(*args), 2 if args[0] != "compile" or "-o" not in args else 1)
     assert expect in line and "Usage:" not in line
+
+
+@pytest.mark.parametrize(
+    ("args", "fixed"),
+    [
+        (["--port", "/dev/ttyX", "status"], "pillctl status --port /dev/ttyX"),
+        (["--json", "status"], "pillctl status --json"),
+        (["--port=P", "wifi", "set", "home"], "pillctl wifi set --port=P home"),
+    ],
+)
+def test_a_commands_option_before_the_command_says_where_it_goes(args, fixed):
+    line = one_line(run_pillctl(*args), 2)
+    assert line == f"pillctl: {args[0].split('=')[0]} goes after the command's name: `{fixed}`"
+
+
+def test_validate_of_a_file_that_is_not_there_is_one_line(tmp_path):
+    missing = tmp_path / "nope.toml"
+    result = run_pillctl("validate", str(missing))
+    line = one_line(result, 1)
+    assert str(missing) in line and "cannot read the file" in line
+    assert result.stdout == ""
+
+
+def test_mqtt_set_with_the_brokers_port_in_port_says_where_it_goes():
+    line = one_line(run_pillctl("mqtt", "set", "127.0.0.1", "--port", "34629"), 1)
+    assert "the broker's port goes in HOST:PORT" in line
+    assert "`pillctl mqtt set 127.0.0.1:34629`" in line
 
 
 @pytest.mark.parametrize("count", ["-5", "ten", "2.5"])
@@ -150,15 +179,18 @@ def test_monitor_names_doses_and_json_is_one_object_per_line(tmp_path):
         "meal": "lunch",
         "compartment": "d3 (vitamin D3)",
         "pills": "1",
-        "amount": "2000",
+        "amount": "2000 IU",
     }
     assert dispense["local"] == "2026-11-30T12:35:00+0100"
     fields = ("seq", "t", "kind", "dose", "hopper_nut", "pills", "amount")
     raw = {name: dispense[name] for name in fields}  # as the device sends it
     assert describe(raw, Names(json.loads(compiled("bone-health")))) == (
         "2026-11-30 12:35:00  dispense   dose=d3-lunch meal=lunch "
-        "compartment=d3 (vitamin D3) pills=1 amount=2000"
+        "compartment=d3 (vitamin D3) pills=1 amount=2000 IU"
     )
+    press = next(e for e in events if e["kind"] == "press")
+    assert press["local"] == "2026-11-30T12:35:00+0100"  # a press has its time too
+    assert describe(press, Names(None)).startswith("2026-11-30 ")
 
 
 def _leave_in_maintenance_repl(port: str) -> None:
@@ -203,3 +235,59 @@ def test_logs_since_alone_prints_the_records_readable(sim_board, tmp_path):
     result = run_pillctl("logs", "--since", "1", "--port", sim_board.port, env=store)
     assert result.returncode == 0, result.stderr
     assert "refill     compartment=k2 (vitamin K2 (MK-7)) count=30" in result.stdout
+
+
+def test_status_says_why_there_is_no_due_table_or_run_out_date(tmp_path):
+    """No empty "still due today" table and no blank "runs out" cell: each says why."""
+    with board_with(tmp_path, compiled("bone-health"), time_iso=None) as board:  # clock unknown
+        assert run_pillctl("refill", "ca", "9", "--port", board.port).returncode == 0
+        unknown = run_pillctl("status", "--port", board.port)
+        with open_device(board.port) as device:  # 23:00 in Berlin: today's windows are over
+            device.request(
+                "time.set", {"t": int(datetime(2026, 11, 30, 22, tzinfo=UTC).timestamp())}
+            )
+        late = run_pillctl("status", "--port", board.port)
+    assert unknown.returncode == 0 and late.returncode == 0, unknown.stderr + late.stderr
+    assert "still due today: unknown until the clock is set (`pillctl time sync`)" in unknown.stdout
+    assert "still due today (" not in unknown.stdout  # no empty table
+    ca_row = next(line for line in unknown.stdout.splitlines() if "│ ca " in line)
+    assert "once the clock is set" in ca_row
+    assert "last reset  power" in unknown.stdout
+    assert "still due today: nothing left for today" in late.stdout
+    assert "still due today (" not in late.stdout
+
+
+def test_the_alerts_line_is_plain_english():
+    """It read `MQTT not set to no broker set` and `MQTT unreachable to 127.0.0.1:34629`."""
+    from pillctl.commands.network import net_status_line
+
+    unset = {"wifi": "not set", "ssid": None, "mqtt": "not set", "broker": None, "acked": 0}
+    assert net_status_line(unset) == (
+        "no Wi-Fi network set (`pillctl wifi set SSID`); "
+        "no broker set (`pillctl mqtt set HOST[:PORT]`); no alert sent yet"
+    )
+    down = {"wifi": "up", "ssid": "home", "mqtt": "unreachable", "broker": "127.0.0.1:34629",
+            "acked": 12}  # fmt: skip
+    assert net_status_line(down) == (
+        "on the Wi-Fi home; cannot reach the broker 127.0.0.1:34629; trying again; "
+        "alerts sent up to log record 12"
+    )
+    refused = {**down, "mqtt": "refused: bad user name or password", "tls": True}
+    assert "the broker 127.0.0.1:34629 with TLS refused the login (bad user name or password)" in (
+        net_status_line(refused)
+    )
+
+
+def test_password_stdin_reads_the_first_line_and_refuses_nothing(monkeypatch):
+    import io
+
+    from pillctl.commands.network import read_password
+    from pillctl.errors import PillctlError
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret pass\r\nnext line\n"))
+    assert read_password("Wi-Fi password", True) == "s3cret pass"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
+    assert read_password("Wi-Fi password", True) == ""  # an open network, said so
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    with pytest.raises(PillctlError, match="standard input is empty; give the Wi-Fi password"):
+        read_password("Wi-Fi password", True)

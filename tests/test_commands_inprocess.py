@@ -316,8 +316,9 @@ def test_every_press_is_announced_on_the_serial_line(world):
         await world.press(2000)
 
     scenario_of(world, body)
-    assert world.app.link.events("press") == [
-        {"kind": "press", "long": False}, {"kind": "press", "long": True}]  # fmt: skip
+    presses = world.app.link.events("press")
+    assert [(p["kind"], p["long"]) for p in presses] == [("press", False), ("press", True)]
+    assert all(utc(9, 0) <= p["t"] <= utc(9, 1) for p in presses)  # each with its time
 
 
 def test_the_watchdog_is_fed_every_second_while_the_loop_runs(world):

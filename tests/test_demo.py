@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 from conftest import ROOT
+from mqtthelpers import needs_mosquitto
 
 
 def test_the_demo_tells_its_own_story_and_keeps_its_report(tmp_path):
@@ -52,3 +53,28 @@ def test_the_demo_tells_its_own_story_and_keeps_its_report(tmp_path):
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines()[0] == "Supplement adherence: Demo dispenser"
+
+
+@needs_mosquitto
+def test_the_mqtt_demo_runs_without_a_terminal_and_asks_nothing(tmp_path):
+    """`make demo-mqtt` stopped at a hidden `Wi-Fi password:` prompt (getpass reads the
+    terminal), and without one printed GetPassWarning. It passes the simulated password on
+    stdin itself, and says so."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "host"), COLUMNS="200")
+    result = subprocess.run(
+        [sys.executable, "-m", "pillctl", "demo", "--mqtt"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # no controlling terminal, as under cron or CI
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "GetPassWarning" not in result.stderr and "password:" not in result.stderr
+    assert "wifi set demo-wifi --port" in result.stdout
+    assert "--password-stdin   (the demo passes the simulated access point's password" in (
+        result.stdout
+    )
+    assert "dose_missed" in result.stdout  # what the caregiver was sent

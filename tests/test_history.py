@@ -169,13 +169,12 @@ def test_exports_name_keys_and_hoppers_from_the_saved_schedule(tmp_path):
     out = io.StringIO()
     history.export("csv", out)
     [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert row["dose"] == str(key) and row["hopper_nut"] == "0"  # the raw fields stay
-    assert (row["local_time"], row["name"], row["meal"], row["compartment"]) == (
-        "2026-11-30 12:35:00",
-        "d3-lunch",
-        "lunch",
-        "d3 (vitamin D3)",
-    )
+    assert row == {
+        "seq": "1", "time_utc": "2026-11-30T11:35:00Z", "local_time": "2026-11-30 12:35:00",
+        "kind": "dispense", "dose": "d3-lunch", "meal": "lunch",
+        "compartment": "d3 (vitamin D3)", "pills": "1", "amount": "2000", "unit": "IU",
+        "count": "", "reason": "", "details": "",
+    }  # fmt: skip
 
 
 def test_export_csv_has_a_stable_header_and_one_row_per_record(tmp_path):
@@ -184,16 +183,18 @@ def test_export_csv_has_a_stable_header_and_one_row_per_record(tmp_path):
     out = io.StringIO()
     history.export("csv", out)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
-    assert rows[0] == csv_columns()
-    assert rows[0][:4] == ["seq", "t", "time_utc", "kind"]
-    assert {"dose", "reason", "slot", "hopper", "entry", "totals"} <= set(rows[0])
+    assert rows[0] == csv_columns() == [
+        "seq", "time_utc", "local_time", "kind", "dose", "meal", "compartment", "pills",
+        "amount", "unit", "count", "reason", "details",
+    ]  # fmt: skip
     table = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert len(table) == 6
-    assert table[0]["time_utc"] == ""  # clock unknown at boot
+    assert len(table) == 6  # one row per record
+    assert table[0]["time_utc"] == "" and table[0]["details"] == "cause=power"  # clock unknown
     assert table[2]["time_utc"] == "2026-11-30T00:55:00Z"
-    assert table[2]["kind"] == "dispense" and table[2]["amount"] == "2000"
-    assert table[3]["reason"] == str(logrec.REASON_CAP) and table[3]["amount"] == ""
-    assert json.loads(table[4]["stock"]) == [5, 6, 7]
+    assert (table[2]["kind"], table[2]["amount"], table[2]["unit"]) == ("dispense", "2000", "IU")
+    assert table[3]["reason"] == "cap" and table[3]["amount"] == table[3]["unit"] == ""
+    assert "stock=[5, 6, 7]" in table[4]["details"]
+    assert table[5]["details"] == "raw=0102"  # a kind this host does not know
 
 
 def test_export_of_an_empty_store_is_just_the_header(tmp_path):

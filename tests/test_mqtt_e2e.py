@@ -12,6 +12,7 @@ import json
 import time
 
 import pytest
+from conftest import run_pillctl
 from mqtthelpers import (
     WIFI_PASSWORD,
     check_discovery,
@@ -127,6 +128,15 @@ def test_every_event_type_retained_state_and_discovery(tmp_path, broker):
             ]
             refused = next(e for e in watcher.events() if e["event"] == "refused")
             assert (refused["dose"], refused["reason"]) == ("d3-lunch", "jammed")
+            # in the schedule's names: the compartment and its supplement, not a hopper number
+            low = next(e for e in watcher.events() if e["event"] == "low_stock")
+            assert (low["compartment"], low["supplement"], low["count"]) == ("ca", "calcium", 1)
+            assert (taken[0]["meal"], taken[0]["compartment"]) == ("breakfast", "ca")
+            assert not [e for e in watcher.events() if "hopper" in e]
+            # one connection, one discovery: each entity's config arrived once (the log's
+            # SCHEDULE record, caught up on, announced them all a second time)
+            announced = [m.topic for m in watcher.messages if m.topic.startswith("homeassistant/")]
+            assert len(announced) == len(set(announced)) == 14, announced
         trace = board.control.trace(0)
 
         # A Home Assistant that subscribes only now still gets the retained messages.
@@ -159,6 +169,7 @@ def test_every_event_type_retained_state_and_discovery(tmp_path, broker):
     assert rendered[node + "_jam"] == "ON"
     assert rendered[node + "_stock_ca"] == "1"
     assert rendered[node + "_next_dose_at"] == "2026-12-01T11:30:00+00:00"
+    assert configs[f"homeassistant/sensor/{node}/stock_d3/config"]["name"] == "vitamin D3 stock"
     problems = [c for c in configs.values() if c.get("device_class") == "problem"]
     assert sorted(c["name"] for c in problems) == ["Jam", "Low stock", "Missed dose"]
     assert len({json.dumps(c["device"], sort_keys=True) for c in configs.values()}) == 1
@@ -240,9 +251,11 @@ def test_refused_login_logs_one_error_shows_in_status_and_dispensing_goes_on(tmp
             time.sleep(0.2)
         errors = [r for r in log_records(board) if r["kind"] == "error"]
         assert [(r["code"], r["detail"]) for r in errors] == [(ERR_MQTT_REFUSED, 5)]
-        shown = pillctl("status", "--port", board.port)
+        shown = run_pillctl("status", "--port", board.port, env={"COLUMNS": "200"})
         assert shown.returncode == 0, shown.stderr
-        assert "MQTT refused: not authorised" in " ".join(shown.stdout.split())
+        assert f"the broker 127.0.0.1:{broker.port} refused the login (not authorised)" in (
+            shown.stdout
+        )
 
         board.control.step_to(utc(6, 35))  # dispensing goes on
         press_and_see(board, "servo.2")
@@ -353,3 +366,28 @@ def test_wifi_out_of_reach_is_one_error_then_it_joins_when_it_comes_back(tmp_pat
         board.control.wifi(True)
         reply = wait_published(board, timeout=120)
         assert (reply["net"]["wifi"], reply["net"]["mqtt"]) == ("up", "connected")
+
+
+def test_a_wifi_chip_that_does_not_answer_is_an_outage_not_a_crash(tmp_path, broker):
+    """connect() raising OSError, as a Pico W's does when its Wi-Fi chip is silent, is a
+    failed join like any other: logged once (no ERROR 10 of a failed task at each try),
+    `status` says it failed, and the board joins once the chip answers."""
+    with pico_w(tmp_path / "board", BONE, "2026-11-30T05:00:00+00:00") as board:
+        board.control.wifi(False, fail=True)
+        since = board.control.state()["trace_next"]
+        configure(board, broker.port)
+        for _ in range(4):  # the first try and three more, after pauses of 1, 2 and 4 s
+            tried = board.control.wait_for("wifi.connect", since, timeout=30)
+            assert tried is not None, "the board stopped trying to join"
+            since = tried["seq"] + 1
+        reply = status(board)
+        shown = run_pillctl("status", "--port", board.port, env={"COLUMNS": "200"})
+        records = log_records(board)
+        board.control.wifi(True)
+        joined = wait_published(board, timeout=120)
+    assert (reply["net"]["wifi"], reply["net"]["mqtt"]) == ("failed", "waiting for Wi-Fi")
+    assert "could not join the Wi-Fi home-net; trying again" in shown.stdout
+    errors = [(r["code"], r["detail"]) for r in records if r["kind"] == "error"]
+    assert errors == [(ERR_WIFI_JOIN, 110)]  # ETIMEDOUT, once, however often it was tried
+    assert [r["kind"] for r in records].count("boot") == 1  # never reset
+    assert (joined["net"]["wifi"], joined["net"]["mqtt"]) == ("up", "connected")

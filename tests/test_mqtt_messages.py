@@ -31,11 +31,17 @@ def test_every_published_kind_names_its_dose_and_fields(engine):
     t = at(sched, DAY, 12 * 60 + 35)
     cases = {
         logrec.DISPENSE: ((d3, 0, 1, 2000), {"event": "dose_taken", "dose": "d3-lunch",
-                                            "hopper": 0, "pills": 1}),
-        logrec.MISSED: ((d3,), {"event": "dose_missed", "dose": "d3-lunch"}),
-        logrec.JAM: ((d3, 0, 0), {"event": "jam", "dose": "d3-lunch", "delivered": 0}),
-        logrec.LOW: ((2, 9), {"event": "low_stock", "hopper": 2, "count": 9}),
+                                            "meal": "lunch", "compartment": "d3",
+                                            "supplement": "vitamin D3", "pills": 1}),
+        logrec.MISSED: ((d3,), {"event": "dose_missed", "dose": "d3-lunch", "meal": "lunch"}),
+        logrec.JAM: ((d3, 0, 0), {"event": "jam", "dose": "d3-lunch", "compartment": "d3",
+                                  "delivered": 0}),
+        logrec.LOW: ((2, 9), {"event": "low_stock", "compartment": "ca",
+                              "supplement": "calcium", "count": 9}),
+        logrec.REFILL: ((1, 30), {"event": "refilled", "compartment": "k2",
+                                  "supplement": "vitamin K2 (MK-7)", "count": 30}),
         logrec.REFUSED: ((d3, logrec.REASON_CAP), {"event": "refused", "reason": "cap"}),
+        logrec.SNOOZE: ((logrec.id_key("lunch"),), {"event": "snoozed", "meal": "lunch"}),
         logrec.BOOT: ((logrec.BOOT_WATCHDOG,), {"event": "restarted", "why": "watchdog",
                                                 "clock": "set"}),
         logrec.ERROR: ((41, 5), {"event": "error", "code": 41, "detail": 5}),
@@ -44,6 +50,16 @@ def test_every_published_kind_names_its_dose_and_fields(engine):
         event = json.loads(messages.event((7, t, kind, fields), sched))
         assert event["seq"] == 7 and event["t"] == messages.iso(t)
         assert expected.items() <= event.items(), (kind, event)
+        assert "hopper" not in event, event  # the schedule's names, not hopper numbers
+
+
+def test_a_restart_reads_as_status_reads_it():
+    """`restarted` says `reset` for a machine.reset() or a soft reset, as `pillctl status`
+    does (it said `soft` where status said `reset`), and `watchdog` for a watchdog reset."""
+    for board_word, why in (("power", "power"), ("wdt", "watchdog"), ("reset", "reset"),
+                            ("soft", "reset")):  # fmt: skip
+        record = (1, 0, logrec.BOOT, (logrec.boot_cause(board_word),))
+        assert json.loads(messages.event(record, None))["why"] == why
 
 
 def test_bookkeeping_stays_on_the_device_and_unknown_clock_and_keys_are_said_so():
@@ -78,3 +94,7 @@ def test_state_and_discovery_fit_home_assistant_before_and_after_a_schedule(engi
     assert {check_discovery(t, c, state) for t, c in configs} >= {"10", "OFF", "set"}
     ids = [c["unique_id"] for _, c in configs]
     assert len(set(ids)) == len(ids)
+    names = {c["unique_id"].removeprefix("pillbox_abcd_"): c["name"] for _, c in configs}
+    assert (names["stock_d3"], names["runs_out_k2"], names["stock_ca"]) == (
+        "vitamin D3 stock", "vitamin K2 (MK-7) runs out", "calcium stock"
+    )  # fmt: skip

@@ -8,11 +8,13 @@ unless listed: 56 dose instances, 51 on time, 3 late, 1 missed, 1 refused (jamme
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import struct
 import subprocess
 import zlib
 from datetime import date
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -364,15 +366,23 @@ def test_html_has_one_svg_cell_per_day_and_a_row_per_dose(html_report):
     assert by_date["2026-12-09"]["title"] == "2026-12-09: 3/4 taken (3 on time, 1 refused)"
     assert by_date["2026-12-02"]["title"] == "2026-12-02: 4/4 taken (2 on time, 2 late)"
     assert sum(c["fill"] == GREEN for c in parser.cells) == 12
-    assert parser.rows == [
-        ["ca-breakfast", "breakfast", "13", "1", "0", "0", "", "100%"],
-        ["d3-lunch", "lunch", "13", "1", "0", "0", "", "100%"],
-        ["k2-lunch", "lunch", "13", "1", "0", "0", "", "100%"],
-        ["ca-dinner", "dinner", "12", "0", "1", "1", "jammed ×1", "86%"],
+    assert parser.rows == [  # doses by what they give, as the schedule names it
+        ["calcium carbonate", "breakfast", "13", "1", "0", "0", "", "100%"],
+        ["vitamin D3", "lunch", "13", "1", "0", "0", "", "100%"],
+        ["vitamin K2 (MK-7)", "lunch", "13", "1", "0", "0", "", "100%"],
+        ["calcium carbonate", "dinner", "12", "0", "1", "1", "jammed ×1", "86%"],
+    ]
+    # which dose was not taken on which day, in text that a printout keeps
+    not_taken = re.search(r'<ul class="not-taken">(.*?)</ul>', page)
+    assert not_taken is not None
+    assert [unescape(item) for item in re.findall("<li>(.*?)</li>", not_taken.group(1))] == [
+        "Saturday 2026-12-05: calcium carbonate at dinner, missed",
+        "Wednesday 2026-12-09: calcium carbonate at dinner, refused (jammed)",
     ]
     assert DEVICE in page and "2026-11-30 to 2026-12-13" in page
     assert page.count("<h1>") == 1 and "Overall -" not in page
-    assert "Clinician overrides: none" in page
+    assert page.count("Clinician overrides") == 1  # the heading, not again as its bullet
+    assert '<ul class="overrides"><li>none</li></ul>' in page
     assert "@media print" in page
 
 

@@ -45,7 +45,7 @@ def test_button_press_shows_in_trace_and_on_serial(sim_board):
         port.reset_input_buffer()
         since = control.press()
         line = port.readline().decode()
-    assert protocol.decode(line.strip())[2] == {"kind": "press", "long": False}
+    assert protocol.decode(line.strip())[2] == {"kind": "press", "t": None, "long": False}
     # Without a schedule the press is answered with the "nothing due" flicker: the status
     # LED's on-times in the trace change from the time-unknown blink's 100 ms to 60 ms
     # (a busy machine only ever makes them longer).

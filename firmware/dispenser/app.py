@@ -65,7 +65,8 @@ class App:
             if self._swallow_press:
                 self._swallow_press = False
                 continue
-            self.event({"kind": "press", "long": kind == LONG})
+            # With its time, as every record has (monitor shows when, not only that)
+            self.event({"kind": "press", "t": self.board.clock.now(), "long": kind == LONG})
             await self.controller.press(kind == LONG)
 
     async def confirming_press(self, window_ms):

@@ -6,8 +6,6 @@ memory rule), like the schedule check it calls.
 from dispenser import logrec
 from dispenser.engine import ScheduleError
 
-_BOOT_CAUSES = {"power": logrec.BOOT_POWER_ON, "wdt": logrec.BOOT_WATCHDOG}
-
 
 def boot(controller):
     """Controller.boot's work on `controller`."""
@@ -24,8 +22,7 @@ def boot(controller):
             lambda s: s.load_confirmation(s.CONFIRMED_PATH, sha)
         )
     t = now or 0
-    cause = _BOOT_CAUSES.get(controller.board.reset_cause, logrec.BOOT_SOFT)
-    controller.append(t, logrec.BOOT, (cause,))
+    controller.append(t, logrec.BOOT, (logrec.boot_cause(controller.board.reset_cause),))
     store = controller.store
     if store.skipped_bytes:
         controller.append(

@@ -81,6 +81,17 @@ ERR_OVERRIDE_REPLACED = const(31)  # detail: 0; another upload replaced the wait
 BOOT_POWER_ON = const(0)
 BOOT_WATCHDOG = const(1)
 BOOT_SOFT = const(2)
+# What a person reads for each cause (MQTT's `restarted`, pillctl status): code 2 is any
+# restart that is neither power nor watchdog, machine.reset() and a soft reset alike.
+BOOT_CAUSE_NAMES = ("power", "watchdog", "reset")
+
+
+def boot_cause(reset_cause):
+    """The BOOT record's cause for a board's reset_cause word (power, wdt, reset, soft)."""
+    if reset_cause == "power":
+        return BOOT_POWER_ON
+    return BOOT_WATCHDOG if reset_cause == "wdt" else BOOT_SOFT
+
 
 UNKNOWN_STOCK = const(0xFFFF)
 

@@ -180,6 +180,7 @@ class Report:
     name: str | None = None  # `pillctl name`
     run_out: list[str] = field(default_factory=list)  # per compartment, at the log's end
     meals: dict[str, str] = field(default_factory=dict)  # slot id -> meal or clock time
+    what: dict[str, str] = field(default_factory=dict)  # dose id -> supplement / item name
 
     @property
     def title(self) -> str:
@@ -203,6 +204,10 @@ class Report:
 
     def meal(self, slot_id: str) -> str:
         return self.meals.get(slot_id, slot_id)
+
+    def dose_name(self, entry_id: str) -> str:
+        """A dose as the schedule names what it gives (`calcium carbonate`)."""
+        return self.what.get(entry_id, entry_id)
 
     @property
     def has_reasons(self) -> bool:
@@ -490,6 +495,7 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
         name=device_name(history),
         run_out=_run_out_lines(replay.engine, latest, last_day, still_open),
         meals={slot_id: latest.slot(slot_id) for slot_id in latest.slots},
+        what={entry.entry_id: latest.what(entry.entry_id) for entry in entries.values()},
     )
 
 

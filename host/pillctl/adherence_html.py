@@ -10,8 +10,10 @@ from html import escape
 from pillctl.adherence import (
     BANDS,
     LATE_AFTER_MIN,
+    MISSED,
     NO_DATA_COLOUR,
     PENDING_COLOUR,
+    REFUSED,
     STATUSES,
     TAKEN,
     TEXT_COLOUR,
@@ -21,7 +23,7 @@ from pillctl.adherence import (
     day_colour,
     day_date,
 )
-from pillctl.adherence_terminal import WEEKDAYS, legend_symbols, overrides_lines
+from pillctl.adherence_terminal import WEEKDAYS, legend_symbols, override_items
 
 CELL_W = 128  # px, one calendar day: the calendar spans the page's width
 CELL_H = 76
@@ -113,7 +115,7 @@ def _dose_table(report: Report) -> str:
     head = "".join(f"<th>{escape(c)}</th>" for c in (*columns, "taken"))
     rows = []
     for entry in report.entries:
-        name = entry.entry_id + (" (reminder)" if entry.reminder_only else "")
+        name = report.dose_name(entry.entry_id) + (" (reminder)" if entry.reminder_only else "")
         cells = [name, report.meal(entry.slot_id), *(str(entry.counts[s]) for s in statuses)]
         if report.has_reasons:
             cells.append(", ".join(f"{why} ×{n}" for why, n in sorted(entry.reasons.items())))
@@ -124,8 +126,26 @@ def _dose_table(report: Report) -> str:
     )
 
 
+def not_taken_lines(report: Report) -> list[str]:
+    """Each dose missed or refused, by day, in words: the calendar's ✗ and ⊘ say how many,
+    this says which (a hover tooltip is lost on paper)."""
+    lines = []
+    for day in report.days:
+        for inst in day.instances:
+            if inst.status not in (MISSED, REFUSED):
+                continue
+            why = f" ({inst.reason})" if inst.reason else ""
+            lines.append(
+                f"{day_date(day.day):%A %Y-%m-%d}: {report.dose_name(inst.entry_id)} at "
+                f"{report.meal(inst.slot_id)}, {inst.status}{why}"
+            )
+    return lines
+
+
 def render_html(report: Report) -> str:
-    overrides = "".join(f"<li>{escape(line)}</li>" for line in overrides_lines(report))
+    overrides = "".join(f"<li>{escape(line)}</li>" for line in override_items(report) or ["none"])
+    missed = "".join(f"<li>{escape(line)}</li>" for line in not_taken_lines(report))
+    missed = missed or "<li>none: every dose that was due was taken</li>"
     run_out = "".join(f"<li>{escape(line)}</li>" for line in report.run_out)
     title = f"Supplement adherence: {report.title}"
     return f"""<!DOCTYPE html>
@@ -141,6 +161,7 @@ device id <span class="device">{escape(report.device_id)}</span></p>
 <p class="overall">{escape(report.overall())}: {escape(report.summary())}.</p>
 <p>Late means dispensed more than {LATE_AFTER_MIN} minutes after the meal's time.</p>
 <section><h2>By day</h2>{_calendar_svg(report)}{_legend()}</section>
+<section><h2>Doses not taken</h2><ul class="not-taken">{missed}</ul></section>
 <section><h2>Per dose</h2>{_dose_table(report)}</section>
 <section><h2>Stock</h2><ul class="run-out">{run_out}</ul></section>
 <section><h2>Clinician overrides</h2><ul class="overrides">{overrides}</ul></section>

@@ -78,7 +78,7 @@ def _per_dose(report: Report) -> Table:
         reasons = (", ".join(f"{why} ×{n}" for why, n in sorted(entry.reasons.items())),)
         kind = " (reminder)" if entry.reminder_only else ""
         table.add_row(
-            entry.entry_id + kind,
+            report.dose_name(entry.entry_id) + kind,
             report.meal(entry.slot_id),
             *(str(entry.counts[s]) for s in statuses),
             *(reasons if extra else ()),
@@ -87,14 +87,18 @@ def _per_dose(report: Report) -> Table:
     return table
 
 
-def overrides_lines(report: Report) -> list[str]:
-    """One line per clinician override, or a line saying there are none."""
-    if not report.overrides:
-        return ["Clinician overrides: none"]
+def override_items(report: Report) -> list[str]:
+    """`D3-UL: signed off by Dr A. Example (why)` per clinician override; empty: none."""
     return [
-        f"Clinician override {o.get('rule')}: signed off by {o.get('by')} ({o.get('why', '')})"
+        f"{o.get('rule')}: signed off by {o.get('by')} ({o.get('why', '')})"
         for o in report.overrides
     ]
+
+
+def overrides_lines(report: Report) -> list[str]:
+    """One line per clinician override, or a line saying there are none."""
+    items = override_items(report)
+    return [f"Clinician override {item}" for item in items] or ["Clinician overrides: none"]
 
 
 def render(report: Report, console: Console) -> None:

@@ -24,14 +24,46 @@ def hoist_global_flags(args: list[str]) -> list[str]:
     return flags + rest + args[end:]
 
 
-def usage_line(exc: click.UsageError) -> str:
+def usage_line(exc: click.UsageError, args: list[str] | None = None) -> str:
     """click's three-line usage block as one line: which command, what is wrong, where to
     read more."""
     ctx = exc.ctx
     where = ctx.command_path if ctx is not None else "pillctl"
     hint = f" (see `{where} --help`)" if ctx is not None else ""
+    fixed = _option_moved_after_command(exc, args or [])
+    if fixed is not None:
+        option = getattr(exc, "option_name", "")
+        return f"pillctl: {option} goes after the command's name: `{fixed}`"
     command = where.removeprefix("pillctl").strip() or "usage"
     return f"pillctl: {command}: {exc.format_message()}{hint}"
+
+
+def _option_moved_after_command(exc: click.UsageError, args: list[str]) -> str | None:
+    """`pillctl status --port X` for `pillctl --port X status`: the line with an option the
+    command takes moved after the command (only the global flags go before it); None when
+    that is not the mistake."""
+    ctx = exc.ctx
+    if not isinstance(exc, click.NoSuchOption) or ctx is None or ctx.parent is not None:
+        return None
+    group = ctx.command
+    option_name = exc.option_name
+    at = next((i for i, a in enumerate(args) if a.split("=")[0] == option_name), None)
+    if not isinstance(group, click.Group) or at is None:
+        return None
+    command: click.Command = group
+    last = at  # the position of the (sub)command's name: `wifi set` is two words
+    while isinstance(command, click.Group):
+        found = next((i for i in range(last + 1, len(args)) if args[i] in command.commands), None)
+        if found is None:
+            return None
+        command, last = command.commands[args[found]], found
+    param = next((p for p in command.params if option_name in p.opts), None)
+    if param is None:
+        return None
+    width = 1 if getattr(param, "is_flag", False) or "=" in args[at] else 2
+    option = args[at : at + width]
+    rest = args[:at] + args[at + width : last + 1] + option + args[last + 1 :]
+    return " ".join(["pillctl", *rest])
 
 
 class PillctlGroup(click.Group):
@@ -42,7 +74,7 @@ class PillctlGroup(click.Group):
         try:
             code = super().main(args, prog_name or "pillctl", standalone_mode=False, **extra)
         except click.UsageError as exc:
-            click.echo(usage_line(exc), err=True)
+            click.echo(usage_line(exc, args), err=True)
             sys.exit(USAGE_EXIT)
         except click.ClickException as exc:
             click.echo(f"pillctl: {exc.format_message()}", err=True)

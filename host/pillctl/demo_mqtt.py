@@ -24,12 +24,19 @@ DEMO_PASSWORD = "demo-wifi-password"  # noqa: S105 (the simulated access point's
 PUBLISH_TIMEOUT_S = 60
 
 
-def _typed(console: Console, args: list[str], typed: str) -> None:
-    """A pillctl command whose password prompt the demo answers (not echoed, as for you)."""
-    console.print(f"[dim]$ pillctl {' '.join(args)}   (password typed at the prompt)[/]")
-    result = subprocess.run(
-        [sys.executable, "-m", "pillctl", *args], input=typed + "\n", text=True, env=os.environ
+def _with_password(console: Console, args: list[str], password: str) -> None:
+    """A pillctl command given a password on stdin (`--password-stdin`), as a script would:
+    no prompt, so the demo runs without a terminal. Says so, without showing it."""
+    args = [*args, "--password-stdin"]
+    console.print(
+        f"[dim]$ pillctl {' '.join(args)}   (the demo passes the simulated access point's "
+        "password on stdin; at home, leave out --password-stdin and type yours at the "
+        "prompt)[/]"
     )
+    result = subprocess.run(
+        [sys.executable, "-m", "pillctl", *args], input=password + "\n", text=True,
+        env=os.environ,
+    )  # fmt: skip
     if result.returncode != 0:
         raise PillctlError(f"demo step `pillctl {args[0]} {args[1]}` failed")
 
@@ -42,7 +49,7 @@ def caregiver_alerts(
     wait until the board published its whole log, then show what arrived."""
     with Mosquitto(base / "broker") as broker, Watcher(broker.port) as watcher:
         console.print(f"  Mosquitto on 127.0.0.1:{broker.port}; a caregiver subscribes to it")
-        _typed(console, ["wifi", "set", DEMO_SSID, "--port", port], DEMO_PASSWORD)
+        _with_password(console, ["wifi", "set", DEMO_SSID, "--port", port], DEMO_PASSWORD)
         pillctl("mqtt", "set", f"127.0.0.1:{broker.port}", "--port", port)
         pillctl("mqtt", "test", "--port", port)
         yield

@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from dispenser import logrec
 from dispenser.schedule import ScheduleError, verify_hash
 from pillctl.errors import PillctlError
-from pillctl.names import Names
+from pillctl.names import Names, amount_unit
 
 DATA_ENV = "PILLCTL_DATA_DIR"
 LOG_NAME = "log.jsonl"
@@ -54,17 +54,19 @@ def known_devices(root: Path | None = None) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / LOG_NAME).is_file())
 
 
+# The CSV export: one row per record, in the columns a spreadsheet user reads, named by the
+# schedule; whatever else a record says goes, in words, into `details`. (JSONL keeps every
+# raw field.)
+CSV_COLUMNS = (
+    "seq", "time_utc", "local_time", "kind", "dose", "meal", "compartment", "pills",
+    "amount", "unit", "count", "reason", "details",
+)  # fmt: skip
+# Names.describe's fields that have a column of their own (a dose, item or entry is `dose`).
+_CSV_OWN = {"dose", "entry", "item", "meal", "compartment", "pills", "amount", "count", "reason"}
+
+
 def csv_columns() -> list[str]:
-    """The export's stable column set: every field name of every kind, first use first."""
-    columns = ["seq", "t", "time_utc", "kind"]
-    for names in logrec.FIELD_NAMES:
-        for name in names or ():
-            if name not in columns:
-                columns.append(name)
-    columns.append("raw")  # payload of a kind this host does not know yet
-    # What a person reads: the schedule's names and local time (pillctl.names).
-    columns += ["local_time", "name", "meal", "compartment"]
-    return columns
+    return list(CSV_COLUMNS)
 
 
 def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
@@ -214,13 +216,23 @@ class DeviceHistory:
 
 
 def _csv_row(record: dict, names: Names) -> dict:
-    row = {k: json.dumps(v) if isinstance(v, list) else v for k, v in record.items()}
     t = record["t"]
-    # t is 0 when the device's clock was unknown: no wall time to show.
-    row["time_utc"] = datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if t else ""
-    row["local_time"] = names.local(t, "%Y-%m-%d %H:%M:%S") if t else ""
     named = names.describe(record)
-    row["name"] = next((named[k] for k in ("dose", "entry", "item") if k in named), "")
-    row["meal"] = named.get("meal", "")
-    row["compartment"] = named.get("compartment", "")
+    nutrient = record.get("hopper_nut")
+    row = {
+        "seq": record["seq"],
+        # t is 0 when the device's clock was unknown: no wall time to show.
+        "time_utc": datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if t else "",
+        "local_time": names.local(t, "%Y-%m-%d %H:%M:%S") if t else "",
+        "kind": record["kind"],
+        "dose": next((named[k] for k in ("dose", "entry", "item") if k in named), ""),
+        "meal": named.get("meal", ""),
+        "compartment": named.get("compartment", ""),
+        "pills": record.get("pills", ""),
+        "amount": record.get("amount", ""),
+        "unit": amount_unit(nutrient >> 4) if isinstance(nutrient, int) else "",
+        "count": record.get("count", ""),
+        "reason": named.get("reason", ""),
+    }
+    row["details"] = " ".join(f"{k}={v}" for k, v in named.items() if k not in _CSV_OWN)
     return row

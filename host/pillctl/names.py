@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dispenser import logrec
+from dispenser import logrec, nutrients
+from pillctl.schedule.units import NUTRIENT_UNITS
 
 # The device forms (compiled `form`) as a person says them.
 SUPPLEMENTS = {
@@ -30,6 +31,13 @@ def clock_text(minutes: int) -> str:
 def slot_label(slot: dict) -> str:
     """A meal by its name; a clock-time slot (id `t0630`) by its time, `06:30`."""
     return slot["id"] if slot.get("meal") else clock_text(slot["at"])
+
+
+def amount_unit(nutrient: int) -> str:
+    """The device unit of a record's nutrient code (IU, mg, µg), `units` for an unknown one."""
+    if 0 <= nutrient < len(nutrients.NUTRIENTS):
+        return NUTRIENT_UNITS[nutrients.NUTRIENTS[nutrient]]
+    return "units"
 
 
 def zone_of(name: str | None) -> ZoneInfo | None:
@@ -76,6 +84,13 @@ class Names:
     def supplement(self, comp: dict) -> str:
         return SUPPLEMENTS.get(comp.get("form", ""), comp.get("form") or comp["id"])
 
+    def what(self, entry_id: str) -> str:
+        """What a dose gives (`calcium carbonate`) or a reminder-only item's name."""
+        comp = self.comps.get(self.comp_of.get(entry_id, ""))
+        if comp is not None:
+            return self.supplement(comp)
+        return self.item_names.get(entry_id, entry_id)
+
     def hopper(self, hopper: int) -> str:
         """`d3 (vitamin D3)` for a hopper's compartment, `hopper 2` without one."""
         comp = self.by_hopper.get(hopper)
@@ -111,6 +126,11 @@ class Names:
                 out["compartment"] = self.hopper(value & 0x0F)
             elif name == "hopper" and isinstance(value, int):
                 out["compartment"] = self.hopper(value)
+            elif name == "amount" and isinstance(record.get("hopper_nut"), int):
+                out[name] = f"{value} {amount_unit(record['hopper_nut'] >> 4)}"
+            elif name == "cause" and record.get("kind") == "boot" and isinstance(value, int):
+                causes = logrec.BOOT_CAUSE_NAMES
+                out[name] = causes[value] if value < len(causes) else str(value)
             elif name == "reason" and isinstance(value, int):
                 names = logrec.REASON_NAMES
                 out[name] = names[value] if 0 < value < len(names) else str(value)

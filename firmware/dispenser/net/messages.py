@@ -30,7 +30,8 @@ EVENT_NAMES = {
     logrec.SNOOZE: "snoozed",
     logrec.ERROR: "error",
 }
-BOOT_CAUSES = ("power", "watchdog", "soft")
+# A compartment as a person names it: its supplement (by nutrient code, nutrients.NUTRIENTS).
+SUPPLEMENT_NAMES = ("vitamin D3", "calcium", "vitamin K2 (MK-7)", "vitamin K2 (MK-4)")
 
 
 def root(device_id):
@@ -57,6 +58,36 @@ def entry_name(schedule, key):
     return "#%d" % key
 
 
+def supplement_name(schedule, comp):
+    """`vitamin D3`; with the compartment's id, `calcium (ca2)`, when two hold the same."""
+    name = SUPPLEMENT_NAMES[comp.nut]
+    for other in schedule.comps:
+        if other is not comp and other.nut == comp.nut:
+            return name + " (" + comp.id + ")"
+    return name
+
+
+def _name_dose(out, schedule, key):
+    """A dose's (or item's) id and the meal it belongs to, as the schedule names them."""
+    if schedule is not None:
+        for entry in schedule.doses + schedule.items:
+            if entry.key == key:
+                out["dose"] = entry.id
+                out["meal"] = schedule.slots[entry.slot].id
+                return
+    out["dose"] = "#%d" % key
+
+
+def _name_hopper(out, schedule, hopper):
+    """A hopper as its compartment's id and supplement (the number only without one)."""
+    comp = schedule.comp_for_hopper(hopper) if schedule is not None else None
+    if comp is None:
+        out["hopper"] = hopper
+    else:
+        out["compartment"] = comp.id
+        out["supplement"] = supplement_name(schedule, comp)
+
+
 def event(record, schedule):
     """The event payload of one log record, or None for kinds that are not published."""
     seq, t, kind, fields = record
@@ -65,25 +96,28 @@ def event(record, schedule):
         return None
     out = {"seq": seq, "event": name, "t": iso(t) if t else None}
     if kind == logrec.DISPENSE:
-        out["dose"] = entry_name(schedule, fields[0])
-        out["hopper"] = fields[1] & 15
+        _name_dose(out, schedule, fields[0])
+        _name_hopper(out, schedule, fields[1] & 15)
         out["pills"] = fields[2]
-    elif kind in (logrec.MISSED, logrec.SNOOZE):
-        out["dose"] = entry_name(schedule, fields[0])
+    elif kind == logrec.MISSED:
+        _name_dose(out, schedule, fields[0])
+    elif kind == logrec.SNOOZE:  # a snooze names the meal's slot
+        out["meal"] = entry_name(schedule, fields[0])
     elif kind == logrec.REFUSED:
-        out["dose"] = entry_name(schedule, fields[0])
+        _name_dose(out, schedule, fields[0])
         reason = fields[1]
         out["reason"] = logrec.REASON_NAMES[reason] if reason < len(logrec.REASON_NAMES) else reason
     elif kind == logrec.JAM:
-        out["dose"] = entry_name(schedule, fields[0])
-        out["hopper"] = fields[1]
+        _name_dose(out, schedule, fields[0])
+        _name_hopper(out, schedule, fields[1])
         out["delivered"] = fields[2]
     elif kind in (logrec.LOW, logrec.REFILL):
-        out["hopper"] = fields[0]
+        _name_hopper(out, schedule, fields[0])
         out["count"] = fields[1]
     elif kind == logrec.BOOT:
         cause = fields[0]
-        out["why"] = BOOT_CAUSES[cause] if cause < len(BOOT_CAUSES) else cause
+        names = logrec.BOOT_CAUSE_NAMES
+        out["why"] = names[cause] if cause < len(names) else cause
         out["clock"] = "set" if t else "unknown"
     elif kind == logrec.ERROR:
         out["code"] = fields[0]
@@ -188,12 +222,13 @@ def discovery(device_id, schedule):
     if schedule is not None:
         for comp in schedule.comps:
             path = "value_json.stock['%s']" % comp.id
+            name = supplement_name(schedule, comp)
             entities.append(
-                ("sensor", "stock_" + comp.id, "Stock " + comp.id,
+                ("sensor", "stock_" + comp.id, name + " stock",
                  "{{ %s.count }}" % path, None, "pills")
             )  # fmt: skip
             entities.append(
-                ("sensor", "runs_out_" + comp.id, "Runs out " + comp.id,
+                ("sensor", "runs_out_" + comp.id, name + " runs out",
                  "{{ %s.runs_out }}" % path, "date", None)
             )  # fmt: skip
     for component, obj, name, template, device_class, unit in entities:

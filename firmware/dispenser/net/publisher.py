@@ -47,6 +47,7 @@ class Publisher:
         self._logged = None  # the failure last logged as an ERROR record
         self._client = None
         self._discovery_due = True
+        self._discovered_for = None  # the schedule whose entities discovery last announced
         self._test_topic = None  # mqtt.test: a message to publish in the running session
         self._test_done = asyncio.Event()
 
@@ -60,6 +61,8 @@ class Publisher:
     def reconfigure(self):
         """Settings changed (wifi/mqtt set or clear): drop the session and start again."""
         self._logged = None
+        if self.wifi == "failed":  # a new network (or password) has not failed yet
+            self.wifi = "joining"
         client = self._client
         if client is not None:
             client.close()
@@ -164,9 +167,12 @@ class Publisher:
             if not self.wlan.isconnected():
                 self.wifi = "down"
                 raise OSError("Wi-Fi down")
-            if self._discovery_due:  # per session, and again for a new schedule's compartments
+            schedule = self._schedule()
+            # Once per session, and again only when a new schedule is in force (its
+            # compartments are other entities); not for each SCHEDULE record caught up on.
+            if self._discovery_due or schedule is not self._discovered_for:
                 self._discovery_due = False
-                schedule = self._schedule()
+                self._discovered_for = schedule
                 for topic, payload in messages.discovery(self.board.device_id, schedule):
                     await client.publish(topic, payload, True, _TIMEOUT_MS)
             published = await self._publish_events(client, base)
@@ -211,8 +217,6 @@ class Publisher:
                 count += 1
             if record[2] == logrec.DISPENSE:
                 self.last_dose_t, self.last_dose_key = record[1], record[3][0]
-            elif record[2] == logrec.SCHEDULE:
-                self._discovery_due = True
             self._ack(record[0])
             await asyncio.sleep_ms(0)  # let a press or a reminder in between records
         return count
@@ -239,24 +243,31 @@ class Publisher:
         if wlan.isconnected():
             self.wifi = "up"
             return True
-        self.wifi = "joining"
+        if self.wifi != "failed":  # after a failed join, status says so until one works
+            self.wifi = "joining"
         self.mqtt = "waiting for Wi-Fi"
-        wlan.active(True)
-        wlan.connect(wifi["ssid"], wifi["psk"])
-        waited = 0
-        while not wlan.isconnected():
-            if waited >= _WIFI_JOIN_MS or self.settings_changed.is_set():
-                self._fail_wifi(wlan.status())
-                return False
-            await asyncio.sleep_ms(250)
-            waited += 250
+        try:
+            wlan.active(True)
+            wlan.connect(wifi["ssid"], wifi["psk"])
+            waited = 0
+            while not wlan.isconnected():
+                if waited >= _WIFI_JOIN_MS or self.settings_changed.is_set():
+                    self._fail_wifi(wlan.status())
+                    return False
+                await asyncio.sleep_ms(250)
+                waited += 250
+        except OSError as exc:
+            # A Wi-Fi chip that does not answer makes connect() raise (the Pico W's CYW43
+            # driver does): an outage like any other, not a crash of this task.
+            self._fail_wifi(_errno(exc))
+            return False
         self.wifi = "up"
         return True
 
     def _fail_wifi(self, status):
         self.wifi = "failed"
         # The Pico W's failures are negative (-3 wrong password, -2 no access point, -1
-        # failed); the record's detail is unsigned 16-bit.
+        # failed), an OSError's errno positive; the record's detail is unsigned 16-bit.
         self._fail(None, ERR_WIFI_JOIN, status & 0xFFFF if isinstance(status, int) else 0)
 
     def _connect_client(self, mqtt):

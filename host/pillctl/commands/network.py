@@ -1,13 +1,15 @@
 """`pillctl wifi set|clear` and `pillctl mqtt set|clear|test`: a Pico W's caregiver alerts.
 
-The Wi-Fi and broker passwords are prompted for without echo and sent once, in the
-request that stores them on the device; no reply, log record or trace carries them back.
+The Wi-Fi and broker passwords are prompted for without echo (or read from standard input
+with `--password-stdin`, for scripts) and sent once, in the request that stores them on the
+device; no reply, log record or trace carries them back.
 """
 
 from __future__ import annotations
 
 import base64
 import ssl
+import sys
 from pathlib import Path
 
 import click
@@ -19,17 +21,63 @@ CA_CHUNK = 512  # bytes of certificate per mqtt.ca frame (the line limit is 1024
 TEST_WAIT_S = 45.0  # joining Wi-Fi takes up to 30 s on the device, then the broker
 
 
+# The publisher's states (dispenser.net.publisher), as a sentence: {ssid} and {broker}
+# are filled in. A state not listed here is shown as the device says it.
+WIFI_TEXT = {
+    "not set": "no Wi-Fi network set (`pillctl wifi set SSID`)",
+    "joining": "joining the Wi-Fi {ssid}",
+    "up": "on the Wi-Fi {ssid}",
+    "down": "the Wi-Fi {ssid} is out of reach; trying again",
+    "failed": "could not join the Wi-Fi {ssid}; trying again",
+}
+MQTT_TEXT = {
+    "not set": "no broker set (`pillctl mqtt set HOST[:PORT]`)",
+    "waiting for Wi-Fi": "then the broker {broker}",
+    "connecting": "connecting to the broker {broker}",
+    "connected": "connected to the broker {broker}",
+    "unreachable": "cannot reach the broker {broker}; trying again",
+    "lost": "lost the broker {broker}; reconnecting",
+    "refused": "the broker {broker} refused the login ({why})",
+    "tls failed": "the broker {broker} failed the TLS check ({why})",
+}
+
+
 def net_status_line(net: dict | None) -> str:
-    """One line for `status` and `mqtt test`: where the Wi-Fi and the broker stand."""
+    """One sentence for `status` and `mqtt test`: where the Wi-Fi and the broker stand."""
     if not net:
         return "no Wi-Fi on this board"
-    ssid = f" ({net['ssid']})" if net.get("ssid") else ""
-    broker = net.get("broker") or "no broker set"
-    tls = ", TLS" if net.get("tls") else ""
-    return (
-        f"Wi-Fi {net.get('wifi')}{ssid}; MQTT {net.get('mqtt')} to {broker}{tls}; "
-        f"published up to log record {net.get('acked')}"
-    )
+    fill = {
+        "ssid": net.get("ssid") or "",
+        "broker": (net.get("broker") or "") + (" with TLS" if net.get("tls") else ""),
+    }
+    wifi = WIFI_TEXT.get(net.get("wifi"), "Wi-Fi {wifi}").format(wifi=net.get("wifi"), **fill)
+    state, _, why = str(net.get("mqtt")).partition(": ")
+    template = MQTT_TEXT.get(state, "the broker {broker}: {state}")
+    mqtt = template.format(state=net.get("mqtt"), why=why, **fill)
+    acked = net.get("acked")
+    sent = f"alerts sent up to log record {acked}" if acked else "no alert sent yet"
+    return f"{wifi}; {mqtt}; {sent}"
+
+
+password_stdin_option = click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of a prompt.",
+)
+
+
+def read_password(what: str, from_stdin: bool) -> str:
+    """The password: the first line of stdin (for scripts, which have no terminal for a
+    hidden prompt), or typed at a prompt that does not echo."""
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:  # nothing piped in: never store an empty password by mistake
+            raise PillctlError(
+                f"--password-stdin: standard input is empty; give the {what} on its first "
+                "line (an empty line for none)"
+            )
+        return line.rstrip("\r\n")
+    return click.prompt(what, hide_input=True, default="", show_default=False)
 
 
 def _needs_wifi(device) -> None:
@@ -46,15 +94,16 @@ def wifi_group() -> None:
 
 @wifi_group.command("set")
 @click.argument("ssid")
+@password_stdin_option
 @port_option
 @timeout_option
-def wifi_set(ssid: str, port: str, timeout: float) -> None:
+def wifi_set(ssid: str, password_stdin: bool, port: str, timeout: float) -> None:
     """Join network SSID; prompts for its password (not echoed)."""
     if not 1 <= len(ssid.encode()) <= 32:
         raise PillctlError("SSID must be 1 to 32 bytes")
     with connect(port, timeout) as device:
         _needs_wifi(device)  # before the prompt: no password typed for nothing
-        psk = click.prompt("Wi-Fi password", hide_input=True, default="", show_default=False)
+        psk = read_password("Wi-Fi password", password_stdin)
         if len(psk) > 63:
             raise PillctlError("a Wi-Fi (WPA2) password has at most 63 characters")
         device.request("wifi.set", {"ssid": ssid, "psk": psk})
@@ -112,14 +161,23 @@ def _ca_der(path: Path) -> bytes:
 @mqtt_group.command("set")
 @click.argument("address", metavar="HOST[:PORT]")
 @click.option("--user", help="Broker user name; prompts for its password (not echoed).")
+@password_stdin_option
 @click.option("--tls", is_flag=True, help="TLS to the broker (needs --ca).")
 @click.option(
     "--ca", type=click.Path(path_type=Path, dir_okay=False), help="CA certificate (PEM/DER)."
 )
 @port_option
 @timeout_option
-def mqtt_set(address: str, user, tls: bool, ca: Path | None, port: str, timeout: float) -> None:
+def mqtt_set(
+    address: str, user, password_stdin: bool, tls: bool, ca: Path | None, port: str,
+    timeout: float,
+) -> None:  # fmt: skip
     """Publish caregiver alerts to the broker at HOST[:PORT] (1883, or 8883 with --tls)."""
+    if port.isdigit():  # a serial port is a path (or COMn), never a bare number
+        raise PillctlError(
+            f"--port is the dispenser's serial port; the broker's port goes in HOST:PORT, "
+            f"e.g. `pillctl mqtt set {address.rpartition(':')[0] or address}:{port}`"
+        )
     host, broker_port = _split_host(address)
     if not host or len(host) > 64:
         raise PillctlError("the broker's host name must be 1 to 64 characters")
@@ -133,9 +191,7 @@ def mqtt_set(address: str, user, tls: bool, ca: Path | None, port: str, timeout:
         _needs_wifi(device)  # before the prompt: no password typed for nothing
         if user:
             args["user"] = user
-            args["pass"] = click.prompt(
-                "broker password", hide_input=True, default="", show_default=False
-            )
+            args["pass"] = read_password("broker password", password_stdin)
         if der is not None:
             for off in range(0, len(der), CA_CHUNK):
                 chunk = base64.b64encode(der[off : off + CA_CHUNK]).decode()

@@ -1,4 +1,5 @@
-"""`pillctl sim`: run a simulated board on a pseudo-terminal."""
+"""`pillctl sim`: run a simulated board on a pseudo-terminal; `pillctl sim press|time|power|
+wifi` drive a running one (commands/simctl.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from pillctl.commands import simctl
 from pillctl.errors import PillctlError
 from pillctl.sim.control import ControlServer
 from pillctl.sim.firmware_image import install_source
@@ -27,7 +29,7 @@ def parse_start_time(value: str) -> float | None:
         raise PillctlError(f"--time {value!r}: use now, unknown or an ISO date-time") from exc
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option(
     "--fs",
     "fs",
@@ -69,9 +71,15 @@ def parse_start_time(value: str) -> float | None:
     help="pico_w: a Pico W with a simulated Wi-Fi link (control channel: wifi).",
 )
 @click.option("--no-rtc", is_flag=True, help="No battery-backed clock: time is lost on power cut.")
-def sim(fs, link, control, headless, heap, micropython, start_time, speed, blank,
+@click.pass_context
+def sim(ctx, fs, link, control, headless, heap, micropython, start_time, speed, blank,
         no_drop_sensor, no_rtc, board) -> None:  # fmt: skip
-    """Run a simulated board: the real firmware in MicroPython behind a pseudo-terminal."""
+    """Run a simulated board: the real firmware in MicroPython behind a pseudo-terminal.
+
+    Drive a running one from another shell: `pillctl sim press`, `sim time`, `sim power`,
+    `sim wifi` (each takes the same --fs)."""
+    if ctx.invoked_subcommand is not None:
+        return  # `pillctl sim press ...`: the subcommand does the work
     if not blank:
         install_source(fs, board="sim_w" if board == "pico_w" else "sim")
     runner = SimRunner(
@@ -86,7 +94,7 @@ def sim(fs, link, control, headless, heap, micropython, start_time, speed, blank
             drop_sensor=not no_drop_sensor,
         )
     )
-    control_path = control or fs.resolve().parent / f"{fs.resolve().name}.control"
+    control_path = simctl.control_path(fs, control)
     server = ControlServer(control_path, runner)
     runner.start()
     server.start()
@@ -112,3 +120,6 @@ def _wait_for_signal() -> None:
         signal.signal(sig, lambda *_: stop.set())
     while not stop.wait(3600):
         pass
+
+
+simctl.register(sim)

@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from dispenser import logrec
 from dispenser.localtime import local_day
 from dispenser.schedule import Schedule
 from pillctl.clocksync import device_time, format_epoch
@@ -41,6 +42,22 @@ def _memory_text(mem: dict | None) -> str:
     return f"{used / 1024:.1f} KB used, {free / 1024:.1f} KB free of {(free + used) / 1024:.0f} KB"
 
 
+def _reset_text(reset_cause: str | None) -> str:
+    """The last reset in the words its BOOT record (and the MQTT `restarted` event) uses."""
+    if reset_cause is None:
+        return "unknown"
+    return logrec.BOOT_CAUSE_NAMES[logrec.boot_cause(reset_cause)]
+
+
+def _due_text(status: dict) -> Text | None:
+    """Instead of an empty table of doses still due: why there are none."""
+    if status.get("pending"):
+        return None
+    if device_time(status) is None:
+        return Text("still due today: unknown until the clock is set (`pillctl time sync`)")
+    return Text("still due today: nothing left for today")
+
+
 def _due_table(status: dict, names: Names) -> Table:
     doses = Table(title=f"still due today ({names.zone_name()})", title_justify="left")
     for column in ("dose", "what", "meal", "window", "reminder"):
@@ -49,8 +66,7 @@ def _due_table(status: dict, names: Names) -> Table:
     # schedule's order among doses of the same time (sorted() keeps it).
     pending = sorted(status.get("pending", []), key=lambda p: (p[3], p[2]))
     for dose_id, slot, opens, starts, closes in pending:
-        comp = names.comps.get(names.comp_of.get(dose_id, ""))
-        what = names.supplement(comp) if comp else names.item_names.get(dose_id, "reminder")
+        what = names.what(dose_id)
         window = f"{names.local(opens, '%H:%M')}-{names.local(closes, '%H:%M')}"
         doses.add_row(dose_id, what, names.slot(slot), window, names.local(starts, "%H:%M"))
     return doses
@@ -70,8 +86,10 @@ def _stock_table(status: dict, names: Names, sched: Schedule | None) -> Table:
         pills = "unknown" if count is None else str(count)
         if count is not None and comp.get("cap"):
             pills += f" of {comp['cap']}"
-        when = Text("after a refill" if count is None else "")
+        # Why there is no date yet: no count to go from, or no day to start counting on.
+        when = Text("after a refill" if count is None else "once the clock is set")
         if count is not None and sched is not None and today is not None:
+            when = Text("")
             found = run_out(sched, comp["hopper"], count, today, due_today)
             if found is not None:
                 when = Text(found.text(today), style="bold" if found.warn(today) else "")
@@ -87,7 +105,7 @@ def render(port: str, status: dict, compiled: dict | None, sched: Schedule | Non
     about.add_row("board", f"{status.get('board')}  id {status.get('id')}")
     about.add_row("firmware", f"{status.get('fw')} (protocol {status.get('proto')})")
     about.add_row("clock", _clock_text(status, names))
-    about.add_row("last reset", str(status.get("reset")))
+    about.add_row("last reset", _reset_text(status.get("reset")))
     log = status.get("log") or {}
     about.add_row("log", f"records {log.get('first')}..{log.get('last')}, "
                   f"{log.get('bytes')} of {log.get('budget')} bytes")  # fmt: skip
@@ -122,7 +140,11 @@ def render(port: str, status: dict, compiled: dict | None, sched: Schedule | Non
         )
     about.add_row("state", f"{status.get('state')} (reminder level {status.get('level')})")
     return Panel(
-        Group(about, _due_table(status, names), _stock_table(status, names, sched)),
+        Group(
+            about,
+            _due_text(status) or _due_table(status, names),
+            _stock_table(status, names, sched),
+        ),
         title="dispenser",
     )
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from pillctl.schedule import check_file
-from pillctl.schedule.findings import has_errors
+from pillctl.schedule import ScheduleRejected, check_file
+from pillctl.schedule.findings import INPUT_RULE, has_errors
 
 
 @click.command()
@@ -26,6 +26,8 @@ def validate(ctx: click.Context, file: Path, as_json: bool) -> None:
             "findings": [finding.as_dict() for finding in result.findings],
         }
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    elif _unreadable(result.findings):  # nothing to list findings of: one line, as any error
+        raise ScheduleRejected(result)
     else:
         for finding in result.findings:
             click.echo(f"{file}: {finding.render()}", err=finding.is_error)
@@ -35,3 +37,8 @@ def validate(ctx: click.Context, file: Path, as_json: bool) -> None:
         click.echo(f"{file}: {verdict} (errors: {errors}, other findings: {others})")
     if failed:
         ctx.exit(1)
+
+
+def _unreadable(findings) -> bool:
+    """The file itself could not be read (missing, a folder, too big): no line to point at."""
+    return len(findings) == 1 and findings[0].rule == INPUT_RULE and findings[0].line is None

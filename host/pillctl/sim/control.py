@@ -65,8 +65,8 @@ def handle_request(runner: SimRunner, request: dict[str, Any]) -> dict[str, Any]
         runner.jam(int(request["hopper"]), bool(request.get("on", True)))
         return {}
     if cmd == "wifi":
-        runner.wifi(bool(request.get("up", True)))
-        return {"up": runner.options.wifi}
+        runner.wifi(bool(request.get("up", True)), bool(request.get("fail", False)))
+        return {"up": runner.options.wifi, "fail": runner.options.wifi_fails}
     if cmd == "trace":
         since = int(request.get("since", 0))
         events = runner.trace.since(since, int(request.get("limit", 10_000)))
@@ -247,8 +247,8 @@ class SimControl:
     def jam(self, hopper: int, on: bool = True) -> None:
         self.request(cmd="jam", hopper=hopper, on=on)
 
-    def wifi(self, up: bool) -> None:
-        self.request(cmd="wifi", up=up)
+    def wifi(self, up: bool, fail: bool = False) -> None:
+        self.request(cmd="wifi", up=up, fail=fail)
 
     def trace(self, since: int = 0) -> list[dict[str, Any]]:
         return self.request(cmd="trace", since=since)["events"]

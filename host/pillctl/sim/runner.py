@@ -66,6 +66,7 @@ class SimOptions:
     rtc: bool = True  # a battery-backed RTC keeps time through power cuts
     drop_sensor: bool = True
     wifi: bool = True  # a simulated Pico W's access point is in reach (boards/sim_w.py)
+    wifi_fails: bool = False  # its Wi-Fi chip does not answer: connect() raises OSError
 
 
 class SimClockState:
@@ -236,10 +237,16 @@ class SimRunner:
     def jam(self, hopper: int, on: bool) -> None:
         self.send(f"jam {hopper} {1 if on else 0}")
 
-    def wifi(self, up: bool) -> None:
-        """A simulated Pico W's access point comes into reach or goes away."""
-        self.options.wifi = up
-        self.send(f"wifi {1 if up else 0}")
+    def wifi(self, up: bool, fails: bool = False) -> None:
+        """A simulated Pico W's access point comes into reach or goes away; `fails`: its
+        Wi-Fi chip stops answering, so that joining raises OSError."""
+        self.options.wifi = up and not fails
+        self.options.wifi_fails = fails
+        self.send(f"wifi {self._wifi_link()}")
+
+    def _wifi_link(self) -> str:
+        """The link as boards/sim_w.py reads it: 1 up, 0 down, fail."""
+        return "fail" if self.options.wifi_fails else "1" if self.options.wifi else "0"
 
     # --- internals ---------------------------------------------------------------------
     def _boot_clock(self, reset_cause: str) -> str:
@@ -264,7 +271,7 @@ class SimRunner:
                 "PILLCTL_SIM_SCRATCH": str(self.scratch_path),
                 "PILLCTL_SIM_CLOCK": self._boot_clock(reset_cause),
                 "PILLCTL_SIM_DROP": "1" if self.options.drop_sensor else "0",
-                "PILLCTL_SIM_WIFI": "1" if self.options.wifi else "0",
+                "PILLCTL_SIM_WIFI": self._wifi_link(),
                 # The flash folder is the board's path; after it, as the built-ins are, the
                 # sim's `machine` and `os` extensions (never visible on the flash).
                 "MICROPYPATH": f".frozen:.:lib:{MACHINE_SHIM}",
