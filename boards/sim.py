@@ -5,7 +5,8 @@ board.py, the device's serial port on a pseudo-terminal, and two FIFOs named in 
 environment:
 
 - PILLCTL_SIM_IN  (runner -> board): `btn 1|0`, `edges L MS ...`, `clock set|speed|step ...`,
-  `jam HOPPER 1|0`, `ds3231 PRESENT OFFSET LOST`, `fault task NAME`, `fault flash ERRNO N`, `cut write|rename PATH F`
+  `jam HOPPER 1|0`, `ds3231 PRESENT OFFSET LOST`, `fault task NAME`, `fault flash ERRNO N`,
+  `cut write|rename PATH F`
 - PILLCTL_SIM_OUT (board -> runner): the trace of every output change, watchdog feeds and
   clock reports, one line each (see docs/sim.md)
 

@@ -144,7 +144,6 @@ class Commands:
             if self._upload is None:
                 unload(_SETUP_MODULE)
 
-
     # The bench commands (dispenser/servicecmds.py): self-test and calibration, loaded
     # for the request and unloaded after it.
     def selftest(self, args):

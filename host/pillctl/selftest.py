@@ -38,7 +38,8 @@ def _servo_instruction(hopper: int) -> str:
 STEPS: tuple[Step, ...] = (
     Step("button.press", "Button: press it once.", {"step": "press"}),
     Step("button.hold", f"Button: hold it down for {HOLD_S} s.", {"step": "hold"}),
-    Step("led.status", "Status LED: is it lit? Press the button if it is.", {"step": "led", "led": 0}),
+    Step("led.status", "Status LED: is it lit? Press the button if it is.",
+         {"step": "led", "led": 0}),
     *(
         Step(f"led.{i}", f"Compartment {i}'s LED: is it lit? Press the button if it is.",
              {"step": "led", "led": i + 1})
@@ -105,7 +106,9 @@ def _judge_clock(reply: dict[str, Any], host_now: float) -> Result:
     )
     ds3231 = reply.get("ds3231")
     if ds3231 is None:
-        return Result("clock", SKIP, f"no DS3231 answers on I2C (fine if none is fitted); {board_text}")
+        return Result(
+            "clock", SKIP, f"no DS3231 answers on I2C (fine if none is fitted); {board_text}"
+        )
     if ds3231.get("lost") or ds3231.get("t") is None:
         return Result(
             "clock", FAIL,

@@ -71,7 +71,11 @@ def handle_request(runner: SimRunner, request: dict[str, Any]) -> dict[str, Any]
             int(request.get("offset", options.ds3231_offset)),
             bool(request.get("lost", options.ds3231_lost)),
         )
-        return {"present": options.rtc, "offset": options.ds3231_offset, "lost": options.ds3231_lost}
+        return {
+            "present": options.rtc,
+            "offset": options.ds3231_offset,
+            "lost": options.ds3231_lost,
+        }
     if cmd == "wifi":
         runner.wifi(bool(request.get("up", True)))
         return {"up": runner.options.wifi}
