@@ -202,12 +202,14 @@ async def _move(servo, args):
         us = check_us("us", args.get("us"))
     finally:
         unload(SETUP_FILES_CODE)
+    servo.hold()
     await servo.move_to(us)  # and it stays there, powered, for the person to look
     return {"us": us}
 
 
 async def _sweep(self, servo):
-    """One full sweep with the pulse widths in use; `pill` as in the self-test."""
+    """One full sweep with the pulse widths in use, from rest; `pill` as in the self-test."""
+    await _rest(servo)
     sensor = self.controller.sensor
     if sensor is None:
         await servo.actuate()
