@@ -59,7 +59,7 @@ def load(path=PATH):
 
 def save(servos, path=PATH):
     """Store the rest and drop pulse widths the three servos use now."""
-    values = [_MAGIC]
+    values: list = [_MAGIC]
     for servo in servos:
         values.append(check_us("rest", servo.rest_us))
         values.append(check_us("drop", servo.drop_us))
