@@ -5,6 +5,7 @@ that is wrong, absent or without its time. Presses during the self-test never di
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from benchdrive import HOLD, PRESS, drive
@@ -81,7 +82,7 @@ def test_a_jam_an_unconfirmed_led_and_a_wrong_ds3231_fail_their_steps(tmp_path):
         assert err == "pillctl: self-test: 3 of 13 steps failed (led.2, servo.1, clock)\n"
         assert "led.2: FAIL" in out and "no press within 3 s" in out
         assert "the drop sensor saw no pill" in out
-        assert "the DS3231 is +300 s off" in out
+        assert re.search(r"the DS3231 is \+(299|300|301) s off this computer", out)
         record = log_records(board)[-1]
         assert record["kind"] == "selftest"
         assert record["failed"] == BIT["led.2"] | BIT["servo.1"] | BIT["clock"]

@@ -102,7 +102,7 @@ def _judge_clock(reply: dict[str, Any], host_now: float) -> Result:
     board_text = (
         "board clock unknown: run `pillctl time sync`"
         if board is None
-        else f"board clock {board - host_now:+.0f} s"
+        else f"board clock {round(board - host_now):+d} s"
     )
     ds3231 = reply.get("ds3231")
     if ds3231 is None:
@@ -119,16 +119,17 @@ def _judge_clock(reply: dict[str, Any], host_now: float) -> Result:
     if abs(off) > CLOCK_TOLERANCE_S:
         return Result(
             "clock", FAIL,
-            f"the DS3231 is {off:+.0f} s off this computer ({format_epoch(ds3231['t'])}): "
+            f"the DS3231 is {round(off):+d} s off this computer ({format_epoch(ds3231['t'])}): "
             "`pillctl time sync`",
         )  # fmt: skip
-    return Result("clock", PASS, f"DS3231 {off:+.0f} s from this computer; {board_text}")
+    return Result("clock", PASS, f"DS3231 {round(off):+d} s from this computer; {board_text}")
 
 
 def _judge_flash(reply: dict[str, Any]) -> Result:
     log = reply.get("log") or {}
     free = int(reply.get("free", 0))
-    text = f"{free / 1024:.0f} KB free; log {log.get('bytes')} of {log.get('budget')} bytes"
+    room = f"{free / 1024:.0f} KB" if free < 10 << 20 else f"{free >> 20} MB"
+    text = f"{room} free; log {log.get('bytes')} of {log.get('budget')} bytes"
     problems = []
     if reply.get("skipped"):
         problems.append(f"{reply['skipped']} corrupt log bytes skipped at boot")
