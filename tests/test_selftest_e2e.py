@@ -67,6 +67,9 @@ def test_selftest_walks_every_step_records_it_and_never_dispenses(tmp_path):
         assert "13 passed, none failed" in text
         data = {"PILLCTL_DATA_DIR": str(tmp_path / "data")}
         assert run_pillctl("logs", "--port", board.port, env=data).returncode == 0
+        listed = run_pillctl("logs", "--since", "0", "--port", board.port, env=data).stdout
+        assert "selftest   passed=button.press,button.hold,led.status," in listed
+        assert "failed=none" in listed
         report = run_pillctl("report", env=data)
         assert "Last self-test: " in report.stdout and "13 passed, none failed" in report.stdout
 

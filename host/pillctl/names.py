@@ -12,6 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dispenser import logrec
+from pillctl.selftest import step_names
 
 # The device forms (compiled `form`) as a person says them.
 SUPPLEMENTS = {
@@ -111,6 +112,8 @@ class Names:
                 out["compartment"] = self.hopper(value & 0x0F)
             elif name == "hopper" and isinstance(value, int):
                 out["compartment"] = self.hopper(value)
+            elif name in ("passed", "failed") and record.get("kind") == "selftest":
+                out[name] = ",".join(step_names(value)) or "none"
             elif name == "reason" and isinstance(value, int):
                 names = logrec.REASON_NAMES
                 out[name] = names[value] if 0 < value < len(names) else str(value)
