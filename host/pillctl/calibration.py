@@ -20,7 +20,7 @@ LARGE_US = 50
 ENTER, QUIT = "enter", "quit"
 _ESCAPES = {"A": SMALL_US, "B": -SMALL_US, "C": LARGE_US, "D": -LARGE_US}  # arrows, ESC [ X
 _PLAIN = {"+": SMALL_US, "=": SMALL_US, "-": -SMALL_US, "_": -SMALL_US}
-_ENDS = {"\r": ENTER, "\n": ENTER, "q": QUIT, "\x03": QUIT, "\x1b": QUIT}
+_ENDS = {"\r": ENTER, "\n": ENTER, "q": QUIT, "\x03": QUIT}
 
 
 def keys(stream: TextIO) -> Iterator[int | str]:
