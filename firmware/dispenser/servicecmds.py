@@ -14,13 +14,14 @@ import os
 
 from dispenser import logrec
 from dispenser.commands import RefusedError, _int_arg
-from dispenser.compat import const, ticks_diff, ticks_ms, unload
+from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms, unload
 from dispenser.controller import SETUP_FILES_CODE
 from dispenser.drivers import patterns
 from dispenser.drivers.delivery import deliver
 
 WAIT_MS_MAX = const(60000)  # how long a step may wait for the person
 _HOLD_MS = const(2000)  # the button step's hold
+_SETTLE_MS = const(400)  # at a step's start, before it waits for its own press
 _BEEP_GAP_MS = const(1000)
 CALIBRATE_IDLE_MS = const(60000)  # a calibration nobody moves for a minute ends itself
 _IDLE_POLL_MS = const(1000)
@@ -51,6 +52,13 @@ def selftest(self, args):
 
 async def _person(self, what, wait_ms, hold_ms=0):
     """{"ok": True} once the person pressed (held) the button in time."""
+    # A press in the first moments is the tail of the last step's answer (a double
+    # press), not this step's: it is taken, as no dose press, and the wait starts after.
+    settle = ticks_add(ticks_ms(), _SETTLE_MS)
+    left = _SETTLE_MS
+    while left > 0:
+        await self.app.confirming_press(left)
+        left = ticks_diff(settle, ticks_ms())
     # The event says the device waits from now on: a person (or a test) acts on it.
     self.app.event({"kind": "waiting", "for": what, "ms": wait_ms})
     return {"ok": await self.app.confirming_press(wait_ms, hold_ms)}
