@@ -41,6 +41,7 @@ def test_the_committed_picture_is_the_one_the_pin_maps_give():
     assert SVG.read_text() == pictures[SVG], "run: python tools/wiring_svg.py"
     assert "wiring-pico.svg" in (ROOT / "docs" / "hardware.md").read_text()
     assert tool.main(["--check"]) == 0
+    assert 'data-part="capacitor 470 uF"' in SVG.read_text()  # across the servo supply
 
 
 def test_every_pin_of_every_board_map_is_drawn_at_its_header_pin():

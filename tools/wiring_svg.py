@@ -184,6 +184,26 @@ def _supply(servo_boxes: list[int], ground_box: int) -> list[str]:
         _text(x + 8, y + 44, "+5 V to each servo's V+ (red); 470 uF across + and -", 10),
         _text(x + 8, y + 58, "near the servos; - to the servos' GND (brown) and GND", 10),
         "</g>",
+    ] + _capacitor(x + _BOX_W + 90, y)
+
+
+def _capacitor(x: int, y: int) -> list[str]:
+    """The 470 uF electrolytic across the supply's + (red, from the box's top) and -
+    (black, from its bottom), drawn to the box's right at `x`."""
+    plate = x + 40
+    return [
+        '<g class="capacitor" data-part="capacitor 470 uF">',
+        f'<polyline points="{x},{y + 12} {plate},{y + 12} {plate},{y + 27}" fill="none" '
+        'stroke="#c0392b" stroke-width="2"/>',
+        f'<line x1="{plate - 14}" y1="{y + 27}" x2="{plate + 14}" y2="{y + 27}" stroke="#000000" '
+        'stroke-width="3"/>',
+        f'<path d="M{plate - 14},{y + 37} Q{plate},{y + 31} {plate + 14},{y + 37}" fill="none" '
+        'stroke="#000000" stroke-width="3"/>',
+        f'<polyline points="{plate},{y + 35} {plate},{y + 52} {x},{y + 52}" fill="none" '
+        'stroke="#333333" stroke-width="2"/>',
+        _text(plate + 18, y + 25, "+", 12, bold=True),
+        _text(plate + 18, y + 42, "470 uF, >= 10 V", 10),
+        "</g>",
     ]
 
 
