@@ -12,7 +12,8 @@ NAME = "pico"
 PINS = PICO_PINS
 
 
-# Wiring (documentation only: not deployed as data, so it costs the device no RAM).
+# Wiring (documentation only: not deployed as data, so it costs the device no RAM). The
+# build guide's picture, docs/wiring-pico.svg, is drawn from PINS by tools/wiring_svg.py.
 # Raspberry Pi Pico wiring (pin numbers are the physical pins of the 40-pin header)
 #
 # part                      Pico pin           GPIO   notes

@@ -28,8 +28,8 @@ PICO_PINS = {
     "drop_sensor": 16,
     "i2c": (0, 20, 21),  # bus, SDA, SCL
 }
-# Pulse widths (us) for each hopper's servo: (rest, drop). Adjust per build if a hopper
-# does not reach its drop position.
+# Pulse widths (us) for each hopper's servo: (rest, drop), until `pillctl calibrate` stores
+# the build's own on the device (dispenser/setupfiles.py; no reflash needed).
 SERVO_CALIBRATION = ((600, 2400), (600, 2400), (600, 2400))
 SERVO_HZ = 50
 BUZZER_HZ = 2000
@@ -101,6 +101,7 @@ class Rp2Board:
             bus, sda, scl = pins["i2c"]
             i2c = machine.I2C(bus, sda=machine.Pin(sda), scl=machine.Pin(scl), freq=400_000)
             backup = _find_ds3231(i2c)
+        self.ds3231 = backup  # the self-test reads it (dispenser.servicecmds)
         self.clock = RtcClock(machine.RTC(), backup, lambda: time.time() + _EPOCH_SHIFT)
 
     @staticmethod

@@ -5,7 +5,8 @@ board.py, the device's serial port on a pseudo-terminal, and two FIFOs named in 
 environment:
 
 - PILLCTL_SIM_IN  (runner -> board): `btn 1|0`, `edges L MS ...`, `clock set|speed|step ...`,
-  `jam HOPPER 1|0`, `fault task NAME`, `fault flash ERRNO N`, `cut write|rename PATH F`
+  `jam HOPPER 1|0`, `ds3231 PRESENT OFFSET LOST`, `fault task NAME`, `fault flash ERRNO N`,
+  `cut write|rename PATH F`
 - PILLCTL_SIM_OUT (board -> runner): the trace of every output change, watchdog feeds and
   clock reports, one line each (see docs/sim.md)
 
@@ -246,6 +247,29 @@ class SimClock(Clock):
         self._trace.emit(kind, "speed", "%s %s" % (self._speed, "-" if wall is None else wall))
 
 
+class SimDS3231:
+    """The DS3231 as the self-test reads it (dispenser.drivers.ds3231's read_time): the
+    simulated time plus an offset, None once it lost its time, OSError when it is not on
+    the bus. The control channel's `ds3231` request sets all three; `present` is the
+    runner's `--no-rtc` too (absent, a hard reset restarts the clock at 2021), while the
+    offset and a lost time change only what the self-test reads."""
+
+    def __init__(self, clock, spec):
+        self._clock = clock
+        self.control((spec or "1 0 0").split())
+
+    def control(self, words):
+        self.present = words[0] == "1"
+        self.offset_s = int(words[1])
+        self.lost = words[2] == "1"
+
+    def read_time(self):
+        if not self.present:
+            raise OSError(19)  # ENODEV: nothing answers at 0x68
+        t = self._clock.counter()
+        return None if self.lost or t is None else t + self.offset_s
+
+
 class SimWatchdog:
     """Like the RP2040's: cannot be stopped. The runner resets the board when feeds stop."""
 
@@ -301,6 +325,7 @@ class SimBoard:
         self.trace = Trace(env("PILLCTL_SIM_OUT"))
         self.clock = SimClock(self.trace, env("PILLCTL_SIM_CLOCK") or "unknown")
         self.trace.clock = self.clock
+        self.ds3231 = SimDS3231(self.clock, env("PILLCTL_SIM_DS3231"))
         self.serial_in = sys.stdin.buffer
         self.serial_out = sys.stdout
         trace = self.trace
@@ -404,6 +429,8 @@ class SimBoard:
                 self.clock.control(words[1:])
             elif words[0] == "jam":
                 self._jammed[int(words[1])] = words[2] == "1"
+            elif words[0] == "ds3231":
+                self.ds3231.control(words[1:])
             elif words[0] == "edges":
                 asyncio.create_task(self._play_edges(words[1:]))
             elif words[0] == "fault" and words[1] == "task":

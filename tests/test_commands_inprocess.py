@@ -367,3 +367,73 @@ def test_restart_from_the_repl_works_even_when_the_ctrl_c_came_before_the_app_ra
     monkeypatch.setitem(sys.modules, "board", types.SimpleNamespace(build=lambda: board))
     app_module.restart()
     assert board.resets == 1
+
+
+def test_selftest_hold_step_wants_a_hold_and_no_press_during_it_is_a_dose_press(world):
+    world.boot_with(BONE, utc(11, 35))  # lunch: a dose press would drop D3 and K2
+
+    async def body():
+        before = world.records()
+
+        async def person():
+            await until(lambda: world.app.link.events("waiting"))
+            await world.board.press(300)  # too short for the hold: the wait goes on
+            await asyncio.sleep(0.3)
+            await world.board.press(2100)
+
+        asyncio.ensure_future(person())
+        started = world.loop.time()
+        reply = await world.request("selftest", {"step": "hold", "wait_ms": 10000})
+        assert reply == ("ok", {"ok": True})
+        assert 3.0 <= world.loop.time() - started < 3.9  # at the hold's 2 s, not the press
+        assert world.app.link.events("waiting") == [{"kind": "waiting", "for": "hold", "ms": 10000}]
+        await until(lambda: world.board.button_pin.level == 1)
+        await asyncio.sleep(0.5)
+        assert world.presses_done == []  # neither the short press nor the hold dispensed
+        assert world.records() == before
+
+    scenario_of(world, body)
+    assert world.board.actuations() == [0, 0, 0]
+
+
+def test_selftest_led_step_lights_that_led_alone_then_shows_the_state_again(world):
+    world.boot_with(BONE, utc(11, 35))
+
+    async def body():
+        async def person():
+            await until(lambda: world.app.link.events("waiting"))
+            await asyncio.sleep(0.05)  # the LED tasks take the new patterns
+            assert [led.value() for led in world.board.compartment_leds] == [0, 0, 1]
+            assert world.board.status_led.value() == 0
+            await world.board.press(150)
+
+        asyncio.ensure_future(person())
+        assert await world.request("selftest", {"step": "led", "led": 3, "wait_ms": 5000}) == (
+            "ok", {"ok": True})  # fmt: skip
+        await asyncio.sleep(0.1)
+        # Lunch is due again on compartments 0 and 1 (D3, K2).
+        assert [led.value() for led in world.board.compartment_leds][:2] == [1, 1]
+        assert world.presses_done == []
+
+    scenario_of(world, body)
+
+
+def test_a_double_press_answers_one_selftest_step_not_the_next(world):
+    world.boot_with(BONE, utc(11, 35))
+
+    async def body():
+        async def person():
+            await until(lambda: world.app.link.events("waiting"))
+            await world.board.press(100)
+            await asyncio.sleep(0.1)
+            await world.board.press(100)  # lands at the start of the next step
+
+        asyncio.ensure_future(person())
+        led = {"step": "led", "led": 1, "wait_ms": 2000}
+        assert await world.request("selftest", led) == ("ok", {"ok": True})
+        assert await world.request("selftest", dict(led, led=2)) == ("ok", {"ok": False})
+        await asyncio.sleep(0.5)
+        assert world.presses_done == []  # and neither press was a dose press
+
+    scenario_of(world, body)
+    assert world.board.actuations() == [0, 0, 0]

@@ -88,6 +88,8 @@ def test_flash_a_blank_sim_deploys_mpy_restarts_and_sets_the_clock(blank_board):
 
 def test_flash_a_running_sim_replaces_the_source_modules(sim_board):
     assert list((sim_board.fs / "dispenser").glob("*.py"))  # pre-flashed with sources
+    calibrated = ["calibrate", "1", "--rest", "650", "--drop", "2250", "--port", sim_board.port]
+    assert run_pillctl(*calibrated).returncode == 0
     result = run_pillctl("flash", "--port", sim_board.port)  # board from hello: sim
     assert result.returncode == 0, result.stderr
     assert not list((sim_board.fs / "dispenser").rglob("*.py"))  # stale modules gone
@@ -95,6 +97,9 @@ def test_flash_a_running_sim_replaces_the_source_modules(sim_board):
     # The source board.py would shadow the new board.mpy: the flash removed it.
     assert (sim_board.fs / "board.mpy").is_file() and not (sim_board.fs / "board.py").exists()
     assert status_hello(sim_board.port)["fw"] == dispenser.VERSION
+    # The servo calibration is the build's, not the firmware's: the update kept it.
+    status = json.loads(run_pillctl("status", "--json", "--port", sim_board.port).stdout)
+    assert status["status"]["servos"][1] == [650, 2250]
 
 
 def test_flash_a_board_left_in_the_repl_by_mpremote(sim_board):

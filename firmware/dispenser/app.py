@@ -69,20 +69,30 @@ class App:
             self.event({"kind": "press", "t": self.board.clock.now(), "long": kind == LONG})
             await self.controller.press(kind == LONG)
 
-    async def confirming_press(self, window_ms):
-        """True once a press starts within `window_ms`; that press confirms a maintenance
-        action and is no dose press. Only a press that starts now counts: a button already
-        held (or stuck) must first be released."""
+    async def confirming_press(self, window_ms, hold_ms=0):
+        """True once a press starts within `window_ms` and lasts `hold_ms` (a shorter one
+        does not count: the wait goes on); that press confirms a maintenance action and is
+        no dose press, nor is any press during the wait. Only a press that starts now
+        counts: a button already held (or stuck) must first be released."""
         self._swallow_press = True
         started = ticks_ms()
         armed = not self.button.is_pressed()
-        while not (armed and self.button.is_pressed()):
-            if ticks_diff(ticks_ms(), started) > window_ms:
+        pressed_at = None
+        while True:
+            pressed = self.button.is_pressed()
+            if armed and pressed:
+                self._swallow_press = True  # an earlier, too short press took the first
+                if pressed_at is None:
+                    pressed_at = ticks_ms()
+                if ticks_diff(ticks_ms(), pressed_at) >= hold_ms:
+                    return True
+            else:
+                pressed_at = None
+                armed = armed or not pressed
+            if pressed_at is None and ticks_diff(ticks_ms(), started) > window_ms:
                 self._swallow_press = False
                 return False
-            armed = armed or not self.button.is_pressed()
             await asyncio.sleep_ms(_CONFIRM_POLL_MS)
-        return True
 
     # --- serial commands ---------------------------------------------------------------
     async def handle_line(self, raw):

@@ -30,6 +30,7 @@ def boot(controller):
         )
     if rejected is not None:
         controller.append(t, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, 0))
+    _set_up(controller, t)
     engine = controller.engine
     if engine is not None and engine.schedule_hash != engine.schedule.hash_prefix():
         # A power cut between the schedule file's rename and its SCHEDULE record: log it
@@ -37,3 +38,18 @@ def boot(controller):
         # record and now; dated now, the windows closed meanwhile (the board was off and
         # reminded nobody) are excused rather than logged as missed.
         controller._decide(t, engine.install, t, engine.schedule)
+
+
+def _set_up(controller, t):
+    """The servo calibration and the last self-test from the flash (dispenser.setupfiles,
+    unloaded with this module). A rejected calibration is logged; the board's stay."""
+    from dispenser import setupfiles
+
+    try:
+        pairs = setupfiles.load()
+    except setupfiles.CalibrationError as exc:
+        controller.append(t, logrec.ERROR, (logrec.ERR_CALIBRATION_REJECTED, exc.args[0]))
+        pairs = None
+    if pairs is not None:
+        setupfiles.apply(controller.servos, pairs)
+    controller.last_selftest = setupfiles.load_selftest()

@@ -13,6 +13,7 @@ from dispenser.compat import const, unload
 
 MAX_CHUNK = const(2048)  # bytes per log.read or schedule.get reply
 _SETUP_MODULE = ("dispenser.setupcmds",)
+_SERVICE_MODULE = ("dispenser.servicecmds",)
 
 
 class RefusedError(Exception):
@@ -27,6 +28,7 @@ class Commands:
         self._upload = None  # bytearray of a schedule upload in progress
         self._upload_sha = None
         self._confirming = None  # the last dispenser.confirm.Confirmation started
+        self._calibrating = None  # [hopper, ticks of its last step] (dispenser.servicecmds)
         self.table = {
             "hello": self.hello,
             "status": self.status,
@@ -38,6 +40,8 @@ class Commands:
             "refill": self.refill,
             "identify": self.identify,
             "dispense.test": self.dispense_test,
+            "selftest": self.selftest,
+            "calibrate": self.calibrate,
         }
 
     def hello(self, args):
@@ -59,6 +63,8 @@ class Commands:
         reply["log"] = store.info()
         gc.collect()  # report live memory, not garbage waiting to be collected
         reply["mem"] = {"free": gc.mem_free(), "used": gc.mem_alloc()}
+        reply["servos"] = [[s.rest_us, s.drop_us] for s in self.controller.servos]
+        reply["selftest"] = self.controller.last_selftest
         if self.app.halted:  # the safe error state after repeated crashes (app.py)
             reply["schedule"] = None
             reply["state"] = "halted"
@@ -137,6 +143,22 @@ class Commands:
         finally:
             if self._upload is None:
                 unload(_SETUP_MODULE)
+
+    # The bench commands (dispenser/servicecmds.py): self-test and calibration, loaded
+    # for the request and unloaded after it.
+    def selftest(self, args):
+        return self._service("selftest", args)
+
+    def calibrate(self, args):
+        return self._service("calibrate", args)
+
+    def _service(self, name, args):
+        from dispenser import servicecmds
+
+        try:
+            return getattr(servicecmds, name)(self, args)
+        finally:
+            unload(_SERVICE_MODULE)
 
 
 def _stock(count):

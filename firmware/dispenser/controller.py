@@ -24,6 +24,8 @@ _BEEP_REPEAT_MS = const(5000)
 # Loaded only for a boot, a check or an install (Controller.schedstore); the engine keeps
 # the few nutrient ceilings it needs by value.
 _SCHEDULE_CODE = ("dispenser.schedstore", "dispenser.schedule", "dispenser.nutrients")
+# Loaded only for a boot (and the self-test and calibrate commands): the set-up files.
+SETUP_FILES_CODE = ("dispenser.setupfiles", "dispenser.checkedfile")
 
 
 class Controller:
@@ -46,6 +48,7 @@ class Controller:
         self.pending = None  # a checked schedule with overrides, waiting (dispenser.confirm)
         self.confirmed_at = None  # UTC time the installed schedule's overrides were confirmed
         self._store_users = 0  # schedstore() calls in progress
+        self.last_selftest = None  # (UTC time, passed, failed) of the last self-test
 
     # --- boot --------------------------------------------------------------------------
     def boot(self):
@@ -56,7 +59,7 @@ class Controller:
         try:
             boot(self)
         finally:
-            unload(("dispenser.boot",))
+            unload(("dispenser.boot",) + SETUP_FILES_CODE)
 
     def _start_engine(self, schedule, now):
         """An engine for `schedule`, its state replayed from the newest checkpoint on."""

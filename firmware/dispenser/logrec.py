@@ -35,18 +35,19 @@ ERROR = const(13)  # (code, detail)
 CHECKPOINT = const(14)  # engine state summary, first record of every log segment
 OVERRIDE = const(15)  # (hash32, signer) a schedule with overrides confirmed by a button hold
 OVERRIDE_PENDING = const(16)  # (hash32,) a schedule with overrides awaits the hold
+SELFTEST = const(17)  # (steps passed, steps failed) bit masks of a guided self-test
 _SIGNER_BYTES = const(32)  # the signer's name in an OVERRIDE record, cut and NUL-padded
 
 KIND_NAMES = (
     None, "boot", "clock_set", "schedule", "remind", "snooze", "dispense", "missed",
     "refused", "jam", "refill", "low", "confirm", "error", "checkpoint", "override",
-    "override_pending",
+    "override_pending", "selftest",
 )  # fmt: skip
 
 # Payload layouts of the fixed-size kinds, indexed by kind.
 _FORMATS = (
     None, "<B", "<I", "<I", "<HB", "<H", "<HBBH", "<H", "<HB", "<HBB", "<BH", "<BH", "<H", "<BH",
-    None, "<I32s", "<I",
+    None, "<I32s", "<I", "<HH",
 )  # fmt: skip
 
 # Names of each kind's fields, for readers (pillctl logs --format jsonl/csv).
@@ -57,7 +58,7 @@ FIELD_NAMES = (
     ("code", "detail"),
     ("day", "stock", "flags", "totals", "confirms", "resolved", "reminded", "snoozed", "week",
      "schedule"),
-    ("hash32", "signer"), ("hash32",),
+    ("hash32", "signer"), ("hash32",), ("passed", "failed"),
 )  # fmt: skip
 
 # REFUSED reasons
@@ -76,6 +77,7 @@ ERR_HALTED = const(11)  # detail: crashes in a row; the board stays in its safe 
 
 ERR_OVERRIDE_UNCONFIRMED = const(30)  # detail: 0; no hold in time, the old schedule stays
 ERR_OVERRIDE_REPLACED = const(31)  # detail: 0; another upload replaced the waiting one
+ERR_CALIBRATION_REJECTED = const(50)  # detail: 1 damaged, 2 a pulse width out of bounds
 
 # BOOT causes (machine.reset_cause() values are mapped by the board)
 BOOT_POWER_ON = const(0)

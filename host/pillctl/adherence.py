@@ -181,6 +181,7 @@ class Report:
     run_out: list[str] = field(default_factory=list)  # per compartment, at the log's end
     meals: dict[str, str] = field(default_factory=dict)  # slot id -> meal or clock time
     what: dict[str, str] = field(default_factory=dict)  # dose id -> supplement / item name
+    selftest: dict | None = None  # the log's last SELFTEST record (`pillctl selftest`)
 
     @property
     def title(self) -> str:
@@ -257,6 +258,7 @@ class Report:
             "counts": dict(self.counts),
             "schedules": self.schedule_names,
             "overrides": self.overrides,
+            "selftest": self.selftest,
             "days": [
                 {
                     "date": day_date(d.day).isoformat(),
@@ -413,7 +415,8 @@ _ENTRY_FIELD = {"dispense": "dose", "refused": "dose", "missed": "entry", "confi
 def build_report(history: DeviceHistory, days: int | None = None) -> Report:
     """Classify every scheduled instance of the stored log (the last `days` days only, if
     given) for `history`'s device, by replaying the log through the firmware's Engine."""
-    timed = [r for r in history.records() if isinstance(r["t"], int) and r["t"] >= MIN_VALID_TIME]
+    records = history.records()
+    timed = [r for r in records if isinstance(r["t"], int) and r["t"] >= MIN_VALID_TIME]
     if not timed:
         raise PillctlError(
             f"no records with a set clock stored for {history.device_id}: "
@@ -496,6 +499,7 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
         run_out=_run_out_lines(replay.engine, latest, last_day, still_open),
         meals={slot_id: latest.slot(slot_id) for slot_id in latest.slots},
         what={entry.entry_id: latest.what(entry.entry_id) for entry in entries.values()},
+        selftest=next((r for r in reversed(records) if r["kind"] == "selftest"), None),
     )
 
 

@@ -23,7 +23,7 @@ from pillctl.adherence import (
     day_colour,
     day_date,
 )
-from pillctl.adherence_terminal import WEEKDAYS, legend_symbols, override_items
+from pillctl.adherence_terminal import WEEKDAYS, legend_symbols, override_items, selftest_line
 
 CELL_W = 128  # px, one calendar day: the calendar spans the page's width
 CELL_H = 76
@@ -165,5 +165,6 @@ device id <span class="device">{escape(report.device_id)}</span></p>
 <section><h2>Per dose</h2>{_dose_table(report)}</section>
 <section><h2>Stock</h2><ul class="run-out">{run_out}</ul></section>
 <section><h2>Clinician overrides</h2><ul class="overrides">{overrides}</ul></section>
+<p class="selftest">{escape(selftest_line(report))}</p>
 </body></html>
 """

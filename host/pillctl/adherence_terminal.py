@@ -20,6 +20,7 @@ from pillctl.adherence import (
     day_colour,
     day_date,
 )
+from pillctl.selftest import selftest_text
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -101,6 +102,13 @@ def overrides_lines(report: Report) -> list[str]:
     return [f"Clinician override {item}" for item in items] or ["Clinician overrides: none"]
 
 
+def selftest_line(report: Report) -> str:
+    record = report.selftest
+    if record is None:
+        return "Last self-test: none in this log"
+    return "Last self-test: " + selftest_text(record["t"], record["passed"], record["failed"])
+
+
 def render(report: Report, console: Console) -> None:
     console.print(
         f"[bold]Supplement adherence: {report.title}[/bold]\n"
@@ -117,3 +125,4 @@ def render(report: Report, console: Console) -> None:
         console.print(f"  {line}", markup=False)
     for line in overrides_lines(report):
         console.print(line, markup=False)
+    console.print(selftest_line(report), markup=False)

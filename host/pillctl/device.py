@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import serial
@@ -66,8 +67,16 @@ class Device:
     def close(self) -> None:
         self._serial.close()
 
-    def request(self, verb: str, args: dict[str, Any] | None = None, timeout: float | None = None):
-        """Send one request and return the reply payload; raises on error or silence."""
+    def request(
+        self,
+        verb: str,
+        args: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+    ):
+        """Send one request and return the reply payload; raises on error or silence.
+        `on_event` takes the events that arrive while it waits (a step waiting for a
+        person says so), instead of queueing them."""
         frame_id = self._next_id
         self._next_id = self._next_id % 999_999 + 1
         # The leading newline ends whatever half line an interrupted client (a pulled
@@ -80,6 +89,8 @@ class Device:
         deadline = time.monotonic() + (timeout or self.timeout)
         while time.monotonic() < deadline:
             frame = self._read_frame(deadline)
+            while on_event is not None and self.events:
+                on_event(self.events.pop(0))
             if frame is None:
                 continue
             reply_id, reply_verb, payload = frame

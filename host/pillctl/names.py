@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dispenser import logrec, nutrients
 from pillctl.schedule.units import NUTRIENT_UNITS
+from pillctl.selftest import step_names
 
 # The device forms (compiled `form`) as a person says them.
 SUPPLEMENTS = {
@@ -131,6 +132,8 @@ class Names:
             elif name == "cause" and record.get("kind") == "boot" and isinstance(value, int):
                 causes = logrec.BOOT_CAUSE_NAMES
                 out[name] = causes[value] if value < len(causes) else str(value)
+            elif name in ("passed", "failed") and record.get("kind") == "selftest":
+                out[name] = ",".join(step_names(value)) or "none"
             elif name == "reason" and isinstance(value, int):
                 names = logrec.REASON_NAMES
                 out[name] = names[value] if 0 < value < len(names) else str(value)

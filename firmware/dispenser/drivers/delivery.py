@@ -42,6 +42,10 @@ class Servo:
         """Stop the pulses: the servo holds by friction, silent and cool."""
         self.pwm.duty_ns(0)
 
+    def hold(self):
+        """Drive the position it is at (after a release): the start of a calibration."""
+        self.pwm.duty_ns(self.position_us * 1000)
+
     async def move_to(self, target_us):
         step = self.step_us if target_us >= self.position_us else -self.step_us
         while self.position_us != target_us:

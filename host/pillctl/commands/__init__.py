@@ -13,10 +13,12 @@ from pillctl.commands import (
     push,
     refill,
     report,
+    selftest,
     sim,
     status,
     time,
 )
+from pillctl.commands.calibrate import calibrate
 from pillctl.commands.compile import compile_command
 from pillctl.commands.export_ics import export_ics
 from pillctl.commands.flash import flash_command
@@ -43,4 +45,6 @@ COMMANDS: list[click.Command] = [
     name.name,
     wifi_group,
     mqtt_group,
+    selftest.selftest,
+    calibrate,
 ]

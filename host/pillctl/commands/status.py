@@ -24,6 +24,7 @@ from pillctl.commands.common import (
 from pillctl.commands.network import net_status_line
 from pillctl.names import Names
 from pillctl.runout import run_out
+from pillctl.selftest import selftest_text
 
 
 def _clock_text(status: dict, names: Names) -> str:
@@ -98,6 +99,20 @@ def _stock_table(status: dict, names: Names, sched: Schedule | None) -> Table:
     return stock
 
 
+def _bench_rows(about: Table, status: dict) -> None:
+    """Each hopper's servo calibration and the last self-test (`pillctl calibrate`,
+    `pillctl selftest`)."""
+    servos = status.get("servos")
+    if servos:
+        about.add_row(
+            "servos",
+            ", ".join(f"{h}: rest {r} / drop {d} us" for h, (r, d) in enumerate(servos)),
+        )
+    last = status.get("selftest")
+    about.add_row("self-test", "never run: `pillctl selftest`" if last is None
+                  else selftest_text(*last))  # fmt: skip
+
+
 def render(port: str, status: dict, compiled: dict | None, sched: Schedule | None) -> Panel:
     names = Names(compiled)
     about = Table(show_header=False, box=None)
@@ -114,6 +129,7 @@ def render(port: str, status: dict, compiled: dict | None, sched: Schedule | Non
                       "`pillctl logs` shows why; unplug the dispenser to restart it")  # fmt: skip
         return Panel(about, title="dispenser")
     about.add_row("memory", _memory_text(status.get("mem")))
+    _bench_rows(about, status)
     confirm = status.get("confirm")
     if confirm is not None:
         about.add_row(

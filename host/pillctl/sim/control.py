@@ -64,6 +64,18 @@ def handle_request(runner: SimRunner, request: dict[str, Any]) -> dict[str, Any]
     if cmd == "jam":
         runner.jam(int(request["hopper"]), bool(request.get("on", True)))
         return {}
+    if cmd == "ds3231":
+        options = runner.options
+        runner.ds3231(
+            bool(request.get("present", options.rtc)),
+            int(request.get("offset", options.ds3231_offset)),
+            bool(request.get("lost", options.ds3231_lost)),
+        )
+        return {
+            "present": options.rtc,
+            "offset": options.ds3231_offset,
+            "lost": options.ds3231_lost,
+        }
     if cmd == "wifi":
         runner.wifi(bool(request.get("up", True)), bool(request.get("fail", False)))
         return {"up": runner.options.wifi, "fail": runner.options.wifi_fails}
@@ -249,6 +261,10 @@ class SimControl:
 
     def wifi(self, up: bool, fail: bool = False) -> None:
         self.request(cmd="wifi", up=up, fail=fail)
+
+    def ds3231(self, **state: Any) -> dict[str, Any]:
+        """present, offset (s) and lost: what the simulated DS3231 tells the self-test."""
+        return self.request(cmd="ds3231", **state)
 
     def trace(self, since: int = 0) -> list[dict[str, Any]]:
         return self.request(cmd="trace", since=since)["events"]

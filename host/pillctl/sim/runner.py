@@ -67,6 +67,8 @@ class SimOptions:
     drop_sensor: bool = True
     wifi: bool = True  # a simulated Pico W's access point is in reach (boards/sim_w.py)
     wifi_fails: bool = False  # its Wi-Fi chip does not answer: connect() raises OSError
+    ds3231_offset: int = 0  # seconds the simulated DS3231 is off the simulated time
+    ds3231_lost: bool = False  # the DS3231 lost its time (flat battery)
 
 
 class SimClockState:
@@ -248,6 +250,18 @@ class SimRunner:
         """The link as boards/sim_w.py reads it: 1 up, 0 down, fail."""
         return "fail" if self.options.wifi_fails else "1" if self.options.wifi else "0"
 
+    def ds3231(self, present: bool, offset: int, lost: bool) -> None:
+        """What the simulated DS3231 answers the self-test, kept across reboots: absent,
+        `offset` seconds off, or without its time. --no-rtc starts it absent."""
+        self.options.rtc = present
+        self.options.ds3231_offset = offset
+        self.options.ds3231_lost = lost
+        self.send(f"ds3231 {self._ds3231_spec()}")
+
+    def _ds3231_spec(self) -> str:
+        options = self.options
+        return f"{int(options.rtc)} {options.ds3231_offset} {int(options.ds3231_lost)}"
+
     # --- internals ---------------------------------------------------------------------
     def _boot_clock(self, reset_cause: str) -> str:
         """PILLCTL_SIM_CLOCK for this boot: with the DS3231 the time carries over; without,
@@ -272,6 +286,7 @@ class SimRunner:
                 "PILLCTL_SIM_CLOCK": self._boot_clock(reset_cause),
                 "PILLCTL_SIM_DROP": "1" if self.options.drop_sensor else "0",
                 "PILLCTL_SIM_WIFI": self._wifi_link(),
+                "PILLCTL_SIM_DS3231": self._ds3231_spec(),
                 # The flash folder is the board's path; after it, as the built-ins are, the
                 # sim's `machine` and `os` extensions (never visible on the flash).
                 "MICROPYPATH": f".frozen:.:lib:{MACHINE_SHIM}",

@@ -1,0 +1,255 @@
+"""The bench commands a maker runs while building and checking a dispenser: `selftest`
+(one step of `pillctl selftest` per request) and `calibrate` (`pillctl calibrate`), see
+docs/protocol.md and docs/hardware.md.
+
+Like dispenser.setupcmds they are loaded for a request and unloaded after it, so normal
+dispensing keeps none of this code in RAM. Each function takes the Commands object as
+`self` and keeps its state there. Every wait for the person at the device goes through
+App.confirming_press, whose presses never dispense; every servo movement waits for such a
+press first (a calibration, once, at its start), as dispense.test does.
+"""
+
+import asyncio
+import os
+
+from dispenser import logrec
+from dispenser.commands import RefusedError, _int_arg
+from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms, unload
+from dispenser.controller import SETUP_FILES_CODE
+from dispenser.drivers import patterns
+from dispenser.drivers.delivery import deliver
+
+WAIT_MS_MAX = const(60000)  # how long a step may wait for the person
+_HOLD_MS = const(2000)  # the button step's hold
+_SETTLE_MS = const(400)  # at a step's start, before it waits for its own press
+_BEEP_GAP_MS = const(1000)
+CALIBRATE_IDLE_MS = const(60000)  # a calibration nobody moves for a minute ends itself
+_IDLE_POLL_MS = const(1000)
+LED_NAMES = ("status", "0", "1", "2")
+
+
+def selftest(self, args):
+    step = args.get("step")
+    if step == "clock":
+        return _clock(self)
+    if step == "flash":
+        return _flash(self)
+    if step == "done":
+        return _done(self, args)
+    wait_ms = _int_arg(args, "wait_ms", 1000, WAIT_MS_MAX)
+    if step == "press":
+        return _person(self, "press", wait_ms, 0)
+    if step == "hold":
+        return _person(self, "hold", wait_ms, _HOLD_MS)
+    if step == "led":
+        return _led(self, _int_arg(args, "led", 0, 3), wait_ms)
+    if step == "buzzer":
+        return _buzzer(self, _int_arg(args, "level", 2, 3), wait_ms)
+    if step == "servo":
+        return _servo(self, _int_arg(args, "hopper", 0, 2), wait_ms)
+    raise ValueError("step must be press, hold, led, buzzer, servo, clock, flash or done")
+
+
+async def _person(self, what, wait_ms, hold_ms=0):
+    """{"ok": True} once the person pressed (held) the button in time."""
+    # A press in the first moments is the tail of the last step's answer (a double
+    # press), not this step's: it is taken, as no dose press, and the wait starts after.
+    settle = ticks_add(ticks_ms(), _SETTLE_MS)
+    left = _SETTLE_MS
+    while left > 0:
+        await self.app.confirming_press(left)
+        left = ticks_diff(settle, ticks_ms())
+    # The event says the device waits from now on: a person (or a test) acts on it.
+    self.app.event({"kind": "waiting", "for": what, "ms": wait_ms})
+    return {"ok": await self.app.confirming_press(wait_ms, hold_ms)}
+
+
+async def _led(self, index, wait_ms):
+    """One LED lit alone (0: status, 1-3: compartments 0-2) until the person presses."""
+    controller = self.controller
+    leds = [controller.status_led] + controller.compartment_leds
+    for i, led in enumerate(leds):
+        led.show(patterns.STEADY_ON if i == index else patterns.OFF)
+    try:
+        return await _person(self, "led " + LED_NAMES[index], wait_ms)
+    finally:
+        controller.show(self.board.clock.now())
+
+
+async def _buzzer(self, level, wait_ms):
+    """The reminder level's beeps, over and over, until the person presses."""
+    beeps = asyncio.create_task(_beep(self.controller.buzzer, level))
+    try:
+        return await _person(self, "buzzer %d" % level, wait_ms)
+    finally:
+        beeps.cancel()
+        self.controller.buzzer.off()
+
+
+async def _beep(buzzer, level):
+    while True:
+        await buzzer.remind(level)
+        await asyncio.sleep_ms(_BEEP_GAP_MS)
+
+
+async def _servo(self, hopper, wait_ms):
+    """After a press, one sweep to the drop position and back; `pill` says whether the drop
+    sensor saw one (None: no sensor fitted)."""
+    reply = await _person(self, "servo %d" % hopper, wait_ms)
+    if not reply["ok"]:
+        return reply
+    controller = self.controller
+    servo = controller.servos[hopper]
+    reply["rest"] = servo.rest_us
+    reply["drop"] = servo.drop_us
+    if controller.sensor is None:
+        await servo.actuate()
+        reply["pill"] = None
+    else:
+        reply["pill"] = await deliver(servo, controller.sensor, 1, 0) == 1
+    return reply
+
+
+def _clock(self):
+    """The board's time and what its DS3231 holds (None: no DS3231 answers; lost: it lost
+    its time), for the host to compare with its own."""
+    reply = {"t": self.board.clock.now(), "ds3231": None}
+    ds3231 = getattr(self.board, "ds3231", None)
+    if ds3231 is not None:
+        try:
+            t = ds3231.read_time()
+            reply["ds3231"] = {"t": t, "lost": t is None}
+        except OSError:  # not on the bus (any more)
+            pass
+    return reply
+
+
+def _flash(self):
+    """Free space on the flash filesystem and the log's health."""
+    st = os.statvfs(".")  # the flash's root on a Pico, the sim's flash folder
+    store = self.controller.store
+    return {
+        "free": st[0] * st[4],
+        "size": st[0] * st[2],
+        "log": store.info(),
+        "skipped": store.skipped_bytes,
+    }
+
+
+def _done(self, args):
+    """The SELFTEST record, with the masks of the steps that passed and failed."""
+    passed = _int_arg(args, "passed", 0, 0xFFFF)
+    failed = _int_arg(args, "failed", 0, 0xFFFF)
+    controller = self.controller
+    t = self.board.clock.now() or 0
+    seq = controller.append(t, logrec.SELFTEST, (passed, failed))
+    controller.last_selftest = (t, passed, failed)
+    from dispenser import setupfiles
+
+    try:
+        setupfiles.save_selftest(controller.last_selftest)
+    except OSError:
+        pass  # best effort: the record is in the log
+    finally:
+        unload(SETUP_FILES_CODE)
+    return {"seq": seq, "t": t}
+
+
+# --- calibration ---------------------------------------------------------------------
+def calibrate(self, args):
+    """op begin (waits for a press), move (a pulse width), sweep, save, end; save also
+    works without a session: it moves nothing."""
+    op = args.get("op")
+    hopper = _int_arg(args, "hopper", 0, 2)
+    servo = self.controller.servos[hopper]
+    if op == "save":
+        return _save(self, servo, args)
+    if op == "begin":
+        return _begin(self, hopper, _int_arg(args, "wait_ms", 1000, WAIT_MS_MAX))
+    session = self._calibrating
+    if session is None or session[0] != hopper:
+        raise RefusedError("no calibration of hopper %d in progress: begin first" % hopper)
+    session[1] = ticks_ms()
+    if op == "move":
+        return _move(servo, args)
+    if op == "sweep":
+        return _sweep(self, servo)
+    if op == "end":
+        self._calibrating = None
+        return _rest(servo)
+    raise ValueError("op must be begin, move, sweep, save or end")
+
+
+async def _begin(self, hopper, wait_ms):
+    if self._calibrating is not None:
+        raise RefusedError("hopper %d is being calibrated" % self._calibrating[0])
+    reply = await _person(self, "calibrate %d" % hopper, wait_ms)
+    if reply["ok"]:
+        servo = self.controller.servos[hopper]
+        reply["rest"] = servo.rest_us
+        reply["drop"] = servo.drop_us
+        self._calibrating = [hopper, ticks_ms()]
+        asyncio.create_task(_end_when_idle(self, self._calibrating, servo))
+    return reply
+
+
+async def _end_when_idle(self, session, servo):
+    # A host that went away must not leave a servo powered at some position.
+    while self._calibrating is session:
+        if ticks_diff(ticks_ms(), session[1]) > CALIBRATE_IDLE_MS:
+            self._calibrating = None
+            await _rest(servo)
+            return
+        await asyncio.sleep_ms(_IDLE_POLL_MS)
+
+
+async def _move(servo, args):
+    from dispenser.setupfiles import check_us
+
+    try:
+        us = check_us("us", args.get("us"))
+    finally:
+        unload(SETUP_FILES_CODE)
+    servo.hold()
+    await servo.move_to(us)  # and it stays there, powered, for the person to look
+    return {"us": us}
+
+
+async def _sweep(self, servo):
+    """One full sweep with the pulse widths in use, from rest; `pill` as in the self-test."""
+    await _rest(servo)
+    sensor = self.controller.sensor
+    if sensor is None:
+        await servo.actuate()
+        return {"pill": None}
+    return {"pill": await deliver(servo, sensor, 1, 0) == 1}
+
+
+async def _rest(servo):
+    try:
+        await servo.move_to(servo.rest_us)
+    finally:
+        servo.release()
+    return {"rest": servo.rest_us}
+
+
+def _save(self, servo, args):
+    """Store the hopper's rest and drop pulse widths; the servo uses them from its next
+    movement on."""
+    from dispenser import setupfiles
+
+    try:
+        rest = setupfiles.check_us("rest", args.get("rest"))
+        drop = setupfiles.check_us("drop", args.get("drop"))
+        if rest == drop:
+            raise ValueError("rest and drop must differ, or the hopper never moves")
+        old = servo.rest_us, servo.drop_us
+        servo.rest_us, servo.drop_us = rest, drop
+        try:
+            setupfiles.save(self.controller.servos)
+        except OSError:
+            servo.rest_us, servo.drop_us = old
+            raise RefusedError("the flash did not take the calibration: nothing changed")
+    finally:
+        unload(SETUP_FILES_CODE)
+    return {"rest": rest, "drop": drop}
