@@ -96,9 +96,7 @@ class Commands:
                 "cap": c.capacity,
                 "low": bool(ind.low_mask & (1 << c.hopper)),
                 "jammed": bool(ind.jam_mask & (1 << c.hopper)),
-                "runs_out": forecast.date_text(forecast.run_out_day(eng, c.hopper, today))
-                if now is not None
-                else None,
+                "runs_out": forecast.date_text(forecast.run_out_day(eng, c.hopper, today)),
             }
             for c in sched.comps
         ]

@@ -51,7 +51,8 @@ def day_outcomes(schedule, day, resolved, refusals, over):
 
 def today_counts(engine, today):
     """[taken, refused, missed] of local day `today` as the engine stands (open windows are
-    not counted yet); zeros when the engine has not reached that day."""
+    not counted yet); zeros when the engine has not reached that day or it is unknown
+    (negative)."""
     counts = [0, 0, 0, 0]
     if today >= 0 and engine.day == today:
         for _, found in day_outcomes(
@@ -72,26 +73,39 @@ def run_out_day(engine, hopper, today):
     """The local day of the first dose `hopper`'s stock cannot cover, at the schedule's own
     doses (weekdays, `from`/`to`) from local day `today`, whose doses the engine has
     resolved (taken, missed, never due) are not due again. None: no compartment on that
-    hopper, its stock unknown, or enough for HORIZON_DAYS."""
+    hopper, its stock unknown, the day unknown (negative), or enough for HORIZON_DAYS."""
     sched = engine.schedule
     comp = sched.comp_for_hopper(hopper)
     left = engine.stock[hopper]
-    if comp is None or left == logrec.UNKNOWN_STOCK:
+    if comp is None or left == logrec.UNKNOWN_STOCK or today < 0:
         return None
     doses = [dose for dose in sched.doses if dose.comp is comp]
     resolved = engine.resolved if engine.day == today else {}
     end = today + HORIZON_DAYS
     day = today
     while day < end:
-        weeks, week = _steady_weeks(doses, day, end) if day > today else (0, 0)
-        if weeks and left >= week:
-            # No dose starts or ends in the next `weeks` weeks: with at least a week's
-            # pills left, a whole week passes without running out.
-            if week:
-                weeks = min(weeks, left // week)
-            left -= weeks * week
-            day += 7 * weeks
-            continue
+        if day > today:
+            # Whole weeks at once while no dose's `from`/`to` falls in them: with at least
+            # a week's pills left, a week passes without running out.
+            boundary = end
+            week = 0
+            for dose in doses:
+                if day < dose.first_day < boundary:
+                    boundary = dose.first_day
+                if day <= dose.last_day < boundary:  # first: `to` may be 2^30 (no end)
+                    boundary = dose.last_day + 1
+                if dose.first_day <= day <= dose.last_day:
+                    days = dose.days
+                    while days:
+                        week += dose.pills * (days & 1)
+                        days >>= 1
+            weeks = (boundary - day) // 7
+            if weeks and left >= week:
+                if week:
+                    weeks = min(weeks, left // week)
+                left -= weeks * week
+                day += 7 * weeks
+                continue
         wd = weekday(day)
         for dose in doses:
             if occurs_on(dose, day, wd) and (day != today or dose.key not in resolved):
@@ -100,29 +114,6 @@ def run_out_day(engine, hopper, today):
                 left -= dose.pills
         day += 1
     return None
-
-
-def _steady_weeks(doses, day, end):
-    """(weeks, pills a week): how many whole weeks from `day` (before `end`) no dose's
-    `from`/`to` falls in, and what the doses active throughout take in each of them; (0, 0)
-    when a boundary comes sooner than a week."""
-    boundary = end
-    for dose in doses:
-        if day < dose.first_day < boundary:
-            boundary = dose.first_day
-        if day <= dose.last_day < boundary:  # compared first: `to` may be 2^30 (no end)
-            boundary = dose.last_day + 1
-    weeks = (boundary - day) // 7
-    if not weeks:
-        return 0, 0
-    week = 0
-    for dose in doses:
-        if dose.first_day <= day <= dose.last_day:
-            days = dose.days & 0x7F
-            while days:
-                week += dose.pills * (days & 1)
-                days >>= 1
-    return weeks, week
 
 
 def date_text(day):

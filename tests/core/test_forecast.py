@@ -84,12 +84,15 @@ def test_run_out_counts_todays_doses_still_to_come_and_not_those_taken():
     assert forecast.date_text(DAY) == "2026-12-04"
 
 
-def test_run_out_is_none_without_stock_or_for_a_long_time():
+def test_run_out_is_none_without_stock_or_a_day_or_for_a_long_time():
     engine = fresh_engine()
     s = engine.schedule
     assert forecast.run_out_day(engine, CA, DAY) is None  # stock unknown (no refill)
     engine.refill(at(s, DAY, 300), CA, 900)  # 450 days at two a day
     assert forecast.run_out_day(engine, CA, DAY) is None
+    engine.refill(at(s, DAY, 301), CA, 1)
+    assert forecast.run_out_day(engine, CA, -1) is None  # the clock unknown
+    assert forecast.today_counts(engine, -1) == [0, 0, 0]
     assert forecast.date_text(None) is None
 
 

@@ -126,9 +126,7 @@ def state(engine, now, last_dose_t, last_dose_key):
     out["low_stock"] = "ON" if engine.low_flags else "OFF"
     for comp in schedule.comps:
         count = engine.stock[comp.hopper]
-        runs_out = None
-        if now is not None:
-            runs_out = forecast.date_text(forecast.run_out_day(engine, comp.hopper, today))
+        runs_out = forecast.date_text(forecast.run_out_day(engine, comp.hopper, today))
         known = count != logrec.UNKNOWN_STOCK
         out["stock"][comp.id] = {"count": count if known else None, "runs_out": runs_out}
     return json.dumps(out)
