@@ -83,22 +83,24 @@ def run_out_day(engine, hopper, today):
     resolved = engine.resolved if engine.day == today else {}
     end = today + HORIZON_DAYS
     day = today
+    boundary = week = 0  # the doses taking part change only at `boundary` (a from/to)
     while day < end:
         if day > today:
-            # Whole weeks at once while no dose's `from`/`to` falls in them: with at least
-            # a week's pills left, a week passes without running out.
-            boundary = end
-            week = 0
-            for dose in doses:
-                if day < dose.first_day < boundary:
-                    boundary = dose.first_day
-                if day <= dose.last_day < boundary:  # first: `to` may be 2^30 (no end)
-                    boundary = dose.last_day + 1
-                if dose.first_day <= day <= dose.last_day:
-                    days = dose.days
-                    while days:
-                        week += dose.pills * (days & 1)
-                        days >>= 1
+            if day >= boundary:
+                boundary = end
+                week = 0  # pills a week while no dose starts or ends
+                for dose in doses:
+                    if day < dose.first_day < boundary:
+                        boundary = dose.first_day
+                    if day <= dose.last_day < boundary:  # first: `to` may be 2^30 (no end)
+                        boundary = dose.last_day + 1
+                    if dose.first_day <= day <= dose.last_day:
+                        days = dose.days
+                        while days:
+                            week += dose.pills * (days & 1)
+                            days >>= 1
+            # Whole weeks at once before the boundary: with at least a week's pills
+            # left, a week passes without running out.
             weeks = (boundary - day) // 7
             if weeks and left >= week:
                 if week:
