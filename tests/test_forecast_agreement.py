@@ -100,12 +100,13 @@ def test_status_mqtt_state_host_status_and_report_agree(world, tmp_path, monkeyp
             "report": _report_run_out(report),
         }
         assert run_out["status"] == run_out["mqtt"] == run_out["report"], run_out
-        # The host's status shows the device's dates.
+        # The host's status shows the device's dates and tally.
         console = Console(record=True, width=200)
         console.print(render("PORT", status, json.loads(data), parse(data)))
         shown = console.export_text()
         for date in run_out["status"].values():
             assert date is not None and date in shown
+        assert "%d taken, %d refused, %d missed" % expected_today in shown
         seen.append(run_out["status"])
 
     async def body():

@@ -43,12 +43,12 @@ def _memory_text(mem: dict | None) -> str:
 
 
 def _today_text(today: dict) -> str:
-    """`2 taken, 0 refused, 1 missed: 67%`: the device's tally (dispenser.forecast), as
+    """`2 taken, 0 refused, 1 missed (67%)`: the device's tally (dispenser.forecast), as
     its MQTT state and the report count it."""
     taken, refused, missed = today["taken"], today["refused"], today["missed"]
     counted = percent(taken, taken + refused + missed)
     text = f"{taken} taken, {refused} refused, {missed} missed"
-    return text + (f": {counted}%" if counted is not None else ": nothing due yet")
+    return text + (f" ({counted}%)" if counted is not None else " (none due yet)")
 
 
 def _due_table(status: dict, names: Names) -> Table:
