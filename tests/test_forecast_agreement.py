@@ -106,7 +106,7 @@ def test_status_mqtt_state_host_status_and_report_agree(world, tmp_path, monkeyp
         shown = console.export_text()
         for date in run_out["status"].values():
             assert date is not None and date in shown
-        assert "%d taken, %d refused, %d missed" % expected_today in shown
+        assert "{} taken, {} refused, {} missed".format(*expected_today) in shown
         seen.append(run_out["status"])
 
     async def body():
