@@ -14,7 +14,7 @@ from dispenser.localtime import civil_from_days, weekday
 
 HORIZON_DAYS = const(400)  # further out than this, "runs out" is not news
 
-# How one dose or item instance of a day counts (index into day_counts' list).
+# How one dose or item instance of a day counts (an index into today_counts' list).
 TAKEN = const(0)  # dispensed, or the item confirmed
 REFUSED = const(1)  # not taken, and the device refused it at least once that day
 MISSED = const(2)  # not taken, window closed, never refused
