@@ -117,8 +117,10 @@ def test_a_push_while_the_rtc_is_lost_misses_nothing_of_the_setup_day(tmp_path, 
     clock = ("--no-rtc", "--time", "2026-11-30T05:00:00+00:00", "--speed", "0")
     with pico_w(tmp_path / "board", older, *clock) as board, Watcher(broker.port) as watcher:
         configure(board, broker.port)
-        board.control.power(False)
-        board.control.power(True)
+        control = board.control
+        assert control is not None
+        control.power(False)
+        control.power(True)
         with open_device(board.port) as device:
             assert device.request("hello")["clock"] == "unknown"
         push(board, toml)
