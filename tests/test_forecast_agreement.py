@@ -91,6 +91,8 @@ def test_status_mqtt_state_host_status_and_report_agree(world, tmp_path, monkeyp
             "report": (taken, counts["refused"], counts["missed"]),
         }
         assert set(tallies.values()) == {expected_today}, tallies
+        # Home Assistant's problem sensor: a dose of today not taken, missed or refused
+        assert state["missed"] == ("ON" if expected_today[1] + expected_today[2] else "OFF")
         assert state["adherence_today"] == (
             round(100 * taken / sum(counts.values())) if sum(counts.values()) else None
         )

@@ -121,7 +121,7 @@ def state(engine, now, last_dose_t, last_dose_key):
     out["refused_today"] = refused
     out["missed_today"] = missed
     out["adherence_today"] = forecast.percent(taken, taken + refused + missed)
-    out["missed"] = "ON" if missed else "OFF"
+    out["missed"] = "ON" if missed or refused else "OFF"  # a dose of today not taken
     out["jam"] = "ON" if engine.jam_flags else "OFF"
     out["low_stock"] = "ON" if engine.low_flags else "OFF"
     for comp in schedule.comps:
