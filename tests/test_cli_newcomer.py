@@ -124,6 +124,7 @@ def test_status_in_the_schedules_zone_in_time_order_with_memory_and_run_out(tmp_
     with board_with(tmp_path, compiled("levothyroxine-morning")) as board:
         assert run_pillctl("refill", "ca", "9", "--port", board.port).returncode == 0
         result = run_pillctl("status", "--port", board.port)
+        as_json = run_pillctl("status", "--json", "--port", board.port)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "2026-11-30 05:00:00 Europe/London (2026-11-30 05:00:00 UTC)" in out
@@ -134,6 +135,13 @@ def test_status_in_the_schedules_zone_in_time_order_with_memory_and_run_out(tmp_
     assert "levothyroxine 75 mcg" in out
     # 9 calcium pills, two a day: the fifth day's lunch finds one short.
     assert "2026-12-04, in 4 days: refill soon" in out
+    # The device's own forecast, in the JSON too (null for compartments never refilled).
+    compartments = json.loads(as_json.stdout)["status"]["compartments"]
+    assert {c["id"]: c["runs_out"] for c in compartments} == {
+        "d3": None,
+        "k2": None,
+        "ca": "2026-12-04",
+    }
 
 
 def _lines_until(stream, predicate, timeout: float = 30) -> list[str]:

@@ -154,13 +154,16 @@ def test_every_event_type_retained_state_and_discovery(tmp_path, broker):
     state = state_msg.json()
     assert (state["jam"], state["low_stock"], state["missed"]) == ("ON", "ON", "ON")
     assert state["clock"] == "set"
-    assert state["stock"]["ca"] == {"count": 1, "runs_out": "2026-12-01"}  # 2 a day
+    # one pill: for tonight's dinner, none for tomorrow's breakfast (dispenser.forecast)
+    assert state["stock"]["ca"] == {"count": 1, "runs_out": "2026-12-02"}
     assert state["stock"]["k2"]["count"] == 28
     assert (state["next_dose"], state["next_dose_at"]) == ("d3-lunch", "2026-12-01T11:30:00+00:00")
     assert state["last_dose"] == "k2-lunch"
     assert state["last_dose_at"] == "2026-12-01T11:35:00+00:00"
-    # today: ca-breakfast missed (no press), k2-lunch taken, d3-lunch refused and still open
-    assert (state["taken_today"], state["missed_today"], state["adherence_today"]) == (1, 1, 50)
+    # today: ca-breakfast missed (no press), k2-lunch taken, d3-lunch refused but its window
+    # still open (not counted yet)
+    today = (state["taken_today"], state["refused_today"], state["missed_today"])
+    assert today == (1, 0, 1) and state["adherence_today"] == 50
 
     # 8 fixed entities + stock and run-out date for each of the 3 compartments
     assert len(configs) == 14, sorted(configs)

@@ -8,8 +8,9 @@ refusal; both leave the state as it was.
 import gc
 from binascii import b2a_base64
 
-from dispenser import PROTOCOL_VERSION, VERSION, engine, logrec
+from dispenser import PROTOCOL_VERSION, VERSION, engine, forecast, logrec
 from dispenser.compat import const, unload
+from dispenser.localtime import local_day
 
 MAX_CHUNK = const(2048)  # bytes per log.read or schedule.get reply
 _SETUP_MODULE = ("dispenser.setupcmds",)
@@ -89,6 +90,10 @@ class Commands:
         reply["state"] = engine.STATUS_NAMES[ind.status]
         reply["level"] = ind.level
         reply["pending"] = [list(p) for p in eng.pending(now)] if now is not None else []
+        # Today's tally and run-out dates: the same functions as the MQTT state and the report.
+        today = local_day(sched.utc, now) if now is not None else -1
+        taken, refused, missed = forecast.today_counts(eng, today)
+        reply["today"] = {"taken": taken, "refused": refused, "missed": missed}
         reply["compartments"] = [
             {
                 "id": c.id,
@@ -97,6 +102,7 @@ class Commands:
                 "cap": c.capacity,
                 "low": bool(ind.low_mask & (1 << c.hopper)),
                 "jammed": bool(ind.jam_mask & (1 << c.hopper)),
+                "runs_out": forecast.date_text(forecast.run_out_day(eng, c.hopper, today)),
             }
             for c in sched.comps
         ]

@@ -65,8 +65,7 @@ class Controller:
         """An engine for `schedule`, its state replayed from the newest checkpoint on."""
         engine = Engine(schedule)
         self.store.snapshot = engine.checkpoint
-        engine.restore(self.store.replay_records())
-        engine.clock_known = now is not None
+        engine.restore(self.store.replay_records(), now is not None)
         self.engine = engine
         return engine
 

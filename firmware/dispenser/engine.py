@@ -26,8 +26,8 @@ is not on flash yet.
 
 How the app drives it (dispenser/controller.py):
     boot:     engine = Engine(schedstore.load(path)); the log store's checkpoint snapshot is
-              engine.checkpoint; engine.restore(store.replay_records()); engine.clock_known =
-              clock valid. The controller logs the BOOT record itself.
+              engine.checkpoint; engine.restore(store.replay_records(), clock valid). The
+              controller logs the BOOT record itself.
     loop:     log(engine.tick(now)); show engine.indication(now); sleep until
               engine.next_wake(now), a press or a serial command.
     press:    for each event of engine.press(now, long): append it to the log; for a
@@ -114,7 +114,10 @@ STATUS_NAMES = ("idle", "due", "time_unknown", "nothing_due", "refused", "error"
 DONE = const(1)  # dispensed, or item confirmed
 MISSED = const(2)
 _REFUSED_CAP = const(3)  # a cap refusal cannot get better later the same day
-NOT_DUE = const(4)  # its window had closed before the schedule was installed
+NOT_DUE = const(4)  # its window closed before the schedule was installed or the clock known
+# In a checkpoint's resolved list, this bit marks an entry refused earlier that day
+# (Engine.refusals); the rest of the byte is its resolution (0: still open).
+_REFUSED_BIT = const(0x10)
 
 # How long a press's answer (nothing due / refused) is shown.
 FLASH_S = const(3)
@@ -136,8 +139,11 @@ class Indication:
 
 
 class Engine:
-    def __init__(self, schedule):
+    def __init__(self, schedule, on_day_end=None):
         self.schedule = schedule
+        # Called with the engine just before its daily state moves to a later day: a reader
+        # of the log (the host's report) takes each day's final verdicts from it.
+        self.on_day_end = on_day_end
         self.ready = False  # True after restore(): nothing is dispensed before the replay
         self.clock_known = False  # set by the app from the RTC, or by clock_set()
         self.stock = [logrec.UNKNOWN_STOCK] * 3  # per hopper; unknown until the first refill
@@ -146,7 +152,8 @@ class Engine:
         self.day = -1  # local day the daily state below belongs to
         self.totals = [0, 0, 0, 0]  # per nutrient code, dispensed on self.day
         self.past_d = [0] * logrec.WEEK_ENTRIES  # vitamin D given 1..6 local days before self.day
-        self.resolved = {}  # dose/item key -> DONE | MISSED | _REFUSED_CAP, on self.day
+        self.resolved = {}  # dose/item key -> DONE | MISSED | _REFUSED_CAP | NOT_DUE, on self.day
+        self.refusals = {}  # dose key -> reason of its latest refusal on self.day
         self.confirms = {}  # item key -> UTC time of its latest confirmation
         self.reminded = {}  # slot key -> highest reminder level logged on self.day
         self.snoozed = {}  # slot key -> UTC end of the snooze
@@ -188,7 +195,12 @@ class Engine:
         elif kind == logrec.SCHEDULE:
             self.schedule_hash = fields[0]
             self._excuse_closed_windows(t)
+        elif kind == logrec.CLOCK_SET:
+            if fields[0] < MIN_VALID_TIME:  # the clock was unknown until now
+                self._excuse_closed_windows(t)
         elif kind == logrec.REFUSED:
+            if self._same_day(t):
+                self.refusals[fields[0]] = fields[1]
             if fields[1] == logrec.REASON_CAP or fields[1] == logrec.REASON_CEILING:
                 self._resolve(t, fields[0], _REFUSED_CAP)
         elif kind == logrec.REMIND:
@@ -197,14 +209,23 @@ class Engine:
         elif kind == logrec.SNOOZE:
             if self._same_day(t):
                 self.snoozed[fields[0]] = t + self.schedule.snooze * MINUTE_S
-        # BOOT, CLOCK_SET, ERROR and unknown kinds carry no engine state.
+        # BOOT, ERROR and unknown kinds carry no engine state.
 
     def _excuse_closed_windows(self, t):
-        # A dose whose window had already closed when its schedule arrived was never due:
-        # nobody was reminded of it, so it is not logged as missed.
-        if t < MIN_VALID_TIME or not self._same_day(t):
+        # A dose whose window had already closed when its schedule arrived, or when the
+        # device learnt the time, was never due: nobody was reminded of it, so it is not
+        # logged as missed. That includes what was still open on an earlier day the
+        # engine had not closed (the clock was lost overnight, the board was off).
+        if t < MIN_VALID_TIME:
             return
-        self._plan(self.day)
+        day = local_day(self.schedule.utc, t)
+        if self.day >= 0 and day > self.day:
+            self._excuse_day(self.day, t)
+        if self._same_day(t):
+            self._excuse_day(day, t)
+
+    def _excuse_day(self, day, t):
+        self._plan(day)
         for i in range(len(self._today)):
             key = self._today[i].key
             if key not in self.resolved and self._win(i)[2] < t:
@@ -226,10 +247,13 @@ class Engine:
         # The daily state only moves forward: a clock stepped back to an earlier day must
         # not reopen that day's doses.
         if day > self.day:
+            if self.on_day_end is not None and self.day >= 0:
+                self.on_day_end(self)
             self._shift_week(day - self.day)
             self.day = day
             self.totals = [0, 0, 0, 0]
             self.resolved = {}
+            self.refusals = {}
             self.reminded = {}
             self.snoozed = {}
             # A spacing gap is at most a day, so a confirmation from before yesterday holds
@@ -278,9 +302,14 @@ class Engine:
             if self.past_d[i]
         )
         room = logrec.MAX_RECORD - logrec.CHECKPOINT_FIXED - 3 * len(week)
+        verdicts = self.resolved
+        if self.refusals:  # one entry per key either way, so the size bound holds
+            verdicts = dict(verdicts)
+            for key in self.refusals:
+                verdicts[key] = verdicts.get(key, 0) | _REFUSED_BIT
         parts = (
             (self.confirms, self._item_keys, 6),
-            (self.resolved, self._entry_keys, 3),
+            (verdicts, self._entry_keys, 3),
             (self.reminded, self._slot_keys, 3),
             (self.snoozed, self._slot_keys, 6),
         )
@@ -315,7 +344,14 @@ class Engine:
         self.totals = list(totals)
         self.confirms = dict(confirms)
         self._windows = None
-        self.resolved = dict(resolved)
+        self.resolved = {}
+        self.refusals = {}
+        for key, how in resolved:
+            if how & _REFUSED_BIT:
+                self.refusals[key] = 0  # a checkpoint keeps that it was refused, not why
+                how &= ~_REFUSED_BIT
+            if how:
+                self.resolved[key] = how
         self.reminded = dict(reminded)
         self.snoozed = dict(snoozed)
         self.past_d = [0] * logrec.WEEK_ENTRIES
@@ -325,17 +361,22 @@ class Engine:
 
     # ----- lifecycle ---------------------------------------------------------------------
 
-    def restore(self, records):
-        """Rebuild the state from the log's records, (seq, t, kind, fields), oldest first.
-        Until this has run the engine dispenses nothing."""
+    def restore(self, records, clock_known=None):
+        """Rebuild the state from the log's records, (seq, t, kind, fields), oldest first;
+        `clock_known`: whether the clock holds a valid time now (None: as it was). Until
+        this has run the engine dispenses nothing."""
         for rec in records:
             self.apply(rec[1], rec[2], rec[3])
         self.ready = True
+        if clock_known is not None:
+            self.clock_known = clock_known
 
     def clock_set(self, now, previous):
         """The clock was set to `now` (from `previous`, 0 if it was unknown)."""
         self.clock_known = True
-        return [(now, logrec.CLOCK_SET, (previous,))]
+        events = []
+        self._emit(events, now, logrec.CLOCK_SET, (previous,))
+        return events
 
     def install(self, now, schedule):
         """Switch to a checked schedule (dispenser.schedule.parse). The day's lockout and

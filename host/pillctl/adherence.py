@@ -15,8 +15,13 @@ table. A dose instance is:
 - missed: a missed record, or no dispense by the window's close while the log goes on past it
   (the device was off, say);
 - pending: the window had not closed by the last stored record: not counted yet;
-- not counted either: a dose whose window had closed before its schedule was installed
-  (the device never reminded of it, and does not log it as missed).
+- not counted either: a dose whose window had closed before its schedule was installed, or
+  before the device's clock was known (the device never reminded of it, and does not log it
+  as missed).
+
+Which of these an instance is (taken, refused, missed, pending, not counted) is the firmware
+core's decision (`dispenser.forecast.day_outcomes`, from the verdicts of the device's own
+Engine replaying the log), the same one the device's `status` and MQTT state use for today.
 
 A reminder-only item is confirmed (a confirm record) or missed (as above). Adherence is
 (on time + late + confirmed) / every counted instance.
@@ -34,16 +39,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from dispenser import engine as engine_mod
-from dispenser import logrec
+from dispenser import forecast, logrec
 from dispenser.engine import Engine
 from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, to_utc, weekday
-from dispenser.schedule import Schedule, ScheduleError, build, occurs_on
+from dispenser.schedule import Schedule, ScheduleError, build
 from pillctl.devicename import device_name
 from pillctl.errors import PillctlError
 from pillctl.history import DeviceHistory
 from pillctl.names import Names
-from pillctl.runout import run_out
+from pillctl.runout import RunOut
 
 LATE_AFTER_MIN = 30
 
@@ -145,7 +149,8 @@ class DayResult:
             return "no doses"
         if self.pending:
             return f"{self.taken}/{due} so far"
-        return f"{self.percent:.0f}% ({self.taken}/{due})"
+        counts = self.counts
+        return f"{forecast.percent(self.taken, sum(counts.values()))}% ({self.taken}/{due})"
 
     def marks(self) -> str:
         """One symbol per dose not taken: ✗ missed, ⊘ refused, … pending."""
@@ -314,12 +319,20 @@ def _load_schedules(history: DeviceHistory) -> list[tuple[Schedule, dict]]:
 
 
 def _periods(records: list[dict], schedules: list[tuple[Schedule, dict]]) -> list[_Period]:
+    """When each schedule came into force, from every stored record (in log order). One
+    installed while the clock was unknown counts from the next record with a set clock (the
+    `time sync` that followed): the device judged nothing before then."""
     by_prefix = {sched.hash_prefix(): (sched, obj) for sched, obj in schedules}
-    installed = [
-        _Period(r["t"], *by_prefix[r["hash32"]])
-        for r in records
-        if r["kind"] == "schedule" and r["hash32"] in by_prefix and r["t"] >= MIN_VALID_TIME
-    ]
+    installed = []
+    waiting = None  # a schedule installed with an unknown clock
+    for r in records:
+        if not isinstance(r["t"], int):
+            continue
+        if r["kind"] == "schedule" and r["hash32"] in by_prefix:
+            waiting = by_prefix[r["hash32"]]
+        if waiting is not None and r["t"] >= MIN_VALID_TIME:
+            installed.append(_Period(r["t"], *waiting))
+            waiting = None
     if installed:
         return installed
     return [_Period(sched.utc[0][0], sched, obj) for sched, obj in schedules]
@@ -353,59 +366,62 @@ class _Replay:
     """The firmware's own Engine fed the log, as the device replays it at boot."""
 
     engine: Engine
-    day_ends: dict[int, tuple[dict, Schedule]]  # local day -> (resolved at its end, schedule)
+    day_ends: dict[int, tuple[dict, dict]]  # local day -> (resolved, refusals) at its end
 
 
 def _replay(timed: list[dict], periods: list[_Period]) -> _Replay:
-    engine = Engine(periods[0].schedule)
-    engine.ready = engine.clock_known = True  # only records with a set clock are replayed
-    day_ends: dict[int, tuple[dict, Schedule]] = {}
+    day_ends: dict[int, tuple[dict, dict]] = {}
+
+    def day_end(engine: Engine) -> None:
+        day_ends[engine.day] = (dict(engine.resolved), dict(engine.refusals))
+
+    engine = Engine(periods[0].schedule, on_day_end=day_end)
+    engine.restore((), clock_known=True)  # only records with a set clock are replayed
     upcoming = list(periods[1:])
     for record in timed:
         t, kind, fields = _as_event(record)
-        if local_day(engine.schedule.utc, t) > engine.day >= 0:
-            day_ends[engine.day] = (dict(engine.resolved), engine.schedule)
         while upcoming and upcoming[0].start <= t:
             # The schedule switch the device made: its SCHEDULE event excuses closed windows.
             engine.install(upcoming[0].start, upcoming.pop(0).schedule)
         if kind:
             engine.apply(t, kind, fields)
+    # Let time pass to the last record, as the running device would have: what was still
+    # open then is pending, what closed is missed, with the engine's own (spacing-stretched)
+    # windows.
+    engine.tick(timed[-1]["t"])
     if engine.day >= 0:
-        day_ends[engine.day] = (dict(engine.resolved), engine.schedule)
+        day_end(engine)
     return _Replay(engine, day_ends)
 
 
 def _refusal(base: dict, refusals: list[dict]) -> Instance:
+    if not refusals:  # refused before the stored log begins
+        return Instance(**base, status=REFUSED)
     code = refusals[-1]["reason"]
     names = logrec.REASON_NAMES
     reason = names[code] if 0 < code < len(names) else f"code {code}"
     return Instance(**base, status=REFUSED, t=refusals[-1]["t"], reason=reason)
 
 
-def _classify(entry, day, sched, events, resolved, still_open) -> Instance | None:
-    """One instance, as the engine resolved it; None when the engine never counted it due.
-    `still_open`: ids the engine holds open at the log's end (spacing may have stretched
-    their windows)."""
+def _classify(entry, day, sched, events, found) -> Instance:
+    """One instance of `entry` on `day`, whose outcome (dispenser.forecast) is `found`,
+    told with the records that decided it: when, on time or late, why refused."""
     slot = sched.slots[entry.slot]
     reminder_only = entry.comp is None
     base = {"entry_id": entry.id, "slot_id": slot.id, "reminder_only": reminder_only, "day": day}
-    how = resolved.get(entry.key)
-    if how == engine_mod.NOT_DUE:
-        return None
-    taken = [e for e in events if e["kind"] == ("confirm" if reminder_only else "dispense")]
-    if taken or how == engine_mod.DONE:
+    if found == forecast.TAKEN:
+        taken = [e for e in events if e["kind"] == ("confirm" if reminder_only else "dispense")]
         t = taken[0]["t"] if taken else None
         if reminder_only:
             return Instance(**base, status=CONFIRMED, t=t)
         late_after = to_utc(sched.utc, day, slot.at) + LATE_AFTER_MIN * MINUTE_S
         return Instance(**base, status=ON_TIME if t is None or t <= late_after else LATE, t=t)
-    if entry.id in still_open:
+    if found == forecast.PENDING:
         return Instance(**base, status=PENDING)
-    refusals = [e for e in events if e["kind"] == "refused"]
-    if refusals:
-        return _refusal(base, refusals)
+    if found == forecast.REFUSED:
+        return _refusal(base, [e for e in events if e["kind"] == "refused"])
     missed = [e for e in events if e["kind"] == "missed"]
-    # Unresolved on a day that is over: the device was off when the window closed.
+    # No missed record on a day that is over: the device was off when the window closed.
     return Instance(**base, status=MISSED, t=missed[0]["t"] if missed else None)
 
 
@@ -428,7 +444,7 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
             f"no schedule saved for {history.device_id}, so its log cannot be read as doses: "
             "run `pillctl logs` again to fetch it"
         )
-    periods = _periods(timed, schedules)
+    periods = _periods(history.records(), schedules)
     fallback = periods[0]
     replay = _replay(timed, periods)
 
@@ -442,10 +458,6 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
             events.setdefault((day_of(record["t"]), record[key_field]), []).append(record)
 
     last_t = timed[-1]["t"]
-    # What the engine holds open at the log's end, with its own (spacing-stretched)
-    # windows: let its time pass to the last record, as the running device would have.
-    replay.engine.tick(last_t)
-    still_open = {p[0] for p in replay.engine.pending(last_t) if p[4] >= last_t}
     first_day, last_day = day_of(timed[0]["t"]), day_of(last_t)
     if days is not None:
         first_day = max(first_day, last_day - days + 1)
@@ -459,19 +471,13 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
         if period not in used:
             used.append(period)
         sched = period.schedule
-        resolved = replay.day_ends.get(day, ({}, sched))[0]
-        open_today = still_open if day == last_day else set()
-        instances = []
-        for entry in sched.doses + sched.items:
-            if not occurs_on(entry, day, weekday(day)):
-                continue
-            if to_utc(sched.utc, day, sched.slots[entry.slot].closes) < period.start:
-                continue  # as on the device: a window that closed before the install
-            found = _classify(
-                entry, day, sched, events.get((day, entry.key), []), resolved, open_today
+        resolved, refusals = replay.day_ends.get(day, ({}, {}))
+        instances = [
+            _classify(entry, day, sched, events.get((day, entry.key), []), found)
+            for entry, found in forecast.day_outcomes(
+                sched, day, resolved, refusals, day != last_day
             )
-            if found is not None:
-                instances.append(found)
+        ]
         results.append(DayResult(day, instances))
         for inst in instances:
             result = entries.setdefault(
@@ -496,16 +502,16 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
         overrides,
         names,
         name=device_name(history),
-        run_out=_run_out_lines(replay.engine, latest, last_day, still_open),
+        run_out=_run_out_lines(replay.engine, latest, last_day),
         meals={slot_id: latest.slot(slot_id) for slot_id in latest.slots},
         what={entry.entry_id: latest.what(entry.entry_id) for entry in entries.values()},
         selftest=next((r for r in reversed(records) if r["kind"] == "selftest"), None),
     )
 
 
-def _run_out_lines(engine: Engine, names: Names, today: int, due_today: set[str]) -> list[str]:
+def _run_out_lines(engine: Engine, names: Names, today: int) -> list[str]:
     """`d3 (vitamin D3): 62 pills, runs out 2027-01-28, in 60 days`, per compartment, from
-    the stock the engine holds at the log's end."""
+    the stock the engine holds at the log's end (dispenser.forecast, as the device says)."""
     lines = []
     for comp in engine.schedule.comps:
         stock = engine.stock[comp.hopper]
@@ -513,7 +519,6 @@ def _run_out_lines(engine: Engine, names: Names, today: int, due_today: set[str]
         if stock == logrec.UNKNOWN_STOCK:
             lines.append(f"{label}: stock unknown (no refill logged)")
             continue
-        found = run_out(engine.schedule, comp.hopper, stock, today, due_today)
-        if found is not None:
-            lines.append(f"{label}: {stock} pills, runs out {found.text(today)}")
+        found = RunOut(forecast.run_out_day(engine, comp.hopper, today))
+        lines.append(f"{label}: {stock} pills, runs out {found.text(today)}")
     return lines

@@ -1,7 +1,8 @@
-"""When each compartment runs out at the schedule's rate: the date, and a warning days ahead.
+"""How a run-out date reads to a person: the date, how far off, and a warning days ahead.
 
-Walks the schedule's own doses day by day (`dispenser.schedule.occurs_on`, as the device
-decides what is due), so weekday-only doses and a regimen's end are counted as they happen.
+The date itself is the firmware core's answer (`dispenser.forecast.run_out_day`): the device
+puts it in its `status` reply and its MQTT state, and the report asks the same function of
+the engine it replayed, so all of them say the same day.
 """
 
 from __future__ import annotations
@@ -9,19 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from dispenser.localtime import weekday
-from dispenser.schedule import Schedule, occurs_on
+from dispenser.forecast import HORIZON_DAYS
 
-HORIZON_DAYS = 400  # further out than this, "runs out" is not news
 WARN_DAYS = 7  # warn a week ahead: time to order more
 _EPOCH = date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
 class RunOut:
-    compartment: str
-    stock: int
     day: int | None  # local day number of the first dose it cannot give; None: not soon
+
+    @classmethod
+    def from_text(cls, text: str | None) -> RunOut:
+        """From the device's `runs_out` (`2027-03-07`, or null: not within the horizon)."""
+        return cls(None if text is None else (date.fromisoformat(text) - _EPOCH).days)
 
     @property
     def date(self) -> date | None:
@@ -41,23 +43,3 @@ class RunOut:
             return f"not within {HORIZON_DAYS} days"
         when = "today" if left == 0 else "tomorrow" if left == 1 else f"in {left} days"
         return f"{self.date}, {when}" + (": refill soon" if self.warn(today) else "")
-
-
-def run_out(sched: Schedule, hopper: int, stock: int, today: int, due_today) -> RunOut | None:
-    """When hopper's `stock` pills no longer cover a dose; `due_today`: ids of today's doses
-    still to come (the rest of today is already dispensed or over). None: no compartment."""
-    comp = sched.comp_for_hopper(hopper)
-    if comp is None:
-        return None
-    left = stock
-    for day in range(today, today + HORIZON_DAYS):
-        wd = weekday(day)
-        for dose in sched.doses:
-            if dose.comp is not comp or not occurs_on(dose, day, wd):
-                continue
-            if day == today and dose.id not in due_today:
-                continue
-            if left < dose.pills:
-                return RunOut(comp.id, stock, day)
-            left -= dose.pills
-    return RunOut(comp.id, stock, None)

@@ -363,3 +363,66 @@ def test_doses_whose_window_closed_before_the_install_are_not_missed():
     again.clock_known = True
     replayed = again.tick(at(e.schedule, DAY + 1, 6 * 60))
     assert [ev[2][0] for ev in replayed if ev[1] == logrec.MISSED] == [CA_DINNER]
+
+
+def _missed_keys(events):
+    return [ev[2][0] for ev in events if ev[1] == logrec.MISSED]
+
+
+def test_doses_whose_window_closed_before_the_clock_was_known_are_not_missed():
+    # Pushed with an unknown clock, synced at 20:38: breakfast, lunch and dinner closed
+    # before anyone could be reminded, so none of them is missed, then or after a restart.
+    e = fresh_engine()
+    e.clock_known = False
+    s = e.schedule
+    log = e.install(0, s)  # an unknown clock logs time 0
+    log += e.clock_set(at(s, DAY, 20 * 60 + 38), 0)
+    log += e.tick(at(s, DAY, 20 * 60 + 38))
+    log += e.tick(at(s, DAY + 1, 6 * 60))  # the next morning
+    assert _missed_keys(log) == []
+    again = _restart(e, log)
+    assert _missed_keys(again.tick(at(s, DAY + 1, 6 * 60 + 1))) == []
+    # The next day's doses are due as always.
+    assert _missed_keys(e.tick(at(s, DAY + 1, 9 * 60 + 1))) == [CA_BREAKFAST]
+
+
+def test_a_clock_synced_while_known_excuses_nothing():
+    e = fresh_engine()
+    s = e.schedule
+    log = e.clock_set(at(s, DAY, 20 * 60 + 38), at(s, DAY, 20 * 60 + 30))
+    log += e.tick(at(s, DAY, 20 * 60 + 38))
+    assert _missed_keys(log) == [CA_BREAKFAST, D3_LUNCH, K2_LUNCH, CA_DINNER]
+
+
+def test_a_clock_lost_overnight_excuses_what_closed_meanwhile_on_both_days():
+    # Breakfast taken, then the clock was lost at 17:00 (a power cut without a DS3231) and
+    # set again the next day at 13:00: yesterday's dinner and today's breakfast closed
+    # while the device could not know; today's lunch is still due.
+    e = fresh_engine()
+    s = e.schedule
+    log = e.press(at(s, DAY, 450))
+    log += e.tick(at(s, DAY, 17 * 60))  # lunch missed, with the clock still known
+    assert _missed_keys(log) == [D3_LUNCH, K2_LUNCH]
+    ended = []
+    again = eng.Engine(s, on_day_end=lambda engine: ended.append(dict(engine.resolved)))
+    again.restore(as_records(log), clock_known=False)
+    later = again.clock_set(at(s, DAY + 1, 13 * 60), 0)
+    later += again.tick(at(s, DAY + 1, 13 * 60))
+    assert _missed_keys(later) == []
+    assert ended[-1][CA_DINNER] == eng.NOT_DUE  # what a log reader sees for that day
+    assert (again.resolved[CA_BREAKFAST], D3_LUNCH in again.resolved) == (eng.NOT_DUE, False)
+    assert len(dispensed_keys(again.press(at(s, DAY + 1, 13 * 60 + 1)))) == 2
+
+
+def test_refusals_of_the_day_survive_a_checkpoint():
+    e = fresh_engine()
+    s = e.schedule
+    e.refill(at(s, DAY, 400), 2, 0)  # calcium empty: its breakfast dose is refused
+    assert logrec.REFUSED in kinds(e.press(at(s, DAY, 450)))
+    assert e.refusals == {CA_BREAKFAST: logrec.REASON_EMPTY}
+    again = eng.Engine(s)
+    again.restore([(1, at(s, DAY, 451), logrec.CHECKPOINT, e.checkpoint())], clock_known=True)
+    assert list(again.refusals) == [CA_BREAKFAST] and CA_BREAKFAST not in again.resolved
+    again.tick(at(s, DAY, 541))  # window closed: missed, and it was refused
+    assert again.resolved[CA_BREAKFAST] == eng.MISSED and CA_BREAKFAST in again.refusals
+    assert again.tick(at(s, DAY + 1, 1)) is not None and again.refusals == {}  # a new day

@@ -11,8 +11,7 @@ Topic tree (docs/caregiver-alerts.md):
 
 import json
 
-from dispenser import VERSION, logrec
-from dispenser.engine import DONE, MISSED
+from dispenser import VERSION, forecast, logrec
 from dispenser.localtime import DAY_S, civil_from_days, local_day
 
 # Log kinds published as events, with the name a caregiver reads. REMIND, CONFIRM and
@@ -43,10 +42,6 @@ def iso(t):
     y, mo, d = civil_from_days(t // DAY_S)
     s = t % DAY_S
     return "%04d-%02d-%02dT%02d:%02d:%02d+00:00" % (y, mo, d, s // 3600, s // 60 % 60, s % 60)
-
-
-def _date(day):
-    return "%04d-%02d-%02d" % civil_from_days(day)
 
 
 def entry_name(schedule, key):
@@ -125,20 +120,6 @@ def event(record, schedule):
     return json.dumps(out)
 
 
-def _per_day_x7(schedule, hopper):
-    """Pills a hopper gives per week (doses on their weekdays); 7x the daily average."""
-    total = 0
-    for dose in schedule.doses:
-        if dose.comp.hopper == hopper:
-            days = dose.days
-            count = 0
-            while days:
-                count += days & 1
-                days >>= 1
-            total += dose.pills * count
-    return total
-
-
 def state(engine, now, last_dose_t, last_dose_key):
     """The retained state payload."""
     out = {
@@ -146,6 +127,7 @@ def state(engine, now, last_dose_t, last_dose_key):
         "next_dose": None,
         "next_dose_at": None,
         "taken_today": 0,
+        "refused_today": 0,
         "missed_today": 0,
         "adherence_today": None,
         "missed": "OFF",
@@ -166,27 +148,20 @@ def state(engine, now, last_dose_t, last_dose_key):
                 out["next_dose"] = dose_id
                 out["next_dose_at"] = iso(reminder)
                 break
-    taken = missed = 0
-    for how in engine.resolved.values():
-        if how == DONE:
-            taken += 1
-        elif how == MISSED:
-            missed += 1
+    # Today's tally and the run-out dates: the same functions as `status` and the report.
+    today = local_day(schedule.utc, now) if now is not None else -1
+    taken, refused, missed = forecast.today_counts(engine, today)
     out["taken_today"] = taken
+    out["refused_today"] = refused
     out["missed_today"] = missed
-    if taken + missed:
-        out["adherence_today"] = taken * 100 // (taken + missed)
-    out["missed"] = "ON" if missed else "OFF"
+    out["adherence_today"] = forecast.percent(taken, taken + refused + missed)
+    out["missed"] = "ON" if missed or refused else "OFF"  # a dose of today not taken
     out["jam"] = "ON" if engine.jam_flags else "OFF"
     out["low_stock"] = "ON" if engine.low_flags else "OFF"
-    today = local_day(schedule.utc, now) if now is not None else None
     for comp in schedule.comps:
         count = engine.stock[comp.hopper]
+        runs_out = forecast.date_text(forecast.run_out_day(engine, comp.hopper, today))
         known = count != logrec.UNKNOWN_STOCK
-        weekly = _per_day_x7(schedule, comp.hopper)
-        runs_out = None
-        if known and weekly and today is not None:
-            runs_out = _date(today + count * 7 // weekly)
         out["stock"][comp.id] = {"count": count if known else None, "runs_out": runs_out}
     return json.dumps(out)
 

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dispenser import logrec
+from dispenser.forecast import percent
 from dispenser.localtime import local_day
 from dispenser.schedule import Schedule
 from pillctl.clocksync import device_time, format_epoch
@@ -23,7 +24,7 @@ from pillctl.commands.common import (
 )
 from pillctl.commands.network import net_status_line
 from pillctl.names import Names
-from pillctl.runout import run_out
+from pillctl.runout import RunOut
 from pillctl.selftest import selftest_text
 
 
@@ -59,6 +60,15 @@ def _due_text(status: dict) -> Text | None:
     return Text("still due today: nothing left for today")
 
 
+def _today_text(today: dict) -> str:
+    """`2 taken, 0 refused, 1 missed (67%)`: the device's tally (dispenser.forecast), as
+    its MQTT state and the report count it."""
+    taken, refused, missed = today["taken"], today["refused"], today["missed"]
+    counted = percent(taken, taken + refused + missed)
+    text = f"{taken} taken, {refused} refused, {missed} missed"
+    return text + (f" ({counted}%)" if counted is not None else " (none due yet)")
+
+
 def _due_table(status: dict, names: Names) -> Table:
     doses = Table(title=f"still due today ({names.zone_name()})", title_justify="left")
     for column in ("dose", "what", "meal", "window", "reminder"):
@@ -80,7 +90,6 @@ def _stock_table(status: dict, names: Names, sched: Schedule | None) -> Table:
     stock.add_column("runs out", no_wrap=True)
     t = device_time(status)
     today = local_day(sched.utc, t) if sched is not None and t is not None else None
-    due_today = {p[0] for p in status.get("pending", [])}
     for comp in status.get("compartments", []):
         state = "JAMMED" if comp["jammed"] else "low" if comp["low"] else "ok"
         count = comp["stock"]
@@ -89,10 +98,11 @@ def _stock_table(status: dict, names: Names, sched: Schedule | None) -> Table:
             pills += f" of {comp['cap']}"
         # Why there is no date yet: no count to go from, or no day to start counting on.
         when = Text("after a refill" if count is None else "once the clock is set")
-        if count is not None and sched is not None and today is not None:
-            when = Text("")
-            found = run_out(sched, comp["hopper"], count, today, due_today)
-            if found is not None:
+        if count is not None and today is not None:
+            when = Text("")  # firmware older than the device's own forecast
+            if "runs_out" in comp:
+                # the device's own forecast (dispenser.forecast), as its MQTT state says it
+                found = RunOut.from_text(comp["runs_out"])
                 when = Text(found.text(today), style="bold" if found.warn(today) else "")
         supplement = names.supplement(names.comps.get(comp["id"], {"id": comp["id"]}))
         stock.add_row(comp["id"], supplement, pills, state, when)
@@ -155,6 +165,8 @@ def render(port: str, status: dict, compiled: dict | None, sched: Schedule | Non
             f"confirmed on the device {when}",
         )
     about.add_row("state", f"{status.get('state')} (reminder level {status.get('level')})")
+    if "today" in status:
+        about.add_row("today", _today_text(status["today"]))
     return Panel(
         Group(
             about,
