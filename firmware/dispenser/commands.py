@@ -83,6 +83,7 @@ class Commands:
         reply["state"] = engine.STATUS_NAMES[ind.status]
         reply["level"] = ind.level
         reply["pending"] = [list(p) for p in eng.pending(now)] if now is not None else []
+        reply["held"] = [list(h) for h in eng.holds(now)] if now is not None else []
         reply["compartments"] = [
             {
                 "id": c.id,

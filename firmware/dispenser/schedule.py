@@ -13,7 +13,13 @@ from dispenser.compat import const
 
 # What the running app needs of a schedule lives in dispenser.engine, so that this module
 # (the check) can be unloaded on the device once it ran; re-exported here for the host.
-from dispenser.engine import Schedule, ScheduleError, occurs_on, slots_in_use  # noqa: F401
+from dispenser.engine import (  # noqa: F401
+    Schedule,
+    ScheduleError,
+    occurs_on,
+    slots_in_use,
+    waited_doses,
+)
 from dispenser.logrec import MAX_RECORD, checkpoint_worst_size, id_key
 
 FORMAT_VERSION = const(1)
@@ -230,7 +236,6 @@ def build(obj, sha):
     s.items = [_item(i, slot_ids) for i in _list(obj, "items")]
     if len(s.doses) > MAX_DOSES or len(s.items) > MAX_ITEMS:
         _fail("more than " + str(MAX_DOSES) + " doses or " + str(MAX_ITEMS) + " items")
-    _check_checkpoint_fits(s)
     entries = s.doses + s.items
     keys = _unique_keys([e.id for e in entries])
     for i in range(len(entries)):
@@ -239,6 +244,7 @@ def build(obj, sha):
     s.caps = _effective_caps(obj.get("caps"), s.overrides, s.comps)
     _check_week(s.doses, s.caps[0])
     s.spacing = [_spacing(x, s.items) for x in _list(obj, "spacing")]
+    _check_checkpoint_fits(s)
     remind = obj.get("remind")
     if not isinstance(remind, dict):
         _fail("remind must be an object")
@@ -248,10 +254,12 @@ def build(obj, sha):
 
 
 def _check_checkpoint_fits(sched):
-    # The log's checkpoint names every item confirmed, every entry resolved and every slot
-    # reminded and snoozed on a day: refuse a schedule whose worst day would not fit it.
+    # The log's checkpoint names every item confirmed, every dose a spacing rule waits on
+    # (with the time it was taken), every entry resolved and every slot reminded and snoozed
+    # on a day: refuse a schedule whose worst day would not fit it.
     items = len(sched.items)
-    size = checkpoint_worst_size(items, len(sched.doses) + items, len(slots_in_use(sched)))
+    timed = items + len(waited_doses(sched))
+    size = checkpoint_worst_size(timed, len(sched.doses) + items, len(slots_in_use(sched)))
     if size > MAX_RECORD:
         _fail(
             "too many doses, items or slots for the log's checkpoint ("
@@ -347,7 +355,9 @@ def _spacing(obj, items):
     nut = nutrients.nutrient_code(obj.get("nut"))
     if nut < 0:
         _fail("spacing for unknown nutrient", E_NUTRIENT)
-    return (item, nut, _int(obj, "gap", 1, 1440))
+    # (item index, nutrient, minutes the nutrient waits after the item's confirmation,
+    # minutes the item's reminder waits after the nutrient was dispensed; 0: it does not)
+    return (item, nut, _int(obj, "gap", 1, 1440), _int(obj, "wait", 0, 1440, 0))
 
 
 def _steps(raw):

@@ -41,18 +41,36 @@ def _memory_text(mem: dict | None) -> str:
     return f"{used / 1024:.1f} KB used, {free / 1024:.1f} KB free of {(free + used) / 1024:.0f} KB"
 
 
-def _due_table(status: dict, names: Names) -> Table:
+def _hold_texts(status: dict, compiled: dict, names: Names) -> dict[str, str]:
+    """Why a spacing hold moved an entry's reminder, by entry id: the rule, and what was
+    taken when (the device's `held`)."""
+    rules = {spacing["item"]: spacing["rule"] for spacing in compiled.get("spacing", [])}
+    texts = {}
+    for entry_id, until, cause, taken in status.get("held", []):
+        rule = rules.get(entry_id) or rules.get(cause, "spacing")
+        texts[entry_id] = (
+            f"held until {names.local(until, '%H:%M')}: {rule}, {cause} taken at "
+            f"{names.local(taken, '%H:%M')}"
+        )
+    return texts
+
+
+def _due_table(status: dict, compiled: dict, names: Names) -> Table:
     doses = Table(title=f"still due today ({names.zone_name()})", title_justify="left")
     for column in ("dose", "what", "meal", "window", "reminder"):
         doses.add_column(column)
     # Time order: the reminder start (which a spacing hold moves), then the window; the
     # schedule's order among doses of the same time (sorted() keeps it).
     pending = sorted(status.get("pending", []), key=lambda p: (p[3], p[2]))
+    holds = _hold_texts(status, compiled, names)
     for dose_id, slot, opens, starts, closes in pending:
         comp = names.comps.get(names.comp_of.get(dose_id, ""))
         what = names.supplement(comp) if comp else names.item_names.get(dose_id, "reminder")
         window = f"{names.local(opens, '%H:%M')}-{names.local(closes, '%H:%M')}"
-        doses.add_row(dose_id, what, names.slot(slot), window, names.local(starts, "%H:%M"))
+        reminder = names.local(starts, "%H:%M")
+        if dose_id in holds:
+            reminder += f" ({holds[dose_id]})"
+        doses.add_row(dose_id, what, names.slot(slot), window, reminder)
     return doses
 
 
@@ -122,7 +140,7 @@ def render(port: str, status: dict, compiled: dict | None, sched: Schedule | Non
         )
     about.add_row("state", f"{status.get('state')} (reminder level {status.get('level')})")
     return Panel(
-        Group(about, _due_table(status, names), _stock_table(status, names, sched)),
+        Group(about, _due_table(status, compiled, names), _stock_table(status, names, sched)),
         title="dispenser",
     )
 

@@ -64,9 +64,7 @@ def _violates(rule: SpacingRule, gap: int, day_shift: int) -> bool:
     return -gap < rule.before or (rule.not_earlier_same_day and day_shift == 0)
 
 
-def _closest_moments(
-    calcium: tuple[int, int], medicine: tuple[int, int]
-) -> tuple[int, int, int]:
+def _closest_moments(calcium: tuple[int, int], medicine: tuple[int, int]) -> tuple[int, int, int]:
     """(gap, calcium minute, medicine minute) of the two moments, one in each window, that
     come closest: the calcium's early edge after the medicine's late edge, its late edge
     before the medicine's early edge, or a moment both windows share (gap 0). Every spacing
