@@ -28,10 +28,11 @@ _LAST_DAY = const(1 << 30)
 MAX_DOSES = const(32)  # a checkpoint must stay under 255 bytes: see _check_checkpoint_fits
 MAX_ITEMS = const(8)
 MAX_AMOUNT = const(0xFFFF)  # one dose's amount must fit a DISPENSE record
-# Ids and texts: ASCII only, so MicroPython and CPython count their length alike and
-# compute the same log keys (id_key encodes the id as UTF-8). pillctl uses these too.
+# Ids and signers' texts: ASCII only, so MicroPython and CPython count their length alike
+# and compute the same log keys (id_key encodes the id as UTF-8). Names (the schedule's and
+# the items') are UTF-8, limited in bytes, which both count alike. pillctl uses these too.
 MAX_ID_LEN = const(12)
-MAX_NAME_LEN = const(32)
+MAX_NAME_BYTES = const(64)
 MAX_SIGNER_LEN = const(64)
 MAX_REASON_LEN = const(200)
 MAX_OVERRIDES = const(8)  # one per overridable rule; keeps the status reply one short line
@@ -90,6 +91,29 @@ def text_ok(value):
         if not " " <= c <= "~":
             return False
     return bool(value.strip())
+
+
+def name_ok(value):
+    """A name as people write it: any Unicode but control characters (C0, DEL, C1) and lone
+    surrogates (a JSON escape MicroPython would store as invalid UTF-8); not only spaces.
+    pillctl refuses more (format and unassigned characters): the device keeps what it can
+    check without a Unicode database."""
+    for c in value:
+        code = ord(c)
+        if code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
+            return False
+    return bool(value.strip())
+
+
+def _name(obj, key):
+    """A name, counted in UTF-8 bytes (MicroPython's str length would count alike, but a
+    byte limit is what bounds the memory and the frames it fills)."""
+    value = obj.get(key)
+    if not isinstance(value, str) or not name_ok(value):
+        _fail(key + " must be a name without control characters")
+    if len(value.encode()) > MAX_NAME_BYTES:
+        _fail(key + " must be at most " + str(MAX_NAME_BYTES) + " bytes of UTF-8")
+    return value
 
 
 def _str(obj, key, max_len, check=text_ok):
@@ -203,7 +227,7 @@ def _dose(obj, slot_ids, comps):
 def _item(obj, slot_ids):
     e = Entry()
     e.id = _id(obj, "id")
-    _str(obj, "name", MAX_NAME_LEN)
+    _name(obj, "name")
     e.slot = _index_of(slot_ids, obj.get("slot"), "slot")
     e.comp = None  # reminder only: nothing drops
     return _days(e, obj)
@@ -222,7 +246,7 @@ def build(obj, sha):
     hash and JSON checks; the host uses it for the schedules it saved)."""
     s = Schedule()
     s.sha = sha
-    s.name = _str(obj, "name", MAX_NAME_LEN)
+    s.name = _name(obj, "name")
     s.tz = _str(obj, "tz", 64)  # for display by the host; the device uses `utc`
     s.utc = [(e[0], _bounded(e[1], "utc offset", -900, 900)) for e in _table(obj)]
     seen = [False, False, False]
