@@ -4,8 +4,9 @@ A frame is one UTF-8 line: ``P1 <id> <verb> <json> <crc>`` where ``crc`` is the 
 lower hex digits) of the UTF-8 bytes of everything before the last space. Text in the JSON
 (names as people write them) travels as UTF-8 both ways, not as JSON escapes, which
 MicroPython's decoder would turn into invalid UTF-8 for an emoji. Requests carry a command
-name as verb; replies use ``ok`` or ``err``; unsolicited events use ``evt`` with id 0. Anything else on the
-line (REPL banners, tracebacks, garbage) is not a frame and is ignored by both sides.
+name as verb; replies use ``ok`` or ``err``; unsolicited events use ``evt`` with id 0.
+Anything else on the line (REPL banners, tracebacks, garbage) is not a frame and is ignored
+by both sides.
 """
 
 import json
