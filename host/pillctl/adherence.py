@@ -180,6 +180,7 @@ class Report:
     name: str | None = None  # `pillctl name`
     run_out: list[str] = field(default_factory=list)  # per compartment, at the log's end
     meals: dict[str, str] = field(default_factory=dict)  # slot id -> meal or clock time
+    item_names: dict[str, str] = field(default_factory=dict)  # item id -> name as written
 
     @property
     def title(self) -> str:
@@ -188,6 +189,13 @@ class Report:
     @property
     def pending(self) -> int:
         return sum(day.pending for day in self.days)
+
+    def entry_label(self, entry: EntryResult) -> str:
+        """A dose by its id; a reminder-only item by its id and its name as written."""
+        if not entry.reminder_only:
+            return entry.entry_id
+        name = self.item_names.get(entry.entry_id, entry.entry_id)
+        return f"{entry.entry_id} (reminder{': ' + name if name != entry.entry_id else ''})"
 
     def overall(self) -> str:
         """`Overall 84% taken (21 of 25 doses)`, and what is still to come; never `-`."""
@@ -490,6 +498,7 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
         name=device_name(history),
         run_out=_run_out_lines(replay.engine, latest, last_day, still_open),
         meals={slot_id: latest.slot(slot_id) for slot_id in latest.slots},
+        item_names=latest.item_names,
     )
 
 

@@ -113,8 +113,11 @@ def _dose_table(report: Report) -> str:
     head = "".join(f"<th>{escape(c)}</th>" for c in (*columns, "taken"))
     rows = []
     for entry in report.entries:
-        name = entry.entry_id + (" (reminder)" if entry.reminder_only else "")
-        cells = [name, report.meal(entry.slot_id), *(str(entry.counts[s]) for s in statuses)]
+        cells = [
+            report.entry_label(entry),
+            report.meal(entry.slot_id),
+            *(str(entry.counts[s]) for s in statuses),
+        ]
         if report.has_reasons:
             cells.append(", ".join(f"{why} ×{n}" for why, n in sorted(entry.reasons.items())))
         cells.append("none due yet" if entry.percent is None else f"{entry.percent:.0f}%")

@@ -76,9 +76,8 @@ def _per_dose(report: Report) -> Table:
         table.add_column(column, justify="right", no_wrap=True)
     for entry in report.entries:
         reasons = (", ".join(f"{why} ×{n}" for why, n in sorted(entry.reasons.items())),)
-        kind = " (reminder)" if entry.reminder_only else ""
         table.add_row(
-            entry.entry_id + kind,
+            report.entry_label(entry),
             report.meal(entry.slot_id),
             *(str(entry.counts[s]) for s in statuses),
             *(reasons if extra else ()),

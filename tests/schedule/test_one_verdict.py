@@ -184,6 +184,7 @@ def test_names_and_signers_are_limited_as_the_device_counts(tmp_path):
     document["name"] += "a"
     error = _only_error(tmp_path, document)
     assert error.path == "name" and "is 65 bytes in UTF-8; at most 64" in error.message
+    assert '(value "😀😀😀' in error.render()  # shown as written, not as escapes
     document = base()
     document["overrides"] = [{"rule": "D3-UL", "clinician": "x" * 65, "reason": "r"}]
     error = _only_error(tmp_path, document)

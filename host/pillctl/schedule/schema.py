@@ -80,7 +80,12 @@ def shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        text = value[:40].encode("unicode_escape").decode("ascii").replace('"', '\\"')
+        # as written (any script), with only what cannot be seen escaped: controls, bidi
+        # overrides and the like, and the backslash that would make an escape ambiguous
+        text = "".join(
+            c.encode("unicode_escape").decode("ascii") if c == "\\" or unprintable(c) else c
+            for c in value[:40]
+        ).replace('"', '\\"')
         return f'"{text}"' if len(value) <= 40 else f'"{text}…"'
     if isinstance(value, Decimal) and not value.is_finite():
         return "nan" if value.is_nan() else "-inf" if value < 0 else "inf"
