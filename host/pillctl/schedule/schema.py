@@ -37,9 +37,16 @@ def child(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
-_UNPRINTABLE = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
-"""Unicode categories no name shows as written: controls, invisible formatting (bidi
-overrides among them), surrogates, private use, unassigned, line and paragraph separators."""
+_UNPRINTABLE = {
+    "Cc": "a control character",
+    "Cf": "an invisible formatting character",
+    "Cs": "a surrogate",
+    "Co": "a private-use character",
+    "Cn": "an unassigned code point",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
+"""Unicode categories no name shows as written (bidi overrides are formatting characters)."""
 _JOINERS = "\u200c\u200d"
 """Zero-width (non-)joiners: formatting characters that emoji sequences and some scripts need."""
 
@@ -72,7 +79,9 @@ def device_text(value: str, charset: str) -> bool:
 
 
 def _character(c: str) -> str:
-    return f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed character')}"
+    """`U+202E RIGHT-TO-LEFT OVERRIDE`, `U+0007 (a control character)`."""
+    kind = _UNPRINTABLE.get(unicodedata.category(c), "a character")
+    return f"U+{ord(c):04X} {unicodedata.name(c, f'({kind})')}"
 
 
 def shown(value: Any) -> str:
