@@ -5,7 +5,16 @@ bone-health plus a ciprofloxacin reminder at 14:45 (window 14:45-15:45), which i
 wants 6 h after calcium (CA-QUIN `wait` 360). Breakfast's calcium window is 07:00-09:00.
 """
 
-from coretools import DAY, as_records, at, bone_health_obj, fresh_engine, kinds, parse
+from coretools import (
+    DAY,
+    as_records,
+    at,
+    bone_health_obj,
+    fresh_engine,
+    kinds,
+    levo_spacing_obj,
+    parse,
+)
 
 from dispenser import engine as eng
 from dispenser import logrec
@@ -110,3 +119,11 @@ def test_a_dose_a_rule_waits_on_counts_against_the_checkpoint_budget():
     e = fresh_engine(s)
     e.press(at(s, DAY, 535))
     assert (id_key("ca-breakfast"), at(s, DAY, 535)) in e.checkpoint()[4]
+
+
+def test_status_names_the_confirmation_that_holds_calcium_too():
+    # the direction the device already held: calcium after a late levothyroxine
+    s = parse(levo_spacing_obj())
+    e = fresh_engine(s)
+    e.press(at(s, DAY, 385))  # levothyroxine confirmed at 06:25: calcium not before 10:25
+    assert e.holds(at(s, DAY, 450)) == [("ca-breakfast", at(s, DAY, 625), "levo", at(s, DAY, 385))]
