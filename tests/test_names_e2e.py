@@ -54,13 +54,16 @@ def test_names_are_shown_as_written_everywhere_a_person_reads_them(tmp_path, nam
         pulled = run_pillctl("logs", "--port", board.port, "--format", "jsonl", env=env)
         assert pulled.returncode == 0, pulled.stderr
 
+        named = run_pillctl("name", DEVICE_NAME, env=env)
+        assert named.returncode == 0, named.stderr
+        assert f"“{DEVICE_NAME}”" in named.stdout
+        shown = run_pillctl("status", "--port", board.port, env=env)
+        assert shown.returncode == 0, shown.stderr
+        assert f"“{DEVICE_NAME}”" in shown.stdout
+
     records = [json.loads(line) for line in pulled.stdout.splitlines() if line.startswith("{")]
     (confirm,) = [r for r in records if r["kind"] == "confirm"]
     assert confirm["names"]["what"] == ITEM_NAME
-
-    named = run_pillctl("name", DEVICE_NAME, env=env)
-    assert named.returncode == 0, named.stderr
-    assert f"“{DEVICE_NAME}”" in named.stdout
     page = tmp_path / "report.html"
     report = run_pillctl("report", "--html", str(page), env=env)
     assert report.returncode == 0, report.stderr

@@ -21,6 +21,9 @@ from pillctl.commands.common import (
     timeout_option,
 )
 from pillctl.commands.network import net_status_line
+from pillctl.devicename import device_name
+from pillctl.errors import PillctlError
+from pillctl.history import DeviceHistory
 from pillctl.names import Names
 from pillctl.runout import run_out
 
@@ -32,6 +35,16 @@ def _clock_text(status: dict, names: Names) -> str:
     if names.zone is None:
         return format_epoch(t)
     return f"{names.local(t, '%Y-%m-%d %H:%M:%S')} {names.tz} ({format_epoch(t)})"
+
+
+def _board_text(status: dict) -> str:
+    """The board, its id, and the name `pillctl name` gave it, as written."""
+    text = f"{status.get('board')}  id {status.get('id')}"
+    try:
+        name = device_name(DeviceHistory(str(status.get("id"))))
+    except PillctlError:  # an id no store can hold: no name either
+        name = None
+    return f"{text}  “{name}”" if name else text
 
 
 def _memory_text(mem: dict | None) -> str:
@@ -102,7 +115,7 @@ def render(port: str, status: dict, compiled: dict | None, sched: Schedule | Non
     names = Names(compiled)
     about = Table(show_header=False, box=None)
     about.add_row("port", port)
-    about.add_row("board", f"{status.get('board')}  id {status.get('id')}")
+    about.add_row("board", _board_text(status))
     about.add_row("firmware", f"{status.get('fw')} (protocol {status.get('proto')})")
     about.add_row("clock", _clock_text(status, names))
     about.add_row("last reset", str(status.get("reset")))
