@@ -14,7 +14,7 @@ from inprocess import (
     run,
     until,
 )
-from simhelpers import SCHEDULES, compiled, utc
+from simhelpers import SCHEDULES, compiled, compiled_unchecked, utc
 
 from dispenser import logrec
 from dispenser.drivers import patterns
@@ -231,9 +231,10 @@ def test_late_levothyroxine_holds_lunch_calcium_until_the_gap_after_the_confirma
     world, tmp_path
 ):
     # The shipped schedule puts levothyroxine at 06:30 (window to 07:15) and lunch at 12:30,
-    # so even the latest confirmation (+240 min = 11:15) cannot reach lunch. Moved to 08:00
-    # (still 4.5 h before lunch, so the host's own spacing check passes), a confirmation late
-    # in its window (08:40) puts lunch's 12:00-14:30 window inside the gap.
+    # so even the latest confirmation (+240 min = 11:15) cannot reach lunch. Moved to 08:00,
+    # a confirmation late in its window (08:40) puts lunch's 12:00-14:30 window inside the
+    # gap. The host refuses that schedule (CA-LEVO over the whole windows), so it is compiled
+    # unchecked: the device holds the calcium back on its own.
     # Breakfast (07:30-09:00, carrying nothing) goes, or its window would overlap.
     source = (SCHEDULES / "levothyroxine-morning.toml").read_text()
     breakfast = source.index('[[meals]]\nname = "breakfast"')
@@ -241,7 +242,7 @@ def test_late_levothyroxine_holds_lunch_calcium_until_the_gap_after_the_confirma
     assert source.count('at = "06:30"') == 1
     toml = tmp_path / "levo-late.toml"
     toml.write_text(source.replace('at = "06:30"', 'at = "08:00"'))
-    data = compiled(toml)
+    data = compiled_unchecked(toml)
     sched = json.loads(data)
     assert sched["tz"] == "Europe/London"  # UTC+0 in winter: local minutes are UTC minutes
     (levo,) = sched["items"]

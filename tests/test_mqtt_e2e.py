@@ -48,13 +48,18 @@ REQUIRED_EVENTS = {
 }  # fmt: skip
 
 
+SCHEDULE_NAME = "Knochenplan für Oma – Winter 🦴"
+
+
 def bone_low_calcium(tmp_path) -> bytes:
-    """bone-health with the calcium hopper's low threshold at 1 pill."""
+    """bone-health with the calcium hopper's low threshold at 1 pill, and a name as people
+    write them (UTF-8), which state and Home Assistant show as written."""
     source = (SCHEDULES / "bone-health.toml").read_text()
     marker = "capacity = 120\nlow_stock = 14"
-    assert source.count(marker) == 1
+    assert source.count(marker) == 1 and source.count("\ntimezone = ") == 1
+    source = source.replace("\ntimezone = ", f'\nname = "{SCHEDULE_NAME}"\ntimezone = ')
     toml = tmp_path / "bone-low.toml"
-    toml.write_text(source.replace(marker, "capacity = 120\nlow_stock = 1"))
+    toml.write_text(source.replace(marker, "capacity = 120\nlow_stock = 1"), encoding="utf-8")
     return compiled(toml)
 
 
@@ -143,7 +148,7 @@ def test_every_event_type_retained_state_and_discovery(tmp_path, broker):
         with Watcher(broker.port) as ha:
             configs = {}
             deadline = time.monotonic() + 20
-            while len(configs) < 14 and time.monotonic() < deadline:
+            while len(configs) < 15 and time.monotonic() < deadline:
                 ha.wait_for(lambda m: m.topic.startswith("homeassistant/"), timeout=5)
                 configs = {m.topic: m.json() for m in ha.messages if m.retain and
                            m.topic.startswith("homeassistant/")}  # fmt: skip
@@ -165,11 +170,12 @@ def test_every_event_type_retained_state_and_discovery(tmp_path, broker):
     today = (state["taken_today"], state["refused_today"], state["missed_today"])
     assert today == (1, 0, 1) and state["adherence_today"] == 50
 
-    # 8 fixed entities + stock and run-out date for each of the 3 compartments
-    assert len(configs) == 14, sorted(configs)
+    # 9 fixed entities + stock and run-out date for each of the 3 compartments
+    assert len(configs) == 15, sorted(configs)
     rendered = {c["unique_id"]: check_discovery(t, c, state) for t, c in configs.items()}
     node = "pillbox_" + reply["id"]
     assert rendered[node + "_jam"] == "ON"
+    assert state["schedule"] == rendered[node + "_schedule"] == SCHEDULE_NAME
     assert rendered[node + "_stock_ca"] == "1"
     assert rendered[node + "_next_dose_at"] == "2026-12-01T11:30:00+00:00"
     assert configs[f"homeassistant/sensor/{node}/stock_d3/config"]["name"] == "vitamin D3 stock"

@@ -79,7 +79,7 @@ def test_iso_times_are_utc_as_python_writes_them():
 def test_state_and_discovery_fit_home_assistant_before_and_after_a_schedule(engine):
     bare = json.loads(messages.state(None, None, 0, 0))
     assert (bare["clock"], bare["next_dose"], bare["stock"]) == ("unknown", None, {})
-    assert len(list(messages.discovery("abcd", None))) == 8
+    assert len(list(messages.discovery("abcd", None))) == 9
     for topic, config in messages.discovery("abcd", None):
         check_discovery(topic, json.loads(config), bare)
 
@@ -90,7 +90,7 @@ def test_state_and_discovery_fit_home_assistant_before_and_after_a_schedule(engi
     assert state["stock"]["ca"] == {"count": 10, "runs_out": runs_out}
     assert state["stock"]["d3"] == {"count": None, "runs_out": None}  # never refilled
     configs = [(t, json.loads(c)) for t, c in messages.discovery("abcd", engine.schedule)]
-    assert len(configs) == 14
+    assert len(configs) == 15
     assert {check_discovery(t, c, state) for t, c in configs} >= {"10", "OFF", "set"}
     ids = [c["unique_id"] for _, c in configs]
     assert len(set(ids)) == len(ids)

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from simhelpers import compiled_unchecked
 
 from dispenser import logrec
 from dispenser.engine import Engine
@@ -16,7 +17,6 @@ from dispenser.logstore import LogStore
 from dispenser.schedule import parse
 from pillctl.adherence import build_report
 from pillctl.history import DATA_ENV, DeviceHistory
-from pillctl.schedule import compile_file
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = days_from_civil(2026, 11, 30)
@@ -25,11 +25,13 @@ DAY = days_from_civil(2026, 11, 30)
 @pytest.fixture
 def schedule_bytes(tmp_path) -> bytes:
     # Lunch at 10:30 (window 10:00-12:30): a levothyroxine confirmed at 07:10 holds calcium
-    # until 11:10 (CA-LEVO, 4 h), which moves ca-lunch's window to 11:10-13:10.
+    # until 11:10 (CA-LEVO, 4 h), which moves ca-lunch's window to 11:10-13:10. The host
+    # refuses the schedule (CA-LEVO over the whole windows); compiled unchecked, it is what
+    # the device holds back on its own.
     text = (ROOT / "schedules/levothyroxine-morning.toml").read_text()
     path = tmp_path / "levo.toml"
     path.write_text(text.replace('at = "12:30"', 'at = "10:30"'))
-    return compile_file(path, start=date(2026, 11, 30))
+    return compiled_unchecked(path, start=date(2026, 11, 30))
 
 
 def _history(tmp_path, monkeypatch, data: bytes, until_minute: int, press_minute=None):

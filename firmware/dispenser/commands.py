@@ -94,6 +94,7 @@ class Commands:
         today = local_day(sched.utc, now) if now is not None else -1
         taken, refused, missed = forecast.today_counts(eng, today)
         reply["today"] = {"taken": taken, "refused": refused, "missed": missed}
+        reply["held"] = [list(h) for h in eng.holds(now)] if now is not None else []
         reply["compartments"] = [
             {
                 "id": c.id,

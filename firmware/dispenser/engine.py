@@ -92,6 +92,16 @@ def occurs_on(entry, day, weekday):
     return entry.first_day <= day <= entry.last_day and (entry.days >> weekday) & 1
 
 
+def waited_doses(sched):
+    """The doses whose intake time a spacing rule waits on: those of a nutrient after which
+    an item's reminder must wait (the rule's `wait`)."""
+    nuts = 0
+    for spacing in sched.spacing:
+        if spacing[3]:
+            nuts |= 1 << spacing[1]
+    return [dose for dose in sched.doses if nuts >> dose.comp.nut & 1]
+
+
 def slots_in_use(sched):
     """Indices of the slots that hold at least one dose or item, in order."""
     used = [False] * len(sched.slots)
@@ -154,7 +164,9 @@ class Engine:
         self.past_d = [0] * logrec.WEEK_ENTRIES  # vitamin D given 1..6 local days before self.day
         self.resolved = {}  # dose/item key -> DONE | MISSED | _REFUSED_CAP | NOT_DUE, on self.day
         self.refusals = {}  # dose key -> reason of its latest refusal on self.day
-        self.confirms = {}  # item key -> UTC time of its latest confirmation
+        # item key, or key of a dose a spacing rule waits on -> UTC time it was last taken
+        # (confirmed, dispensed)
+        self.confirms = {}
         self.reminded = {}  # slot key -> highest reminder level logged on self.day
         self.snoozed = {}  # slot key -> UTC end of the snooze
         self.schedule_hash = 0  # hash prefix of the schedule the log names last (0: none)
@@ -186,6 +198,9 @@ class Engine:
         elif kind == logrec.DISPENSE:
             key, packed, pills, amount = fields
             if self._resolve(t, key, DONE):
+                if key in self._timed_keys:  # an item's reminder waits on this intake
+                    self.confirms[key] = t
+                    self._windows = None
                 self.totals[logrec.unpack_nutrient(packed)] += amount
                 hopper = logrec.unpack_hopper(packed)
                 if self.stock[hopper] != logrec.UNKNOWN_STOCK:
@@ -308,7 +323,7 @@ class Engine:
             for key in self.refusals:
                 verdicts[key] = verdicts.get(key, 0) | _REFUSED_BIT
         parts = (
-            (self.confirms, self._item_keys, 6),
+            (self.confirms, self._timed_keys, 6),
             (verdicts, self._entry_keys, 3),
             (self.reminded, self._slot_keys, 3),
             (self.snoozed, self._slot_keys, 6),
@@ -412,16 +427,17 @@ class Engine:
     def _alloc_plan(self):
         sched = self.schedule
         used = slots_in_use(sched)
-        self._item_keys = [item.key for item in sched.items]
+        self._timed_keys = [e.key for e in sched.items + waited_doses(sched)]
         self._entry_keys = [entry.key for entry in sched.doses + sched.items]
         self._slot_keys = [sched.slot_keys[si] for si in used]
         # Worst case bytes one engine call logs: a missed record per entry of two days, a
         # reminder and a snooze per slot, per dose a dispense, a low and a jam, per item a
-        # confirm, a refill and its low. The log makes that much room first (LogStore.begin).
+        # confirm or a spacing refusal, a refill and its low. The log makes that much room
+        # first (LogStore.begin).
         n_doses = len(sched.doses)
         n_items = len(sched.items)
         self.batch_bytes = 32 * (n_doses + n_items) + 33 * len(used) + 54 * n_doses
-        self.batch_bytes += 16 * n_items + 34
+        self.batch_bytes += 17 * n_items + 34
         n = len(sched.slots)
         self._opens = [0] * n
         self._starts = [0] * n
@@ -454,18 +470,31 @@ class Engine:
             self._windows = [self._window(entry) for entry in self._today]
         return self._windows[i]
 
-    def _hold_until(self, entry):
-        """UTC time before which a spacing rule holds this dose back (0: none)."""
-        comp = entry.comp
-        if comp is None:
-            return 0
+    def _hold(self, entry):
+        """(UTC time before which a spacing rule holds this entry back, the dose or item
+        whose intake holds it; (0, None): none). A dose waits `gap` minutes after its rule's
+        item was confirmed; an item's reminder waits `wait` minutes after a dose of its
+        rule's nutrient was dispensed, both from the times actually logged."""
+        sched = self.schedule
         hold = 0
-        for item_index, nut, gap in self.schedule.spacing:
-            if nut == comp.nut:
-                confirmed = self.confirms.get(self.schedule.items[item_index].key)
-                if confirmed is not None and confirmed + gap * MINUTE_S > hold:
-                    hold = confirmed + gap * MINUTE_S
-        return hold
+        cause = None
+        for item_index, nut, gap, wait in sched.spacing:
+            item = sched.items[item_index]
+            if entry.comp is not None:
+                if nut == entry.comp.nut:
+                    hold, cause = self._later_hold(hold, cause, item, gap)
+            elif wait and item.key == entry.key:
+                for dose in sched.doses:
+                    if dose.comp.nut == nut:
+                        hold, cause = self._later_hold(hold, cause, dose, wait)
+        return hold, cause
+
+    def _later_hold(self, hold, cause, taken, minutes):
+        """The later of (hold, cause) and `minutes` after `taken` was last taken."""
+        t = self.confirms.get(taken.key)
+        if t is not None and t + minutes * MINUTE_S > hold:
+            return t + minutes * MINUTE_S, taken
+        return hold, cause
 
     def _window(self, entry):
         """(opens, reminder start, closes, held until) in UTC for an entry of the plan's
@@ -476,7 +505,7 @@ class Engine:
         opens = self._opens[entry.slot]
         start = self._starts[entry.slot]
         closes = self._closes[entry.slot]
-        hold = self._hold_until(entry)
+        hold = self._hold(entry)[0]
         if hold > opens:
             start = max(start, hold)
             tab = self.schedule.utc
@@ -590,6 +619,9 @@ class Engine:
                 found = True
                 if pass_doses:
                     refused = not self._dispense(entry, now, hold, events) or refused
+                elif now < hold:  # the item's reminder waits after calcium: not yet
+                    self._emit(events, now, logrec.REFUSED, (entry.key, logrec.REASON_SPACING))
+                    refused = True
                 else:
                     self._emit(events, now, logrec.CONFIRM, (entry.key,))
         if not found:
@@ -628,18 +660,34 @@ class Engine:
         if stock <= comp.low:
             self._emit(events, now, logrec.LOW, (hopper, stock))
 
+    def _open_today(self, now):
+        """Indices in the day plan of today's unresolved entries (none while the clock is
+        unusable or behind the engine's day)."""
+        if not self._usable(now) or local_day(self.schedule.utc, now) != self.day:
+            return []
+        self._plan(self.day)
+        return [i for i in range(len(self._today)) if self._today[i].key not in self.resolved]
+
     def pending(self, now):
         """Today's unresolved doses and items, for `status`: a list of
         (id, slot id, window opens, reminder start, window closes) in UTC, schedule order."""
         result = []
-        if not self._usable(now) or local_day(self.schedule.utc, now) != self.day:
-            return result
-        self._plan(self.day)
-        for i in range(len(self._today)):
+        for i in self._open_today(now):
             entry = self._today[i]
-            if entry.key not in self.resolved:
-                opens, start, closes, _ = self._win(i)
-                result.append((entry.id, self.schedule.slots[entry.slot].id, opens, start, closes))
+            opens, start, closes, _ = self._win(i)
+            result.append((entry.id, self.schedule.slots[entry.slot].id, opens, start, closes))
+        return result
+
+    def holds(self, now):
+        """Why a spacing hold moved the reminder of today's unresolved entries, for `status`:
+        a list of (id, held until, id of the dose or item whose intake holds it, UTC time
+        it was taken)."""
+        result = []
+        for i in self._open_today(now):
+            entry = self._today[i]
+            hold, cause = self._hold(entry)
+            if cause is not None and hold > self._win(i)[0]:
+                result.append((entry.id, hold, cause.id, self.confirms[cause.key]))
         return result
 
     def _snooze(self, now, events):

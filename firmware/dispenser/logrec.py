@@ -142,11 +142,12 @@ CHECKPOINT_FIXED = const(48)
 WEEK_ENTRIES = const(6)  # the 7-day vitamin D window: the six days before today
 
 
-def checkpoint_worst_size(items, entries, slots):
-    """The largest checkpoint record a schedule with `items` reminder-only items, `entries`
-    doses + items and `slots` slots in use can need: every item confirmed, every entry
-    resolved, every slot reminded and snoozed. The schedule check keeps it <= MAX_RECORD."""
-    return CHECKPOINT_FIXED + 3 * WEEK_ENTRIES + 6 * items + 3 * entries + 9 * slots
+def checkpoint_worst_size(timed, entries, slots):
+    """The largest checkpoint record a schedule with `timed` entries whose intake time is
+    kept (reminder-only items, and doses a spacing rule waits on), `entries` doses + items
+    and `slots` slots in use can need: every timed entry taken, every entry resolved, every
+    slot reminded and snoozed. The schedule check keeps it <= MAX_RECORD."""
+    return CHECKPOINT_FIXED + 3 * WEEK_ENTRIES + 6 * timed + 3 * entries + 9 * slots
 
 
 def _checkpoint_size(fields):

@@ -1,9 +1,12 @@
 """Line framing of the serial protocol (docs/protocol.md), shared by device and host.
 
-A frame is one ASCII line: ``P1 <id> <verb> <json> <crc>`` where ``crc`` is the CRC-32 (8 lower
-hex digits) of everything before the last space. Requests carry a command name as verb;
-replies use ``ok`` or ``err``; unsolicited events use ``evt`` with id 0. Anything else on the
-line (REPL banners, tracebacks, garbage) is not a frame and is ignored by both sides.
+A frame is one UTF-8 line: ``P1 <id> <verb> <json> <crc>`` where ``crc`` is the CRC-32 (8
+lower hex digits) of the UTF-8 bytes of everything before the last space. Text in the JSON
+(names as people write them) travels as UTF-8 both ways, not as JSON escapes, which
+MicroPython's decoder would turn into invalid UTF-8 for an emoji. Requests carry a command
+name as verb; replies use ``ok`` or ``err``; unsolicited events use ``evt`` with id 0.
+Anything else on the line (REPL banners, tracebacks, garbage) is not a frame and is ignored
+by both sides.
 """
 
 import json
@@ -29,9 +32,14 @@ class FrameError(Exception):
     """A line that looked like a frame but is not a valid one. args: (code, message)."""
 
 
+# CPython (the host) is asked to write UTF-8 as is, as MicroPython's json.dumps always does.
+_ENCODER = getattr(json, "JSONEncoder", None)
+_dumps = _ENCODER(ensure_ascii=False).encode if _ENCODER is not None else json.dumps
+
+
 def encode(frame_id, verb, payload):
     """The frame as a str without the newline."""
-    head = PREFIX + " " + str(frame_id) + " " + verb + " " + json.dumps(payload)
+    head = PREFIX + " " + str(frame_id) + " " + verb + " " + _dumps(payload)
     return head + " " + _crc_hex(head)
 
 

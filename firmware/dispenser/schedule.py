@@ -13,7 +13,13 @@ from dispenser.compat import const
 
 # What the running app needs of a schedule lives in dispenser.engine, so that this module
 # (the check) can be unloaded on the device once it ran; re-exported here for the host.
-from dispenser.engine import Schedule, ScheduleError, occurs_on, slots_in_use  # noqa: F401
+from dispenser.engine import (  # noqa: F401
+    Schedule,
+    ScheduleError,
+    occurs_on,
+    slots_in_use,
+    waited_doses,
+)
 from dispenser.logrec import MAX_RECORD, checkpoint_worst_size, id_key
 
 FORMAT_VERSION = const(1)
@@ -22,10 +28,11 @@ _LAST_DAY = const(1 << 30)
 MAX_DOSES = const(32)  # a checkpoint must stay under 255 bytes: see _check_checkpoint_fits
 MAX_ITEMS = const(8)
 MAX_AMOUNT = const(0xFFFF)  # one dose's amount must fit a DISPENSE record
-# Ids and texts: ASCII only, so MicroPython and CPython count their length alike and
-# compute the same log keys (id_key encodes the id as UTF-8). pillctl uses these too.
+# Ids and signers' texts: ASCII only, so MicroPython and CPython count their length alike
+# and compute the same log keys (id_key encodes the id as UTF-8). Names (the schedule's and
+# the items') are UTF-8, limited in bytes, which both count alike. pillctl uses these too.
 MAX_ID_LEN = const(12)
-MAX_NAME_LEN = const(32)
+MAX_NAME_BYTES = const(64)
 MAX_SIGNER_LEN = const(64)
 MAX_REASON_LEN = const(200)
 MAX_OVERRIDES = const(8)  # one per overridable rule; keeps the status reply one short line
@@ -84,6 +91,29 @@ def text_ok(value):
         if not " " <= c <= "~":
             return False
     return bool(value.strip())
+
+
+def name_ok(value):
+    """A name as people write it: any Unicode but control characters (C0, DEL, C1) and lone
+    surrogates (a JSON escape MicroPython would store as invalid UTF-8); not only spaces.
+    pillctl refuses more (format and unassigned characters): the device keeps what it can
+    check without a Unicode database."""
+    for c in value:
+        code = ord(c)
+        if code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
+            return False
+    return bool(value.strip())
+
+
+def _name(obj, key):
+    """A name, counted in UTF-8 bytes (MicroPython's str length would count alike, but a
+    byte limit is what bounds the memory and the frames it fills)."""
+    value = obj.get(key)
+    if not isinstance(value, str) or not name_ok(value):
+        _fail(key + " must be a name without control characters")
+    if len(value.encode()) > MAX_NAME_BYTES:
+        _fail(key + " must be at most " + str(MAX_NAME_BYTES) + " bytes of UTF-8")
+    return value
 
 
 def _str(obj, key, max_len, check=text_ok):
@@ -197,7 +227,7 @@ def _dose(obj, slot_ids, comps):
 def _item(obj, slot_ids):
     e = Entry()
     e.id = _id(obj, "id")
-    _str(obj, "name", MAX_NAME_LEN)
+    _name(obj, "name")
     e.slot = _index_of(slot_ids, obj.get("slot"), "slot")
     e.comp = None  # reminder only: nothing drops
     return _days(e, obj)
@@ -216,7 +246,7 @@ def build(obj, sha):
     hash and JSON checks; the host uses it for the schedules it saved)."""
     s = Schedule()
     s.sha = sha
-    s.name = _str(obj, "name", MAX_NAME_LEN)
+    s.name = _name(obj, "name")
     s.tz = _str(obj, "tz", 64)  # for display by the host; the device uses `utc`
     s.utc = [(e[0], _bounded(e[1], "utc offset", -900, 900)) for e in _table(obj)]
     seen = [False, False, False]
@@ -230,7 +260,6 @@ def build(obj, sha):
     s.items = [_item(i, slot_ids) for i in _list(obj, "items")]
     if len(s.doses) > MAX_DOSES or len(s.items) > MAX_ITEMS:
         _fail("more than " + str(MAX_DOSES) + " doses or " + str(MAX_ITEMS) + " items")
-    _check_checkpoint_fits(s)
     entries = s.doses + s.items
     keys = _unique_keys([e.id for e in entries])
     for i in range(len(entries)):
@@ -239,6 +268,7 @@ def build(obj, sha):
     s.caps = _effective_caps(obj.get("caps"), s.overrides, s.comps)
     _check_week(s.doses, s.caps[0])
     s.spacing = [_spacing(x, s.items) for x in _list(obj, "spacing")]
+    _check_checkpoint_fits(s)
     remind = obj.get("remind")
     if not isinstance(remind, dict):
         _fail("remind must be an object")
@@ -248,10 +278,12 @@ def build(obj, sha):
 
 
 def _check_checkpoint_fits(sched):
-    # The log's checkpoint names every item confirmed, every entry resolved and every slot
-    # reminded and snoozed on a day: refuse a schedule whose worst day would not fit it.
+    # The log's checkpoint names every item confirmed, every dose a spacing rule waits on
+    # (with the time it was taken), every entry resolved and every slot reminded and snoozed
+    # on a day: refuse a schedule whose worst day would not fit it.
     items = len(sched.items)
-    size = checkpoint_worst_size(items, len(sched.doses) + items, len(slots_in_use(sched)))
+    timed = items + len(waited_doses(sched))
+    size = checkpoint_worst_size(timed, len(sched.doses) + items, len(slots_in_use(sched)))
     if size > MAX_RECORD:
         _fail(
             "too many doses, items or slots for the log's checkpoint ("
@@ -347,7 +379,9 @@ def _spacing(obj, items):
     nut = nutrients.nutrient_code(obj.get("nut"))
     if nut < 0:
         _fail("spacing for unknown nutrient", E_NUTRIENT)
-    return (item, nut, _int(obj, "gap", 1, 1440))
+    # (item index, nutrient, minutes the nutrient waits after the item's confirmation,
+    # minutes the item's reminder waits after the nutrient was dispensed; 0: it does not)
+    return (item, nut, _int(obj, "gap", 1, 1440), _int(obj, "wait", 0, 1440, 0))
 
 
 def _steps(raw):

@@ -119,6 +119,8 @@ class Names:
             if name in ("dose", "entry", "item") and isinstance(value, int):
                 entry_id = self.entry(value)
                 out[name] = entry_id
+                if entry_id in self.item_names:  # a reminder-only item: its name as written
+                    out["what"] = self.item_names[entry_id]
                 if entry_id in self.slot_of:
                     out["meal"] = self.entry_slot(entry_id)
             elif name == "slot" and isinstance(value, int):

@@ -23,14 +23,23 @@ def bone_health_obj():
     return json.loads(bone_health_bytes())
 
 
+def _dumps(value):
+    """JSON with UTF-8 as written, as pillctl compiles it: MicroPython's json.dumps writes it
+    so (and takes no ensure_ascii), CPython's must be asked."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except TypeError:
+        return json.dumps(value)
+
+
 def _canonical(value):
     # MicroPython's json.dumps has no sort_keys, so the canonical form is built here.
     if isinstance(value, dict):
         keys = sorted(value)
-        return "{" + ",".join(json.dumps(k) + ":" + _canonical(value[k]) for k in keys) + "}"
+        return "{" + ",".join(_dumps(k) + ":" + _canonical(value[k]) for k in keys) + "}"
     if isinstance(value, list):
         return "[" + ",".join(_canonical(v) for v in value) + "]"
-    return json.dumps(value)
+    return _dumps(value)
 
 
 def schedule_bytes(obj):

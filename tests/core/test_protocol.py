@@ -42,6 +42,14 @@ def test_encode_then_decode_round_trips():
     assert protocol.decode(line) == (123, "time.set", payload)
 
 
+def test_names_travel_as_utf8_and_both_sides_encode_them_alike():
+    # The shared frame with a name in UTF-8 (an emoji among it), as the device sends it: the
+    # host's encode must give the same bytes, not JSON escapes MicroPython decodes wrongly.
+    (case,) = [c for c in _frames()["valid"] if c["id"] == 12]
+    assert "\U0001f9b4" in case["line"]
+    assert protocol.encode(case["id"], case["verb"], case["payload"]) == case["line"]
+
+
 def test_every_single_character_corruption_is_detected():
     line = protocol.encode(8, "hello", {"a": 1})
     for i in range(len(line)):

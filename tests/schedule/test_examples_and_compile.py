@@ -105,25 +105,33 @@ def test_levothyroxine_item_becomes_a_slot_an_item_and_a_spacing_rule():
         {"days": 127, "id": "levo", "med": "levothyroxine", "name": "levothyroxine 75 mcg",
          "slot": "t0630"},
     ]  # fmt: skip
-    assert device["spacing"] == [{"gap": 240, "item": "levo", "nut": "ca", "rule": "CA-LEVO"}]
+    assert device["spacing"] == [
+        {"gap": 240, "item": "levo", "nut": "ca", "rule": "CA-LEVO", "wait": 240}
+    ]
     assert "breakfast" not in {slot["id"] for slot in device["slots"]}  # no doses there
 
 
 @pytest.mark.parametrize(
-    "medication, rule, gap",
+    "medication, rule, gap, wait",
     [
-        ("tetracycline", "CA-TETRA", 120),
-        ("quinolone", "CA-QUIN", 120),
-        ("iron", "CA-IRON", 120),
-        ("zinc", "CA-IRON", 120),
-        ("bisphosphonate", "CA-BISPHOS", 60),
+        # gap: calcium after the medicine; wait: the medicine's reminder after calcium
+        ("tetracycline", "CA-TETRA", 120, 240),
+        ("quinolone", "CA-QUIN", 120, 120),
+        ("ciprofloxacin", "CA-QUIN", 120, 360),
+        ("moxifloxacin", "CA-QUIN", 240, 480),
+        ("iron", "CA-IRON", 120, 120),
+        ("zinc", "CA-IRON", 120, 120),
+        ("bisphosphonate", "CA-BISPHOS", 60, 0),
     ],
 )
-def test_spacing_rules_for_each_reminder_only_medication(tmp_path, medication, rule, gap):
+def test_spacing_rules_for_each_reminder_only_medication(tmp_path, medication, rule, gap, wait):
     document = base()
-    document["reminder_items"] = [{"id": "med", "medication": medication, "at": "03:00"}]
+    document["doses"].pop()  # no calcium at dinner: moxifloxacin's 8 h after it fit nowhere
+    document["reminder_items"] = [{"id": "med", "medication": medication, "at": "02:00"}]
     device = json.loads(compile_file(write(tmp_path, document), REFERENCE_DAY))
-    assert device["spacing"] == [{"gap": gap, "item": "med", "nut": "ca", "rule": rule}]
+    assert device["spacing"] == [
+        {"gap": gap, "item": "med", "nut": "ca", "rule": rule, "wait": wait}
+    ]
 
 
 def test_weekday_doses_and_overrides_compile(tmp_path):

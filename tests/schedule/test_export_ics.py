@@ -81,3 +81,28 @@ def test_export_refuses_a_schedule_with_errors(tmp_path):
     )
     assert result.exit_code == 1
     assert "K2-VKA" in result.output and not out.exists()
+
+
+def test_names_as_people_write_them_stay_whole_in_the_calendar(tmp_path):
+    # Long enough that the summary is folded (75 octets per line, RFC 5545 3.1): a fold
+    # must never split a character's UTF-8 bytes.
+    name = "Knochenplan für Oma – Winter 🦴"
+    item = "Digoxin 0,125 mg – nach dem Mittagessen mit Wasser ☕"
+    document = base()
+    document["name"] = name
+    document["reminder_items"] = [{"id": "dig", "name": item, "medication": "digoxin",
+                                   "at": "15:30"}]  # fmt: skip
+    out = tmp_path / "out.ics"
+    result = CliRunner().invoke(
+        main, ["export-ics", str(write(tmp_path, document)), "-o", str(out), "--start",
+               "2027-03-20"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    raw = out.read_bytes()
+    for line in raw.split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode("utf-8")  # each folded line is whole UTF-8 on its own
+    calendar = Calendar.from_ical(raw)
+    assert str(calendar["x-wr-calname"]) == name
+    summaries = [str(e["summary"]) for e in calendar.walk("VEVENT")]
+    assert f"15:30: {item}" in summaries

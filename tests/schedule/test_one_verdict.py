@@ -178,9 +178,13 @@ def test_a_compartment_no_dose_uses_still_gets_a_cap(tmp_path):
 
 def test_names_and_signers_are_limited_as_the_device_counts(tmp_path):
     document = base()
-    document["name"] = "a" * 31 + "😀"  # 32 characters here, more on MicroPython
+    document["name"] = "😀" * 16  # 16 characters, 64 bytes of UTF-8: as many as the device takes
+    result = check_file(write(tmp_path, document))
+    assert result.ok and device.parse(result.compiled).name == "😀" * 16
+    document["name"] += "a"
     error = _only_error(tmp_path, document)
-    assert error.path == "name" and "printable ASCII" in error.message
+    assert error.path == "name" and "is 65 bytes in UTF-8; at most 64" in error.message
+    assert '(value "😀😀😀' in error.render()  # shown as written, not as escapes
     document = base()
     document["overrides"] = [{"rule": "D3-UL", "clinician": "x" * 65, "reason": "r"}]
     error = _only_error(tmp_path, document)

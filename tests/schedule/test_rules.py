@@ -114,11 +114,13 @@ CASES = {
         lambda doc: compartment(doc, "k2").update(strength=Decimal("0.1"), unit="mg"),
         lambda doc: compartment(doc, "k2").update(strength=100, unit="mcg"),
     ),
-    "CA-LEVO": (_medication("levothyroxine", "11:29"), _medication("levothyroxine", "11:30")),
-    "CA-TETRA": (_medication("tetracycline", "05:31"), _medication("tetracycline", "05:30")),
-    "CA-QUIN": (_medication("quinolone", "09:29"), _medication("quinolone", "09:30")),
-    "CA-IRON": (_medication("iron", "05:31"), _medication("zinc", "05:30")),
-    "CA-BISPHOS": (_medication("bisphosphonate", "06:31"), _medication("bisphosphonate", "06:30")),
+    # Spacing is measured from the calcium's whole meal window: breakfast 07:00-09:00,
+    # dinner 18:00-20:30.
+    "CA-LEVO": (_medication("levothyroxine", "12:59"), _medication("levothyroxine", "13:00")),
+    "CA-TETRA": (_medication("tetracycline", "05:01"), _medication("tetracycline", "05:00")),
+    "CA-QUIN": (_medication("quinolone", "10:59"), _medication("quinolone", "11:00")),
+    "CA-IRON": (_medication("iron", "05:01"), _medication("zinc", "05:00")),
+    "CA-BISPHOS": (_medication("bisphosphonate", "06:01"), _medication("bisphosphonate", "06:00")),
     "CA-D3-MONITOR": (
         _medication("thiazide", "08:00"),
         _both(_medication("digoxin", "08:00"), _without_compartment("d3")),
@@ -242,10 +244,10 @@ def test_spacing_counts_across_midnight(tmp_path):
         lambda doc: dose(doc, "ca-dinner").update(meal="supper"),
     )
     assert "CA-QUIN" in _rules_fired(
-        tmp_path, _both(late_calcium, _medication("quinolone", "01:29"))
-    )
+        tmp_path, _both(late_calcium, _medication("quinolone", "01:58"))
+    )  # 1 h 59 after the supper window's late edge, 23:59
     assert "CA-QUIN" not in _rules_fired(
-        tmp_path, _both(late_calcium, _medication("quinolone", "01:30"))
+        tmp_path, _both(late_calcium, _medication("quinolone", "01:59"))
     )
 
 

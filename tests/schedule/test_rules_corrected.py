@@ -26,21 +26,37 @@ def _with_medication(kind: str, at: str, name: str | None = None) -> dict:
 @pytest.mark.parametrize(
     "kind, name, at, trips",
     [
+        # Measured from the calcium's whole window: breakfast 07:00-09:00, dinner 18:00-20:30.
         # ciprofloxacin: >= 2 h before calcium or >= 6 h after it
-        ("quinolone", "Ciprofloxacin", "13:00", True),  # breakfast calcium 5 h 30 before
-        ("quinolone", "Ciprofloxacin", "13:30", False),  # 6 h after, 5 h before dinner
+        ("quinolone", "Ciprofloxacin", "13:00", True),  # breakfast calcium 4 h before
+        ("quinolone", "Ciprofloxacin", "14:59", True),  # 5 h 59 after breakfast's late edge
+        ("quinolone", "Ciprofloxacin", "15:00", False),  # 6 h after it, 3 h before dinner
         ("ciprofloxacin", None, "13:00", True),
         ("quinolone", None, "13:00", False),  # other quinolones: 2 h either way
         ("quinolone", "levofloxacin", "13:00", False),
-        # moxifloxacin: >= 4 h before calcium or >= 8 h after it
-        ("moxifloxacin", None, "02:29", True),  # 7 h 59 after the evening's calcium
-        ("moxifloxacin", None, "02:30", False),  # 8 h after it, 5 h before breakfast
-        ("quinolone", "moxifloxacin", "03:31", True),  # breakfast calcium 3 h 59 later
+        ("quinolone", None, "10:59", True),  # 1 h 59 after breakfast's late edge
     ],
 )
 def test_ca_quin_windows_follow_each_label(tmp_path, kind, name, at, trips):
     fired = _fired(tmp_path, _with_medication(kind, at, name))
     assert ("CA-QUIN" in fired) == trips, fired
+
+
+@pytest.mark.parametrize(
+    "kind, name, at, trips",
+    [
+        # moxifloxacin: >= 4 h before calcium or >= 8 h after it; dinner's window here is
+        # 18:00-19:00, so 03:00 is the one minute that is 8 h after it and 4 h before
+        # breakfast's early edge (07:00)
+        ("moxifloxacin", None, "02:59", True),  # 7 h 59 after dinner's late edge
+        ("moxifloxacin", None, "03:00", False),
+        ("quinolone", "moxifloxacin", "03:01", True),  # breakfast calcium 3 h 59 later
+    ],
+)
+def test_moxifloxacin_fits_only_between_the_windows(tmp_path, kind, name, at, trips):
+    document = _with_medication(kind, at, name)
+    document["meals"][2]["late_minutes"] = 30
+    assert ("CA-QUIN" in _fired(tmp_path, document)) == trips
 
 
 def test_ca_bisphos_flags_calcium_earlier_the_same_day(tmp_path):

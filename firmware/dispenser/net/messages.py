@@ -124,6 +124,7 @@ def state(engine, now, last_dose_t, last_dose_key):
     """The retained state payload."""
     out = {
         "clock": "set" if now is not None else "unknown",
+        "schedule": None,  # its name as written (UTF-8)
         "next_dose": None,
         "next_dose_at": None,
         "taken_today": 0,
@@ -140,6 +141,7 @@ def state(engine, now, last_dose_t, last_dose_key):
     if engine is None:
         return json.dumps(out)
     schedule = engine.schedule
+    out["schedule"] = schedule.name
     if last_dose_key:
         out["last_dose"] = entry_name(schedule, last_dose_key)
     if now is not None:
@@ -189,6 +191,7 @@ def discovery(device_id, schedule):
         ("sensor", "adherence_today", "Adherence today", "{{ value_json.adherence_today }}",
          None, "%"),
         ("sensor", "clock", "Clock", "{{ value_json.clock }}", None, None),
+        ("sensor", "schedule", "Schedule", "{{ value_json.schedule }}", None, None),
         ("binary_sensor", "missed", "Missed dose", "{{ value_json.missed }}", "problem", None),
         ("binary_sensor", "jam", "Jam", "{{ value_json.jam }}", "problem", None),
         ("binary_sensor", "low_stock", "Low stock", "{{ value_json.low_stock }}", "problem",

@@ -18,4 +18,4 @@ def name(name: str | None, device_id: str | None) -> None:
         click.echo(device_name(history) or f"{history.device_id} has no name yet")
         return
     set_device_name(history, name)
-    click.echo(f"{history.device_id} is now called {device_name(history)!r}")
+    click.echo(f"{history.device_id} is now called “{device_name(history)}”")

@@ -23,6 +23,9 @@ from pillctl.commands.common import (
     timeout_option,
 )
 from pillctl.commands.network import net_status_line
+from pillctl.devicename import device_name
+from pillctl.errors import PillctlError
+from pillctl.history import DeviceHistory
 from pillctl.names import Names
 from pillctl.runout import RunOut
 from pillctl.selftest import selftest_text
@@ -35,6 +38,16 @@ def _clock_text(status: dict, names: Names) -> str:
     if names.zone is None:
         return format_epoch(t)
     return f"{names.local(t, '%Y-%m-%d %H:%M:%S')} {names.tz} ({format_epoch(t)})"
+
+
+def _board_text(status: dict) -> str:
+    """The board, its id, and the name `pillctl name` gave it, as written."""
+    text = f"{status.get('board')}  id {status.get('id')}"
+    try:
+        name = device_name(DeviceHistory(str(status.get("id"))))
+    except PillctlError:  # an id no store can hold: no name either
+        name = None
+    return f"{text}  “{name}”" if name else text
 
 
 def _memory_text(mem: dict | None) -> str:
@@ -69,17 +82,35 @@ def _today_text(today: dict) -> str:
     return text + (f" ({counted}%)" if counted is not None else " (none due yet)")
 
 
-def _due_table(status: dict, names: Names) -> Table:
+def _hold_texts(status: dict, compiled: dict, names: Names) -> dict[str, str]:
+    """Why a spacing hold moved an entry's reminder, by entry id: the rule, and what was
+    taken when (the device's `held`)."""
+    rules = {spacing["item"]: spacing["rule"] for spacing in compiled.get("spacing", [])}
+    texts = {}
+    for entry_id, until, cause, taken in status.get("held", []):
+        rule = rules.get(entry_id) or rules.get(cause, "spacing")
+        texts[entry_id] = (
+            f"held until {names.local(until, '%H:%M')}: {rule}, {cause} taken at "
+            f"{names.local(taken, '%H:%M')}"
+        )
+    return texts
+
+
+def _due_table(status: dict, compiled: dict, names: Names) -> Table:
     doses = Table(title=f"still due today ({names.zone_name()})", title_justify="left")
     for column in ("dose", "what", "meal", "window", "reminder"):
         doses.add_column(column)
     # Time order: the reminder start (which a spacing hold moves), then the window; the
     # schedule's order among doses of the same time (sorted() keeps it).
     pending = sorted(status.get("pending", []), key=lambda p: (p[3], p[2]))
+    holds = _hold_texts(status, compiled, names)
     for dose_id, slot, opens, starts, closes in pending:
         what = names.what(dose_id)
         window = f"{names.local(opens, '%H:%M')}-{names.local(closes, '%H:%M')}"
-        doses.add_row(dose_id, what, names.slot(slot), window, names.local(starts, "%H:%M"))
+        reminder = names.local(starts, "%H:%M")
+        if dose_id in holds:
+            reminder += f" ({holds[dose_id]})"
+        doses.add_row(dose_id, what, names.slot(slot), window, reminder)
     return doses
 
 
@@ -127,7 +158,7 @@ def render(port: str, status: dict, compiled: dict | None, sched: Schedule | Non
     names = Names(compiled)
     about = Table(show_header=False, box=None)
     about.add_row("port", port)
-    about.add_row("board", f"{status.get('board')}  id {status.get('id')}")
+    about.add_row("board", _board_text(status))
     about.add_row("firmware", f"{status.get('fw')} (protocol {status.get('proto')})")
     about.add_row("clock", _clock_text(status, names))
     about.add_row("last reset", _reset_text(status.get("reset")))
@@ -170,7 +201,7 @@ def render(port: str, status: dict, compiled: dict | None, sched: Schedule | Non
     return Panel(
         Group(
             about,
-            _due_text(status) or _due_table(status, names),
+            _due_text(status) or _due_table(status, compiled, names),
             _stock_table(status, names, sched),
         ),
         title="dispenser",

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from pillctl.schedule.findings import Finding
-from pillctl.schedule.model import EVERY_DAY, Schedule, clock, weekday_names
+from pillctl.schedule.model import EVERY_DAY, Schedule, Slot, clock, weekday_names
 from pillctl.schedule.rules import (
     ADULT_AGE,
     CALCIUM_MONITORING_MEDICATIONS,
@@ -35,31 +35,57 @@ from pillctl.schedule.totals import DayPlan, dose_amount, dosing_days
 from pillctl.schedule.units import CALCIUM, MK4, MK7, VITAMIN_D, format_amount
 
 
-def medication_times(schedule: Schedule) -> Iterator[tuple[str, str, int, int, str]]:
-    """(kind, name, minutes, weekday mask, path) of every timed medicine: profile and items.
-    The kind is the one spacing is measured by (a named quinolone is its own kind)."""
+def medication_windows(schedule: Schedule) -> Iterator[tuple[str, str, Slot | None, int, int, str]]:
+    """(kind, name, reminder slot, minutes, weekday mask, path) of every timed medicine: a
+    profile medicine at each of its times (no slot: it is taken at that minute), a reminder
+    item in its slot's window (taken any time from its early to its late edge). The kind is
+    the one spacing is measured by (a named quinolone is its own kind)."""
     for med in schedule.profile.medications:
         for minutes in med.times:
-            yield spacing_kind(med.kind, med.name), med.name, minutes, med.days, med.path
+            yield spacing_kind(med.kind, med.name), med.name, None, minutes, med.days, med.path
     for item in schedule.items:
         kind = spacing_kind(item.medication, item.name)
-        yield kind, item.name, schedule.slot(item.slot).at, item.days, item.path
+        slot = schedule.slot(item.slot)
+        yield kind, item.name, slot, slot.at, item.days, item.path
 
 
-def _signed_gaps(
-    calcium_at: int, calcium_days: int, med_at: int, med_days: int
-) -> Iterator[tuple[int, int]]:
-    """(minutes from the medicine to the calcium dose, day shift), across midnight too."""
+def _day_shifts(calcium_days: int, med_days: int) -> Iterator[int]:
+    """Days the medicine is taken relative to a calcium day (-1: the day before) on which
+    both happen, across midnight too."""
     for day_shift in (-1, 0, 1):
         rotated = ((med_days << 7 | med_days) >> (day_shift % 7)) & EVERY_DAY
         if calcium_days & rotated:
-            yield calcium_at - (med_at + day_shift * MINUTES_PER_DAY), day_shift
+            yield day_shift
 
 
 def _violates(rule: SpacingRule, gap: int, day_shift: int) -> bool:
     if gap >= 0:
         return gap < rule.after
     return -gap < rule.before or (rule.not_earlier_same_day and day_shift == 0)
+
+
+def _closest_moments(calcium: tuple[int, int], medicine: tuple[int, int]) -> tuple[int, int, int]:
+    """(gap, calcium minute, medicine minute) of the two moments, one in each window, that
+    come closest: the calcium's early edge after the medicine's late edge, its late edge
+    before the medicine's early edge, or a moment both windows share (gap 0). Every spacing
+    rule forbids an interval of gaps around 0, so if any pair of moments breaks a rule, the
+    closest pair does."""
+    earliest = calcium[0] - medicine[1]
+    latest = calcium[1] - medicine[0]
+    if earliest >= 0:
+        return earliest, calcium[0], medicine[1]
+    if latest <= 0:
+        return latest, calcium[1], medicine[0]
+    shared = max(calcium[0], medicine[0])
+    return 0, shared, shared
+
+
+def _edge(minute: int, slot: Slot | None, whose: str) -> str:
+    """Which edge of a reminder window `minute` is, when it is not the nominal time."""
+    if slot is None or minute == slot.at:
+        return ""
+    side = "early" if minute < slot.at else "late"
+    return f" ({side} edge of {whose} window, nominal {clock(slot.at)})"
 
 
 class _Checker:
@@ -69,7 +95,7 @@ class _Checker:
         self.plans = dosing_days(schedule)
         self.dated = any(dose.start or dose.end for dose in schedule.doses)
         self.weekly = any(dose.days != EVERY_DAY for dose in schedule.doses)
-        self.medications = {kind for kind, *_ in medication_times(schedule)} | {
+        self.medications = {kind for kind, *_ in medication_windows(schedule)} | {
             med.kind for med in schedule.profile.medications
         }
         self.dispensed = {
@@ -236,31 +262,39 @@ class _Checker:
                 self._report("MK4-SPLIT", dose.path, f"MK-4 at {where} is not taken after a meal")
 
     def _spacing(self) -> None:
+        """Each spacing rule over every moment both can be taken: the calcium dose's whole
+        meal window and the medicine's reminder window, in both directions."""
         calcium_doses = [
             dose
             for dose in self.schedule.doses
             if self.schedule.compartment(dose.compartment).nutrient == CALCIUM
         ]
-        for kind, name, med_at, med_days, med_path in medication_times(self.schedule):
+        for kind, name, med_slot, med_at, med_days, med_path in medication_windows(self.schedule):
             rule = spacing_rule(kind)
             if rule is None:
                 continue
+            med_window = med_slot.window if med_slot else (med_at, med_at)
             for dose in calcium_doses:
-                calcium_at = self.schedule.slot(dose.slot).at
-                gaps = [
-                    g
-                    for g, shift in _signed_gaps(calcium_at, dose.days, med_at, med_days)
-                    if _violates(rule, g, shift)
-                ]
-                if not gaps:
+                slot = self.schedule.slot(dose.slot)
+                breaks = []
+                for shift in _day_shifts(dose.days, med_days):
+                    offset = shift * MINUTES_PER_DAY
+                    moments = (med_window[0] + offset, med_window[1] + offset)
+                    gap, calcium_at, med_moment = _closest_moments(slot.window, moments)
+                    if _violates(rule, gap, shift):
+                        breaks.append((gap, calcium_at, med_moment - offset))
+                if not breaks:
                     continue
-                gap = min(gaps, key=abs)
+                gap, calcium_at, med_moment = min(breaks, key=lambda found: abs(found[0]))
                 relation = "after" if gap >= 0 else "before"
+                meal = f"'{slot.id}'"
                 self._report(
                     rule.rule,
                     f"{dose.path}, {med_path}",
-                    f"calcium at {clock(calcium_at)} is {abs(gap)} min {relation} {name} at "
-                    f"{clock(med_at)} ({weekday_names(dose.days & med_days or dose.days)})",
+                    f"calcium at {clock(calcium_at)}{_edge(calcium_at, slot, meal)} "
+                    f"is {abs(gap)} min {relation} {name} at {clock(med_moment)}"
+                    f"{_edge(med_moment, med_slot, 'its reminder')} "
+                    f"({weekday_names(dose.days & med_days or dose.days)})",
                     value=f"{abs(gap)} min {relation}",
                     limit=rule.limit_text,
                 )

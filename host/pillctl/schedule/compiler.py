@@ -29,12 +29,17 @@ def _date_range(start: date | None, end: date | None) -> dict:
 
 
 def _spacing(schedule: Schedule) -> list[dict]:
-    """Host spacing rules the device re-applies to confirmed reminder-only items."""
+    """Host spacing rules the device re-applies to what was actually taken: calcium waits
+    `gap` minutes after the item's confirmation, the item's reminder `wait` minutes after
+    calcium was dispensed."""
     entries = []
     for item in schedule.items:
         rule = spacing_rule(spacing_kind(item.medication, item.name))
         if rule is not None:
-            entries.append({"rule": rule.rule, "item": item.id, "nut": "ca", "gap": rule.after})
+            entries.append(
+                {"rule": rule.rule, "item": item.id, "nut": "ca", "gap": rule.after,
+                 "wait": rule.before}
+            )  # fmt: skip
     return entries
 
 

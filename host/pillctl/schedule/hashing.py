@@ -1,7 +1,9 @@
 """The canonical form and content hash of a device schedule (docs/device-schedule.md).
 
-The body is JSON with sorted keys, no whitespace and ASCII only; the file is that body with
-``,"sha256":"<hex>"`` inserted before the final ``}``, so the device can check it by slicing.
+The body is JSON with sorted keys, no whitespace, and names in UTF-8 as written (not
+escaped: MicroPython's JSON decoder turns an escaped emoji's surrogate pair into invalid
+UTF-8); the file is that body with ``,"sha256":"<hex>"`` inserted before the final ``}``,
+so the device can check it by slicing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ _HEX_DIGITS = 64
 
 def canonical_body(schedule: dict) -> bytes:
     body = {key: value for key, value in schedule.items() if key != "sha256"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def with_hash(schedule: dict) -> bytes:

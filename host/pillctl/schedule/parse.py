@@ -26,7 +26,13 @@ from pillctl.schedule.model import (
     clock,
 )
 from pillctl.schedule.rules import QUINOLONES, RULES
-from pillctl.schedule.schema import MINUTES_PER_DAY, SchemaReader, child
+from pillctl.schedule.schema import (
+    MINUTES_PER_DAY,
+    SchemaReader,
+    child,
+    printable_name,
+    unprintable,
+)
 from pillctl.schedule.units import DEFAULT_FORMS, FORMS, normalise_unit, to_device_units
 
 CONDITIONS = ("chronic-kidney-disease",)
@@ -49,7 +55,7 @@ CLOCK_SLOT_EARLY = 15
 CLOCK_SLOT_LATE = 60
 """Default window of a dose or item anchored to a clock time rather than a meal."""
 MAX_ID_LENGTH = device.MAX_ID_LEN
-MAX_NAME_LENGTH = device.MAX_NAME_LEN
+MAX_NAME_BYTES = device.MAX_NAME_BYTES
 _NOT_PLACES = ("localtime", "Factory", "posixrules")
 """tzdata entries that name no place: the compiling machine's zone, a placeholder, a rule
 template. ``posix/`` and ``right/`` copies (the latter counts leap seconds) are left out too."""
@@ -71,9 +77,12 @@ _MAX_TABLES = 64
 
 
 def _default_name(stem: str) -> str:
-    """The file name as a schedule name the device takes: printable ASCII, at most 32."""
-    name = "".join(c if " " <= c <= "~" else "_" for c in stem)[:MAX_NAME_LENGTH]
-    return name if name.strip() else "schedule"
+    """The file name as a schedule name the device takes: printable, at most 64 bytes of
+    UTF-8 (cut between characters)."""
+    name = "".join("_" if unprintable(c) else c for c in stem)
+    while len(name.encode()) > MAX_NAME_BYTES:
+        name = name[:-1]
+    return name if printable_name(name) else "schedule"
 
 
 _TOP_KEYS = (
@@ -109,7 +118,7 @@ class _ScheduleParser:
         doc = self.read.table(self.document, "", _TOP_KEYS)
         if doc is None:
             return None, self.read.findings
-        name = self.read.text(doc, "name", "", self.default_name, MAX_NAME_LENGTH, "text")
+        name = self.read.text(doc, "name", "", self.default_name, MAX_NAME_BYTES, "name")
         timezone = self._timezone(doc)
         profile = self._profile(doc)
         self._meals(doc)
@@ -157,7 +166,7 @@ class _ScheduleParser:
             kind = self.read.choice(med, "kind", path, MEDICATIONS)
             times = self._medication_times(med, path, kind)
             if kind is not None and times is not None:
-                name = self.read.text(med, "name", path, kind, MAX_NAME_LENGTH)
+                name = self.read.text(med, "name", path, kind, MAX_NAME_BYTES, "name")
                 medications.append(Medication(kind, name or kind, times, EVERY_DAY, path))
         if age is None:
             return None
@@ -347,7 +356,7 @@ class _ScheduleParser:
         for path, table in self.read.tables(doc, "reminder_items", "", keys, limit, _DEVICE_HOLDS):
             ident = self.read.text(table, "id", path, max_length=MAX_ID_LENGTH, charset="id")
             medication = self.read.choice(table, "medication", path, MEDICATIONS)
-            name = self.read.text(table, "name", path, medication, MAX_NAME_LENGTH, "text")
+            name = self.read.text(table, "name", path, medication, MAX_NAME_BYTES, "name")
             slot = self._anchor(table, path)
             days, start, end = self._dated(table, path)
             if None in (ident, medication, name, slot, days):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -36,15 +37,51 @@ def child(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+_UNPRINTABLE = {
+    "Cc": "a control character",
+    "Cf": "an invisible formatting character",
+    "Cs": "a surrogate",
+    "Co": "a private-use character",
+    "Cn": "an unassigned code point",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
+"""Unicode categories no name shows as written (bidi overrides are formatting characters)."""
+_JOINERS = "\u200c\u200d"
+"""Zero-width (non-)joiners: formatting characters that emoji sequences and some scripts need."""
+
+
+def unprintable(value: str) -> str | None:
+    """The first character of a name that is not printable Unicode, or None."""
+    for c in value:
+        if c not in _JOINERS and unicodedata.category(c) in _UNPRINTABLE:
+            return c
+    return None
+
+
+def printable_name(value: str) -> bool:
+    """Any printable Unicode (umlauts, µ, dashes, any script, emoji), and what the device's
+    own check of a name accepts (dispenser.schedule.name_ok, a looser one)."""
+    return unprintable(value) is None and device.name_ok(value)
+
+
 CHARSETS = {
     "id": (device.id_ok, "letters, digits, '-' and '_' (ASCII)"),
     "text": (device.text_ok, "printable ASCII characters (no accents or emoji)"),
+    "name": (printable_name, "printable characters (any script, no control characters)"),
 }
-"""What the device accepts in ids and in names, by its own checks (dispenser.schedule)."""
+"""What the device accepts in ids, texts and names, by its own checks (dispenser.schedule).
+Names are counted in UTF-8 bytes, as the device counts them; ids and texts in characters."""
 
 
 def device_text(value: str, charset: str) -> bool:
     return CHARSETS[charset][0](value)
+
+
+def _character(c: str) -> str:
+    """`U+202E RIGHT-TO-LEFT OVERRIDE`, `U+0007 (a control character)`."""
+    kind = _UNPRINTABLE.get(unicodedata.category(c), "a character")
+    return f"U+{ord(c):04X} {unicodedata.name(c, f'({kind})')}"
 
 
 def shown(value: Any) -> str:
@@ -52,7 +89,12 @@ def shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        text = value[:40].encode("unicode_escape").decode("ascii").replace('"', '\\"')
+        # as written (any script), with only what cannot be seen escaped: controls, bidi
+        # overrides and the like, and the backslash that would make an escape ambiguous
+        text = "".join(
+            c.encode("unicode_escape").decode("ascii") if c == "\\" or unprintable(c) else c
+            for c in value[:40]
+        ).replace('"', '\\"')
         return f'"{text}"' if len(value) <= 40 else f'"{text}…"'
     if isinstance(value, Decimal) and not value.is_finite():
         return "nan" if value.is_nan() else "-inf" if value < 0 else "inf"
@@ -197,11 +239,16 @@ class SchemaReader:
         if not value.strip():
             self.error(here, "must not be empty")
             return None
-        if len(value) > max_length:
-            self.error(here, f"is {len(value)} characters; at most {max_length}", value)
+        size, unit = len(value), "characters"
+        if charset == "name":
+            size, unit = len(value.encode()), "bytes in UTF-8"
+        if size > max_length:
+            self.error(here, f"is {size} {unit}; at most {max_length}", value)
             return None
         if charset is not None and not device_text(value, charset):
-            self.error(here, f"may contain only {CHARSETS[charset][1]}", value)
+            bad = unprintable(value) if charset == "name" else None
+            which = f"; {_character(bad)} is not" if bad else ""
+            self.error(here, f"may contain only {CHARSETS[charset][1]}{which}", value)
             return None
         return value
 
