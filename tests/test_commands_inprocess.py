@@ -273,7 +273,11 @@ def test_dispense_test_with_a_hold_drops_one_pill_outside_the_schedule(world):
         await until(lambda: world.board.button_pin.level == 1)
         await asyncio.sleep(0.5)
         assert world.presses_done == []  # the confirming hold was no dose press
-        assert world.records() == before
+        # ... and the log says why a press while lunch was due dispensed nothing
+        taken = world.records()[len(before) :]
+        assert [(r["kind"], r["code"], r["detail"]) for r in taken] == [
+            ("error", logrec.ERR_PRESS_TAKEN, 1)
+        ]
         verb, status = await world.request("status")
         assert {p[0] for p in status["pending"]} == {"d3-lunch", "k2-lunch", "ca-dinner"}
         await world.press()  # the next real press still dispenses

@@ -16,8 +16,9 @@ import asyncio
 import sys
 
 from dispenser import logrec, protocol, supervisor, timekeep
+from dispenser.arbiter import TEST, Arbiter
 from dispenser.commands import Commands, RefusedError
-from dispenser.compat import const, ticks_diff, ticks_ms, unload
+from dispenser.compat import unload
 from dispenser.controller import Controller
 from dispenser.drivers.button import LONG, Button
 from dispenser.link import LineLink
@@ -25,7 +26,6 @@ from dispenser.supervisor import CHECKIN_MS, Supervisor
 
 # In the halted state only these answer, so the host can see why.
 HALTED_VERBS = ("hello", "status", "log.info", "log.read")
-_CONFIRM_POLL_MS = const(20)
 
 
 class App:
@@ -33,12 +33,11 @@ class App:
         self.board = board
         self.link = LineLink(board.serial_in, board.serial_out)
         self.button = Button(board.button_pin, board.button_edge)
+        self.arbiter = Arbiter()  # the one owner of the button's presses (dispenser.arbiter)
         self.controller = Controller(board, self.record_event)
         self.supervisor = Supervisor(board, self.log_error)
         self.crashes = _crash_count(board.scratch)
         self.halted = self.crashes >= supervisor.CRASH_LIMIT
-        self._swallow_press = False  # the next press confirms dispense.test: no dose press
-        self.hold_wait = None  # set by dispenser.confirm while an override waits for a hold
         self.commands = Commands(self).table
 
     # --- tasks -------------------------------------------------------------------------
@@ -59,29 +58,25 @@ class App:
             kind = await self.button.press(CHECKIN_MS)
             if kind is None:
                 continue
-            if self.hold_wait is not None:
-                self.hold_wait.offer(self.button)  # the confirmation's press, not a dose's
-                continue
-            if self._swallow_press:
-                self._swallow_press = False
+            taker = self.arbiter.take(self.button.pressed_at, self.button.held_ms)
+            if taker is not None:  # a wait's press, not a dose's
+                self.controller.press_taken(taker.rank)
                 continue
             self.event({"kind": "press", "long": kind == LONG})
             await self.controller.press(kind == LONG)
 
-    async def confirming_press(self, window_ms):
-        """True once a press starts within `window_ms`; that press confirms a maintenance
-        action and is no dose press. Only a press that starts now counts: a button already
-        held (or stuck) must first be released."""
-        self._swallow_press = True
-        started = ticks_ms()
-        armed = not self.button.is_pressed()
-        while not (armed and self.button.is_pressed()):
-            if ticks_diff(ticks_ms(), started) > window_ms:
-                self._swallow_press = False
-                return False
-            armed = armed or not self.button.is_pressed()
-            await asyncio.sleep_ms(_CONFIRM_POLL_MS)
-        return True
+    async def confirming_press(self, window_ms, hold_ms=0, rank=TEST):
+        """True once a person at the device pressed the button (held at least `hold_ms`)
+        within `window_ms`; that press is this wait's, no dose press. Only a press that
+        begins after this call counts: a button already held (or stuck) must be released
+        first. The one entry point for "wait for a press or hold at the device"
+        (dispense.test, maintenance, override confirmations): dispenser.arbiter decides
+        which waiting consumer each press belongs to."""
+        wait = self.arbiter.claim(rank, hold_ms)
+        try:
+            return await wait.wait(self.button, window_ms)
+        finally:
+            self.arbiter.release(wait)
 
     # --- serial commands ---------------------------------------------------------------
     async def handle_line(self, raw):

@@ -75,10 +75,12 @@ class Commands:
         ind = eng.indication(now or 0)
         reply["schedule"] = {"name": sched.name, "sha256": sched.sha, "tz": sched.tz}
         if sched.overrides:
+            applied = self.controller.overrides_applied
             reply["schedule"]["overrides"] = {
                 "rules": sched.overrides,
                 "signers": sched.signers,
-                "confirmed": self.controller.confirmed_at,
+                "confirmed": self.controller.confirmed_at if applied else None,
+                "applied": applied,
             }
         reply["state"] = engine.STATUS_NAMES[ind.status]
         reply["level"] = ind.level

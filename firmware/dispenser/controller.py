@@ -44,7 +44,12 @@ class Controller:
         self._level = 0
         self._level_changed = asyncio.Event()
         self.pending = None  # a checked schedule with overrides, waiting (dispenser.confirm)
-        self.confirmed_at = None  # UTC time the installed schedule's overrides were confirmed
+        # The newest override confirmation this device's log holds (OVERRIDE_BOUND): the
+        # schedule's sha256 and the UTC time of the hold. It lapses when another schedule
+        # is installed. An override applies only to that schedule (docs/safety-rules.md).
+        self.bound_sha = None
+        self.confirmed_at = None
+        self.overrides_applied = True  # False: the schedule's overrides had no confirmation
         self._store_users = 0  # schedstore() calls in progress
 
     # --- boot --------------------------------------------------------------------------
@@ -61,11 +66,60 @@ class Controller:
     def _start_engine(self, schedule, now):
         """An engine for `schedule`, its state replayed from the newest checkpoint on."""
         engine = Engine(schedule)
-        self.store.snapshot = engine.checkpoint
-        engine.restore(self.store.replay_records())
+        store = self.store
+        store.snapshot = engine.checkpoint
+        store.carry = self._carry
+        engine.restore(self._replay())
         engine.clock_known = now is not None
         self.engine = engine
+        self._bind(schedule)
         return engine
+
+    def _replay(self):
+        """The log's replay records, passed on to the engine, noting on the way the newest
+        override confirmation made on this device (no extra scan of the log)."""
+        device = self.board.device_id
+        for rec in self.store.replay_records():
+            kind, fields = rec[2], rec[3]
+            if kind == logrec.OVERRIDE_BOUND:
+                sha = _hex(fields[0])
+                if logrec.is_bound(fields, sha, device):
+                    self.bound_sha, self.confirmed_at = sha, rec[1]
+            elif kind == logrec.SCHEDULE:
+                self._lapse(fields[0])
+            yield rec
+
+    def _lapse(self, hash32):
+        # Another schedule was installed: the confirmation was for the one before.
+        bound = self.bound_sha
+        if bound is not None and int(bound[:8], 16) != hash32:
+            self.bound_sha = self.confirmed_at = None
+
+    def _bind(self, schedule):
+        """Apply `schedule`'s overrides only if this device confirmed this exact schedule;
+        otherwise hold it to the normal limits (the firmware's absolute caps). Returns
+        whether it had to."""
+        self._lapse(schedule.hash_prefix())
+        self.overrides_applied = not schedule.overrides or schedule.sha == self.bound_sha
+        if self.overrides_applied:
+            return False
+        self.schedstore(lambda s: s.normal_limits(schedule))
+        return True
+
+    def bind_confirmation(self, sha, t):
+        """Log that a person at this device confirmed the overrides of schedule `sha`."""
+        self.append(t, logrec.OVERRIDE_BOUND, logrec.bound_fields(sha, self.board.device_id))
+        self.bound_sha, self.confirmed_at = sha, t
+
+    def _carry(self):
+        """What a log rotation writes after its CHECKPOINT: the active schedule's override
+        confirmation, so that no rotation drops it while the schedule is active."""
+        engine = self.engine
+        sha = self.bound_sha
+        if engine is None or sha is None or engine.schedule.sha != sha:
+            return ()
+        fields = logrec.bound_fields(sha, self.board.device_id)
+        return ((self.confirmed_at, logrec.OVERRIDE_BOUND, fields),)
 
     def schedstore(self, use):
         """`use(dispenser.schedstore)`'s result. That module and the schedule check it runs
@@ -106,8 +160,11 @@ class Controller:
         engine = self.engine
         if engine is None:
             engine = self._start_engine(schedule, now or None)
+        else:
+            self._bind(schedule)
+        if not self.overrides_applied:
+            self.append(now, logrec.ERROR, (logrec.ERR_OVERRIDE_UNBOUND, 0))
         self._decide(now, engine.install, now, schedule)
-        self.confirmed_at = None
         self.clock.changed()
         return schedule
 
@@ -270,6 +327,15 @@ class Controller:
         else:
             self.append(now, logrec.CLOCK_SET, (previous or 0,))
 
+    def press_taken(self, rank):
+        """A press went to a wait (dispenser.arbiter), not to the dose: if a dose was due,
+        the log says why it was not dispensed."""
+        engine = self.engine
+        now = self.clock.now()
+        if engine is None or now is None or not engine.indication(now).due_mask:
+            return
+        self.append(now, logrec.ERROR, (logrec.ERR_PRESS_TAKEN, rank))
+
     def safe(self):
         """Maintenance: servos released, buzzer silent, LEDs dark."""
         for servo in self.servos:
@@ -278,3 +344,7 @@ class Controller:
         for led in [self.status_led] + self.compartment_leds:
             led.show(patterns.OFF)
             led.pin.value(0)
+
+
+def _hex(digest):
+    return "".join("%02x" % b for b in digest)

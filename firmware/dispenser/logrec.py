@@ -35,18 +35,22 @@ ERROR = const(13)  # (code, detail)
 CHECKPOINT = const(14)  # engine state summary, first record of every log segment
 OVERRIDE = const(15)  # (hash32, signer) a schedule with overrides confirmed by a button hold
 OVERRIDE_PENDING = const(16)  # (hash32,) a schedule with overrides awaits the hold
+# (sha256 digest, device id) the confirmation an override needs at every boot: written after
+# OVERRIDE, and again after each rotation's CHECKPOINT while that schedule is active
+OVERRIDE_BOUND = const(17)
+_DEVICE_BYTES = const(16)  # the device id in an OVERRIDE_BOUND record, NUL-padded
 _SIGNER_BYTES = const(32)  # the signer's name in an OVERRIDE record, cut and NUL-padded
 
 KIND_NAMES = (
     None, "boot", "clock_set", "schedule", "remind", "snooze", "dispense", "missed",
     "refused", "jam", "refill", "low", "confirm", "error", "checkpoint", "override",
-    "override_pending",
+    "override_pending", "override_bound",
 )  # fmt: skip
 
 # Payload layouts of the fixed-size kinds, indexed by kind.
 _FORMATS = (
     None, "<B", "<I", "<I", "<HB", "<H", "<HBBH", "<H", "<HB", "<HBB", "<BH", "<BH", "<H", "<BH",
-    None, "<I32s", "<I",
+    None, "<I32s", "<I", "<32s16s",
 )  # fmt: skip
 
 # Names of each kind's fields, for readers (pillctl logs --format jsonl/csv).
@@ -57,7 +61,7 @@ FIELD_NAMES = (
     ("code", "detail"),
     ("day", "stock", "flags", "totals", "confirms", "resolved", "reminded", "snoozed", "week",
      "schedule"),
-    ("hash32", "signer"), ("hash32",),
+    ("hash32", "signer"), ("hash32",), ("sha256", "device"),
 )  # fmt: skip
 
 # REFUSED reasons
@@ -76,6 +80,9 @@ ERR_HALTED = const(11)  # detail: crashes in a row; the board stays in its safe 
 
 ERR_OVERRIDE_UNCONFIRMED = const(30)  # detail: 0; no hold in time, the old schedule stays
 ERR_OVERRIDE_REPLACED = const(31)  # detail: 0; another upload replaced the waiting one
+ERR_PRESS_TAKEN = const(32)  # detail: the wait that took a press while a dose was due
+ERR_OVERRIDE_UNBOUND = const(33)  # detail: 0; no confirmation here: run at normal limits
+ERR_MAINTENANCE = const(34)  # detail: 0 opened by a hold, 1 refused (no hold), 2 safe mode
 
 # BOOT causes (machine.reset_cause() values are mapped by the board)
 BOOT_POWER_ON = const(0)
@@ -269,6 +276,9 @@ def as_dict(rec):
             out[names[i]] = fields[i]
         if kind == OVERRIDE:
             out["signer"] = signer_text(fields[1])
+        elif kind == OVERRIDE_BOUND:
+            out["sha256"] = "".join("%02x" % b for b in fields[0])
+            out["device"] = signer_text(fields[1])
     else:
         out["kind"] = kind
         out["raw"] = fields
@@ -282,3 +292,18 @@ def signer_bytes(signers):
 
 def signer_text(field):
     return bytes(field).rstrip(b"\x00").decode()
+
+
+def bound_fields(sha, device_id):
+    """OVERRIDE_BOUND's fields for the schedule whose sha256 is `sha` (hex) on `device_id`."""
+    from binascii import unhexlify
+
+    return (unhexlify(sha), device_id.encode()[:_DEVICE_BYTES])
+
+
+def is_bound(fields, sha, device_id):
+    """Whether OVERRIDE_BOUND `fields` confirm the schedule `sha` (hex) on `device_id`."""
+    return tuple(bound_fields(sha, device_id)) == (
+        bytes(fields[0]),
+        bytes(fields[1]).rstrip(b"\x00"),
+    )
