@@ -8,8 +8,11 @@ resets. A board that crashed CRASH_LIMIT times in a row boots into the halted st
 instead: servos released, the status LED on the error pattern, and the serial line answering
 only hello, status, log.info and log.read, until a power cycle.
 
-Ctrl-C (KeyboardInterrupt) at any moment, boot included, ends in maintenance mode:
-main.py catches it around everything, this module puts the outputs in their safe state.
+The keyboard interrupt is off while the app runs (main.py). Maintenance (the REPL with
+the watchdog fed for a bounded window) opens only when the `maintenance` command was
+confirmed by a hold at the device (dispenser.setupcmds): run() then returns True. A
+Ctrl-C that got in before main.py turned it off ends there too; either way this module puts
+the outputs in their safe state first.
 """
 
 import asyncio
@@ -39,6 +42,7 @@ class App:
         self.crashes = _crash_count(board.scratch)
         self.halted = self.crashes >= supervisor.CRASH_LIMIT
         self.commands = Commands(self).table
+        self._leave = asyncio.Event()  # set once maintenance was confirmed at the device
 
     # --- tasks -------------------------------------------------------------------------
     async def serial_loop(self, check_in):
@@ -77,6 +81,11 @@ class App:
             return await wait.wait(self.button, window_ms)
         finally:
             self.arbiter.release(wait)
+
+    def open_maintenance(self):
+        """Leave the app for the maintenance REPL (run() returns True) once the reply now
+        being sent is out; the caller checked the hold at the device."""
+        self._leave.set()
 
     # --- serial commands ---------------------------------------------------------------
     async def handle_line(self, raw):
@@ -155,7 +164,8 @@ class App:
 
             start(self)  # a non-critical supervised task: it never holds the watchdog
         sup.spawn("button", self.button_loop)
-        await sup.spawn("serial", self.serial_loop)
+        sup.spawn("serial", self.serial_loop)
+        await self._leave.wait()
 
 
 def _crash_count(scratch):
@@ -188,8 +198,9 @@ def restart():
 
 
 def run(board):
-    """Run the app on `board` until a reset; a Ctrl-C puts the outputs in their safe state
-    and goes on to main.py, which opens the maintenance window."""
+    """Run the app on `board` until a reset, or until maintenance was confirmed at the
+    device: then the outputs go to their safe state and it returns True, and main.py opens
+    the maintenance window. A Ctrl-C that got in does the same by raising."""
     global _board
     _board = board
     app = None
@@ -200,3 +211,7 @@ def run(board):
         if app is not None:
             app.controller.safe()
         raise
+    if not app._leave.is_set():
+        return False  # main() ended after a reset that returned (the boot's crash)
+    app.controller.safe()
+    return True

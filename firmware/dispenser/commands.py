@@ -38,6 +38,7 @@ class Commands:
             "refill": self.refill,
             "identify": self.identify,
             "dispense.test": self.dispense_test,
+            "maintenance": self.maintenance,
         }
 
     def hello(self, args):
@@ -130,6 +131,9 @@ class Commands:
 
     def dispense_test(self, args):
         return self._setup("dispense_test", args)
+
+    def maintenance(self, args):
+        return self._setup("maintenance", args)
 
     def _setup(self, name, args):
         from dispenser import setupcmds

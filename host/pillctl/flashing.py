@@ -34,6 +34,7 @@ from pillctl.micropython_version import (
 from pillctl.mpremote import Mpremote
 from pillctl.mpy import compile_mpy
 from pillctl.sim.firmware_image import firmware_files
+from pillctl.unlock import open_maintenance
 
 BOARDS = ("pico", "pico_w", "pico2", "sim", "sim_w")  # sim_w: the simulated Pico W
 # Only native code depends on the CPU; bytecode-only modules would load anywhere anyway.
@@ -226,13 +227,18 @@ def flash(
     workdir: Path,
     on_start: Callable[[int], None] = lambda total: None,
     on_copied: Callable[[int], None] = lambda done: None,
+    on_hold: Callable[[str], None] = lambda line: None,
 ) -> FlashResult:
     """Check the board and its MicroPython, build into `workdir`, deploy to `port`,
-    restart, set the clock, verify. Nothing is written before every check has passed."""
+    restart, set the clock, verify. Nothing is written before every check has passed. Over
+    a running app, the maintenance REPL is asked for first: `on_hold` tells the person to
+    hold the button (pillctl.unlock); a blank board, or one in its REPL, needs no hold."""
     started = time.monotonic()
     check_port_exists(port)
     reported = running_board(port)
     refuse_other_board(port, board, reported)  # a running firmware's answer: refuse at once
+    if reported is not None:  # the app runs, locked: a person at the device must agree
+        open_maintenance(port, on_hold)
     check_repl_answers(port)
     mpremote = Mpremote(port)
     info = read_board_info(mpremote)
