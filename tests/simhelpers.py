@@ -130,13 +130,14 @@ def run_pillctl_with_hold(board, *args: str, hold_ms: int = HOLD_MS, timeout: fl
     )
     assert process.stderr is not None and process.stdout is not None
     errors: list[str] = []
+    asked = _maintenance_asked(board)
 
     def read_stderr() -> None:
         assert process.stderr is not None
         for line in process.stderr:
             errors.append(line)
             if "hold the dispenser's button" in line:
-                board.control.press(hold_ms)
+                hold_once_asked(board, asked, hold_ms)
 
     reader = threading.Thread(target=read_stderr, daemon=True)
     reader.start()
@@ -144,3 +145,28 @@ def run_pillctl_with_hold(board, *args: str, hold_ms: int = HOLD_MS, timeout: fl
     code = process.wait(timeout=timeout)
     reader.join(timeout)
     return code, out, "".join(errors)
+
+
+def _maintenance_asked(board) -> int:
+    return sum(
+        1
+        for r in log_records(board)
+        if r["kind"] == "maintenance" and r["step"] == logrec.MAINT_ASKED
+    )
+
+
+def hold_once_asked(board, asked: int, hold_ms: int = HOLD_MS, timeout: float = 30) -> None:
+    """Hold the button once the board logged a maintenance request beyond the `asked`
+    it had: only a press that begins after the request opened its wait confirms it."""
+    deadline = time.monotonic() + timeout
+    while _maintenance_asked(board) <= asked:
+        if time.monotonic() > deadline:
+            raise AssertionError("the board logged no maintenance request")
+        time.sleep(0.05)  # polls the board's flash for its own record
+    board.control.press(hold_ms)
+
+
+def unlock(board) -> None:
+    """Open the maintenance REPL as a person does: `pillctl maintenance` and a hold."""
+    code, _, err = run_pillctl_with_hold(board, "maintenance", "--port", board.port)
+    assert code == 0, err
