@@ -12,6 +12,7 @@ Imported only when such a schedule arrives, so the code stays off the heap other
 """
 
 import asyncio
+from binascii import unhexlify
 
 from dispenser import logrec
 from dispenser.arbiter import CONFIRM
@@ -20,6 +21,7 @@ from dispenser.engine import ScheduleError
 
 CONFIRM_WINDOW_S = const(60)  # an override schedule waits this long for the hold
 CONFIRM_HOLD_MS = const(2000)  # how long the hold that confirms it must last
+_DEVICE_BYTES = const(16)  # the device id in an OVERRIDE_BOUND record (NUL-padded)
 
 
 class Confirmation:
@@ -93,7 +95,9 @@ class Confirmation:
         (boot applies the overrides only then), install the schedule, log who signed it."""
         controller = self.controller
         controller.pending = None
-        controller.bind_confirmation(self.schedule.sha, controller.clock.now() or 0)
+        device = controller.board.device_id.encode()[:_DEVICE_BYTES]
+        fields = (unhexlify(self.schedule.sha), device)
+        controller.bound_confirmation(controller.clock.now() or 0, fields)
         try:
             schedule = controller.install(self.data)  # checks again, writes atomically
         finally:

@@ -44,10 +44,10 @@ class Controller:
         self._level = 0
         self._level_changed = asyncio.Event()
         self.pending = None  # a checked schedule with overrides, waiting (dispenser.confirm)
-        # The newest override confirmation this device's log holds (OVERRIDE_BOUND): the
-        # schedule's sha256 and the UTC time of the hold. It lapses when another schedule
+        # The newest override confirmation this device's log holds (OVERRIDE_BOUND), and
+        # the UTC time of the hold. It lapses when another schedule
         # is installed. An override applies only to that schedule (docs/safety-rules.md).
-        self.bound_sha = None
+        self.bound = None  # (sha256 digest, device id) of that OVERRIDE_BOUND record
         self.confirmed_at = None
         self.overrides_applied = True  # False: the schedule's overrides had no confirmation
         self._store_users = 0  # schedstore() calls in progress
@@ -77,49 +77,38 @@ class Controller:
 
     def _replay(self):
         """The log's replay records, passed on to the engine, noting on the way the newest
-        override confirmation made on this device (no extra scan of the log)."""
-        device = self.board.device_id
+        override confirmation made on this device (no extra scan of the log); installing
+        another schedule ends it."""
+        device = self.board.device_id.encode()
         for rec in self.store.replay_records():
             kind, fields = rec[2], rec[3]
-            if kind == logrec.OVERRIDE_BOUND:
-                sha = _hex(fields[0])
-                if logrec.is_bound(fields, sha, device):
-                    self.bound_sha, self.confirmed_at = sha, rec[1]
-            elif kind == logrec.SCHEDULE:
-                self._lapse(fields[0])
+            if kind == logrec.OVERRIDE_BOUND and bytes(fields[1]).rstrip(b"\x00") == device:
+                self.bound, self.confirmed_at = (bytes(fields[0]), bytes(fields[1])), rec[1]
+            elif kind == logrec.SCHEDULE and self.bound is not None:
+                if bytes(self.bound[0][:4]) != fields[0].to_bytes(4, "big"):
+                    self.bound = self.confirmed_at = None
             yield rec
-
-    def _lapse(self, hash32):
-        # Another schedule was installed: the confirmation was for the one before.
-        bound = self.bound_sha
-        if bound is not None and int(bound[:8], 16) != hash32:
-            self.bound_sha = self.confirmed_at = None
 
     def _bind(self, schedule):
         """Apply `schedule`'s overrides only if this device confirmed this exact schedule;
-        otherwise hold it to the normal limits (the firmware's absolute caps). Returns
-        whether it had to."""
-        self._lapse(schedule.hash_prefix())
-        self.overrides_applied = not schedule.overrides or schedule.sha == self.bound_sha
-        if self.overrides_applied:
-            return False
-        self.schedstore(lambda s: s.normal_limits(schedule))
-        return True
+        otherwise its caps are held to the normal limits (dispenser.schedstore.bind)."""
+        bound = self.bound
+        if not self.schedstore(lambda s: s.bind(schedule, bound)):
+            self.bound = self.confirmed_at = None  # it confirmed another schedule, or none
+        self.overrides_applied = not schedule.overrides or self.bound is not None
 
-    def bind_confirmation(self, sha, t):
-        """Log that a person at this device confirmed the overrides of schedule `sha`."""
-        self.append(t, logrec.OVERRIDE_BOUND, logrec.bound_fields(sha, self.board.device_id))
-        self.bound_sha, self.confirmed_at = sha, t
+    def bound_confirmation(self, t, fields):
+        """Log OVERRIDE_BOUND `fields` (dispenser.confirm): a person at this device confirmed
+        the overrides of that schedule at `t`."""
+        self.append(t, logrec.OVERRIDE_BOUND, fields)
+        self.bound, self.confirmed_at = fields, t
 
     def _carry(self):
         """What a log rotation writes after its CHECKPOINT: the active schedule's override
         confirmation, so that no rotation drops it while the schedule is active."""
-        engine = self.engine
-        sha = self.bound_sha
-        if engine is None or sha is None or engine.schedule.sha != sha:
+        if self.bound is None or not self.overrides_applied:
             return ()
-        fields = logrec.bound_fields(sha, self.board.device_id)
-        return ((self.confirmed_at, logrec.OVERRIDE_BOUND, fields),)
+        return ((self.confirmed_at, logrec.OVERRIDE_BOUND, self.bound),)
 
     def schedstore(self, use):
         """`use(dispenser.schedstore)`'s result. That module and the schedule check it runs
@@ -344,7 +333,3 @@ class Controller:
         for led in [self.status_led] + self.compartment_leds:
             led.show(patterns.OFF)
             led.pin.value(0)
-
-
-def _hex(digest):
-    return "".join("%02x" % b for b in digest)

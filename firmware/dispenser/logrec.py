@@ -38,7 +38,6 @@ OVERRIDE_PENDING = const(16)  # (hash32,) a schedule with overrides awaits the h
 # (sha256 digest, device id) the confirmation an override needs at every boot: written after
 # OVERRIDE, and again after each rotation's CHECKPOINT while that schedule is active
 OVERRIDE_BOUND = const(17)
-_DEVICE_BYTES = const(16)  # the device id in an OVERRIDE_BOUND record, NUL-padded
 MAINTENANCE = const(18)  # (step, who) the maintenance REPL asked for over USB: MAINT_*
 MAINT_ASKED = const(0)
 MAINT_OPENED = const(1)  # a 2 s hold at the device confirmed it: the REPL opens
@@ -297,18 +296,3 @@ def signer_bytes(signers):
 
 def signer_text(field):
     return bytes(field).rstrip(b"\x00").decode()
-
-
-def bound_fields(sha, device_id):
-    """OVERRIDE_BOUND's fields for the schedule whose sha256 is `sha` (hex) on `device_id`."""
-    from binascii import unhexlify
-
-    return (unhexlify(sha), device_id.encode()[:_DEVICE_BYTES])
-
-
-def is_bound(fields, sha, device_id):
-    """Whether OVERRIDE_BOUND `fields` confirm the schedule `sha` (hex) on `device_id`."""
-    return tuple(bound_fields(sha, device_id)) == (
-        bytes(fields[0]),
-        bytes(fields[1]).rstrip(b"\x00"),
-    )

@@ -66,9 +66,21 @@ def read(path, off, size):
         return chunk, f.seek(0, 2)
 
 
-def normal_limits(schedule):
-    """Hold `schedule` to the limits of a schedule without overrides: each daily cap at
-    most the firmware's absolute cap (in place; the engine reads the caps at each dose)."""
+def bind(schedule, bound):
+    """Whether the OVERRIDE_BOUND fields `bound` (None: none) confirm `schedule`. If they
+    do not and it has overrides, it is held to the normal limits (docs/safety-rules.md)."""
+    from binascii import unhexlify
+
+    if bound is not None and bytes(bound[0]) == unhexlify(schedule.sha):
+        return True
+    if schedule.overrides:
+        _normal_limits(schedule)
+    return False
+
+
+def _normal_limits(schedule):
+    """Each daily cap at most the firmware's absolute cap, as in a schedule without
+    overrides (in place; the engine reads the caps at each dose)."""
     from dispenser.nutrients import ABSOLUTE_CAPS
 
     caps = schedule.caps

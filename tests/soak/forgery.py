@@ -58,7 +58,7 @@ def disturb_forged_override(rig: Rig, plan: Plan, out: Outcome) -> None:
     wall = int(rig.runner.clock.estimate() or 0)
     if plan.forge == "other_device":
         store = LogStore(str(rig.log_path()), budget=LOG_BUDGET)
-        store.append(wall, logrec.OVERRIDE_BOUND, logrec.bound_fields(sha, OTHER_DEVICE))
+        store.append(wall, logrec.OVERRIDE_BOUND, (bytes.fromhex(sha), OTHER_DEVICE.encode()))
     elif plan.forge == "confirmed_txt":
         (rig.fs / "confirmed.txt").write_text(f"{sha} {wall}")
     out.forged = forged
