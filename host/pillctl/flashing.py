@@ -114,8 +114,9 @@ REPL_PROBE_S = 3.0
 def check_repl_answers(port: str) -> None:
     """Fail fast, before mpremote's long waits, when nothing MicroPython-like answers.
 
-    Ctrl-C is what mpremote sends first anyway: our firmware answers it by entering
-    maintenance mode and showing the REPL prompt, a blank board by showing the prompt.
+    Ctrl-C is what mpremote sends first anyway: our firmware in maintenance mode (after
+    the hold flash asked for), in safe mode, or a blank board answers it with the REPL
+    prompt; the running app ignores it, which flash() asked past before coming here.
     """
     try:
         with serial.Serial(port, 115200, timeout=0.2, exclusive=True) as line:
@@ -131,7 +132,8 @@ def check_repl_answers(port: str) -> None:
     if b">" not in seen:
         raise PillctlError(
             f"no MicroPython REPL answers on {port} within {REPL_PROBE_S:g} s; "
-            "is MicroPython installed on the board (BOOTSEL + the .uf2 from micropython.org)?"
+            "is MicroPython installed on the board (BOOTSEL + the .uf2 from micropython.org)? "
+            "If the dispenser app runs, run `pillctl maintenance` and hold its button"
         )
 
 
@@ -247,7 +249,7 @@ def flash(
         native = check_micropython(port, info, mpy_cross_version())
     except PillctlError:
         if info.board is not None:
-            restart(mpremote)  # our Ctrl-C stopped its app: bring it back
+            restart(mpremote)  # our maintenance request stopped its app: bring it back
         raise
     image = build_image(board, workdir, native)
     on_start(len(image))

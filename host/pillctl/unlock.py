@@ -36,6 +36,11 @@ def open_maintenance(port: str, say: Callable[[str], None]) -> int:
         try:
             reply = device.request("maintenance", {"by": who_asks()}, timeout=ANSWER_S)
         except DeviceError as exc:
+            if exc.code == protocol.E_REFUSED and "halted" in str(exc):
+                raise PillctlError(
+                    f"{port} is halted after repeated crashes and opens no maintenance REPL: "
+                    "unplug it, or plug it in with its button held (safe mode)"
+                ) from exc
             if exc.code == protocol.E_REFUSED:
                 raise PillctlError(
                     f"{port}: nobody held the dispenser's button for 2 s within 60 s, so it "
