@@ -45,8 +45,8 @@ class Controller:
         self._level_changed = asyncio.Event()
         self.pending = None  # a checked schedule with overrides, waiting (dispenser.confirm)
         # The newest override confirmation this device's log holds (OVERRIDE_BOUND), and
-        # the UTC time of the hold. It lapses when another schedule
-        # is installed. An override applies only to that schedule (docs/safety-rules.md).
+        # the UTC time of the hold. It lapses when another schedule is installed. An
+        # override applies only to the schedule it names (docs/safety-rules.md).
         self.bound = None  # (sha256 digest, device id) of that OVERRIDE_BOUND record
         self.confirmed_at = None
         self.overrides_applied = True  # False: the schedule's overrides had no confirmation
