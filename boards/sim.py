@@ -336,7 +336,8 @@ class SimBoard:
         ]
         self.servo_calibration = SERVO_CALIBRATION
         self.buzzer_pwm = TracedPWM("buzzer", trace, False)
-        self.button_pin = InputPin(1)  # pull-up: 1 = released
+        # pull-up: 1 = released; 0 when the control channel powered on with it held
+        self.button_pin = InputPin(0 if env("PILLCTL_SIM_BUTTON") == "0" else 1)
         self.button_edge = EdgeFlag()
         has_drop = env("PILLCTL_SIM_DROP") != "0"
         self.drop_pin = InputPin(1) if has_drop else None  # 0 = beam broken

@@ -38,12 +38,13 @@ def board_with(
     schedule: bytes | None,
     *args: str,
     time_iso: str | None = "2026-11-30T05:00:00+00:00",
+    env: dict[str, str] | None = None,
 ) -> Iterator[SimProcess]:
     """A sim board with the source firmware and `schedule` (compiled bytes) on its flash,
     its clock paused at `time_iso` (None: the sim's default, unknown and running)."""
     install_source(workdir / "fs", schedule=schedule)
     clock = ("--time", time_iso, "--speed", "0") if time_iso else ()
-    with SimProcess(workdir, *clock, *args) as board:
+    with SimProcess(workdir, *clock, *args, env=env) as board:
         yield board
 
 
@@ -116,3 +117,67 @@ def log_records(board) -> list[dict]:
 
 def kinds(records: list[dict]) -> list[str]:
     return [r["kind"] for r in records]
+
+
+HOLD_MS = 2500  # longer than the 2 s the maintenance REPL and overrides ask for
+
+
+def run_pillctl_with_hold(board, *args: str, hold_ms: int = HOLD_MS, timeout: float = 120):
+    """Run `pillctl ARGS` as a user would and, once it says to hold the button, hold the
+    board's button through the sim's control channel (the person at the device). Returns
+    (exit code, stdout, stderr)."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "host"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pillctl", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stderr is not None and process.stdout is not None
+    errors: list[str] = []
+    asked = _maintenance_asked(board)
+
+    def read_stderr() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            errors.append(line)
+            if "hold the dispenser's button" in line:
+                hold_once_asked(board, asked, hold_ms)
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    out = process.stdout.read()
+    code = process.wait(timeout=timeout)
+    reader.join(timeout)
+    return code, out, "".join(errors)
+
+
+def _maintenance_asked(board) -> int:
+    return sum(
+        1
+        for r in log_records(board)
+        if r["kind"] == "maintenance" and r["step"] == logrec.MAINT_ASKED
+    )
+
+
+def hold_once_asked(board, asked: int, hold_ms: int = HOLD_MS, timeout: float = 30) -> None:
+    """Hold the button once the board logged a maintenance request beyond the `asked`
+    it had: only a press that begins after the request opened its wait confirms it."""
+    deadline = time.monotonic() + timeout
+    while _maintenance_asked(board) <= asked:
+        if time.monotonic() > deadline:
+            raise AssertionError("the board logged no maintenance request")
+        time.sleep(0.05)  # polls the board's flash for its own record
+    board.control.press(hold_ms)
+
+
+def unlock(board) -> None:
+    """Open the maintenance REPL as a person does: `pillctl maintenance` and a hold."""
+    code, _, err = run_pillctl_with_hold(board, "maintenance", "--port", board.port)
+    assert code == 0, err

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import ROOT, run_pillctl
-from simhelpers import board_with, compiled
+from simhelpers import board_with, compiled, unlock
 
 from pillctl.cli import hoist_global_flags
 from pillctl.commands.monitor import describe
@@ -201,10 +201,12 @@ def test_monitor_names_doses_and_json_is_one_object_per_line(tmp_path):
     assert describe(press, Names(None)).startswith("2026-11-30 ")
 
 
-def _leave_in_maintenance_repl(port: str) -> None:
-    """What the README's own `mpremote ... resume fs ls` does to the board."""
+def _leave_in_maintenance_repl(board) -> None:
+    """What the README's own `pillctl maintenance` (a hold at the device) and `mpremote ...
+    resume fs ls` do to the board."""
+    unlock(board)
     result = subprocess.run(
-        [require_tool("mpremote"), "connect", port, "resume", "fs", "ls"],
+        [require_tool("mpremote"), "connect", board.port, "resume", "fs", "ls"],
         capture_output=True,
         text=True,
         timeout=30,
@@ -213,15 +215,14 @@ def _leave_in_maintenance_repl(port: str) -> None:
 
 
 def test_a_board_left_in_the_maintenance_repl_is_brought_back_in_one_line(sim_board):
-    _leave_in_maintenance_repl(sim_board.port)
+    _leave_in_maintenance_repl(sim_board)
     kept = run_pillctl("--no-restart", "status", "--port", sim_board.port, "--timeout", "1")
     line = one_line(kept, 1)
     assert "is in its maintenance REPL" in line and "without --no-restart" in line
     result = run_pillctl("status", "--json", "--port", sim_board.port, "--timeout", "1")
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == (
-        f"pillctl: {sim_board.port} was in its maintenance REPL (after mpremote); "
-        "restarting the app"
+        f"pillctl: {sim_board.port} was in its maintenance REPL; restarting the app"
     )
     assert json.loads(result.stdout)["hello"]["board"] == "sim"
     # the app runs again: the next command needs no recovery

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_pillctl
+from simhelpers import run_pillctl_with_hold
 
 import dispenser
 from pillctl.executables import require_tool
@@ -86,12 +87,15 @@ def test_flash_a_blank_sim_deploys_mpy_restarts_and_sets_the_clock(blank_board):
     assert "app.mpy" in package and "protocol.mpy" in package and ".py" not in package
 
 
-def test_flash_a_running_sim_replaces_the_source_modules(sim_board):
+def test_flash_a_running_sim_asks_for_the_hold_and_replaces_the_source_modules(sim_board):
     assert list((sim_board.fs / "dispenser").glob("*.py"))  # pre-flashed with sources
     calibrated = ["calibrate", "1", "--rest", "650", "--drop", "2250", "--port", sim_board.port]
     assert run_pillctl(*calibrated).returncode == 0
-    result = run_pillctl("flash", "--port", sim_board.port)  # board from hello: sim
-    assert result.returncode == 0, result.stderr
+    # The app is locked: flash says to hold the button, the person holds it (the sim's
+    # control channel), and only then does mpremote reach the REPL.
+    code, _, err = run_pillctl_with_hold(sim_board, "flash", "--port", sim_board.port)
+    assert code == 0, err
+    assert "hold the dispenser's button for 2 s" in err
     assert not list((sim_board.fs / "dispenser").rglob("*.py"))  # stale modules gone
     assert (sim_board.fs / "dispenser" / "app.mpy").is_file()
     # The source board.py would shadow the new board.mpy: the flash removed it.
@@ -103,10 +107,14 @@ def test_flash_a_running_sim_replaces_the_source_modules(sim_board):
 
 
 def test_flash_a_board_left_in_the_repl_by_mpremote(sim_board):
-    mpremote_ls(sim_board.port)  # Ctrl-C: the firmware is now in maintenance mode
+    code, _, err = run_pillctl_with_hold(sim_board, "maintenance", "--port", sim_board.port)
+    assert code == 0, err
+    mpremote_ls(sim_board.port)  # the firmware is in maintenance mode, at its REPL
     # Without --board: the board file the firmware installed (board.py's NAME) says which.
+    # The app does not run, so no hold is asked for.
     result = run_pillctl("flash", "--port", sim_board.port)
     assert result.returncode == 0, result.stderr
+    assert "hold" not in result.stderr
     assert status_hello(sim_board.port)["board"] == "sim"
 
 

@@ -70,6 +70,7 @@ class _Board:
         self.drop_pin = None
         self.log_budget = budget
         self.reset_cause = "power"
+        self.device_id = "c0770000000000001"  # an override confirmation names it
 
 
 class Power:

@@ -4,16 +4,18 @@ hold, `pillctl push` waits for the hold, and status and the log name who signed 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 
 from conftest import ROOT, run_pillctl
-from simhelpers import board_with, compiled, log_records, utc
+from simhelpers import board_with, compiled, log_records, unlock, utc
 
 from dispenser import logrec
 from pillctl.device import DeviceError, open_device
+from pillctl.executables import require_tool
 from pillctl.schedule.hashing import with_hash
 from pillctl.transfer import push_schedule
 
@@ -138,3 +140,39 @@ def test_push_waits_for_the_hold_then_status_and_log_show_the_signer(tmp_path):
         since = board.control.press()
         assert board.control.wait_for("servo.0", since, timeout=10) is not None
         assert _d3_given(board) == [5000]
+
+
+def test_an_override_copied_with_mpremote_never_dispenses_above_the_cap(tmp_path):
+    """Issue 17: in the maintenance REPL (a hold at the device), `mpremote fs cp` puts a
+    schedule.json with a 10,000 IU D3-UL override on the flash, and a confirmed.txt from
+    another install beside it. The next boot runs it at the normal limits: the lunch D3 is
+    refused, status says the overrides are not applied, the log says why."""
+    forged = tmp_path / "schedule.json"
+    forged.write_bytes(_forged("Dr. Forger"))
+    confirmed = tmp_path / "confirmed.txt"
+    confirmed.write_text(f"{hashlib.sha256(forged.read_bytes()).hexdigest()} 1796000000")
+    with board_with(tmp_path / "b", compiled("bone-health")) as board:
+        unlock(board)
+        copied = subprocess.run(
+            [require_tool("mpremote"), "connect", board.port, "resume",
+             "fs", "cp", str(forged), ":schedule.json", "+",
+             "fs", "cp", str(confirmed), ":confirmed.txt"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert copied.returncode == 0, copied.stderr
+        back = run_pillctl("status", "--port", board.port)  # restarts the app: a boot
+        assert back.returncode == 0, back.stderr
+        with open_device(board.port, timeout=10) as device:
+            overrides = device.request("status")["schedule"]["overrides"]
+        assert overrides["applied"] is False and overrides["confirmed"] is None
+        _press_at_lunch_refused(board)
+        assert _d3_given(board) == []
+        kinds = [(r["kind"], r.get("code"), r.get("reason")) for r in log_records(board)]
+        assert ("error", logrec.ERR_OVERRIDE_UNBOUND, None) in kinds
+        assert ("refused", None, logrec.REASON_CAP) in kinds
+
+
+def _press_at_lunch_refused(board) -> None:
+    board.control.step_to(utc(11, 35))
+    since = board.control.press()
+    assert board.control.wait_for("servo.1", since, timeout=10) is not None  # K2 still drops

@@ -26,10 +26,11 @@ VERBS = (
     "hello", "status", "time.set", "schedule.put", "schedule.get", "log.info", "log.read",
     "refill", "identify", "dispense.test",
 )  # fmt: skip
-# Ctrl-C (0x03) on the line is the deliberate way into maintenance mode (KeyboardInterrupt,
-# as on a Pico), not garbage; 0x01/0x02/0x04/0x05 are the raw REPL's control bytes (enter,
-# leave, soft reset / execute, raw paste), which mpremote sends once the REPL is up. Random
-# data leaves all five out. Every other byte, newline aside, is fair game.
+# 0x01-0x05 are the REPL's control bytes (raw REPL enter, leave, Ctrl-C, soft reset /
+# execute, raw paste). The running app ignores them (its keyboard interrupt is off:
+# tests/test_usb_lock_e2e.py), but on the sim a 0x03 becomes a signal the relay waits on, so
+# random data leaves all five out. Every other byte, newline aside, is fair game. The
+# `maintenance` verb is left out of VERBS: it waits 60 s for a hold (tested on its own).
 CONTROL_BYTES = b"\x01\x02\x03\x04\x05"
 NOISE = [b for b in range(256) if b not in CONTROL_BYTES and b != 10]
 MIN_FRAMES = 10_000

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import serial
 from conftest import run_pillctl
-from simhelpers import wait_hello
+from simhelpers import run_pillctl_with_hold, wait_hello
 
 from dispenser import protocol
 from pillctl.device import Device
@@ -102,7 +102,9 @@ def test_power_cut_then_device_answers_again(sim_board):
     assert json.loads(result.stdout)["hello"]["reset"] == "power"
 
 
-def test_mpremote_sees_the_firmware_files_while_it_runs(sim_board):
+def test_mpremote_sees_the_firmware_files_in_maintenance(sim_board):
+    code, _, err = run_pillctl_with_hold(sim_board, "maintenance", "--port", sim_board.port)
+    assert code == 0, err
     mpremote = shutil.which("mpremote") or str(Path(sys.executable).parent / "mpremote")
     result = subprocess.run(
         [mpremote, "connect", sim_board.port, "resume", "fs", "ls"],
@@ -113,7 +115,7 @@ def test_mpremote_sees_the_firmware_files_while_it_runs(sim_board):
     assert result.returncode == 0, result.stderr
     for name in ("main.py", "board.py", "dispenser/"):
         assert name in result.stdout
-    # Ctrl-C put the firmware into maintenance mode, not dead: the watchdog is still fed.
+    # Maintenance mode is not dead: the watchdog is still fed.
     events = sim_board.control.trace(0)
     assert not [e for e in events if e["kind"] == "sim" and e["name"] == "watchdog"]
 
@@ -158,15 +160,13 @@ def test_status_on_a_silent_port_fails_within_bounded_time(tmp_path):
         os.close(slave)
 
 
-def test_ctrl_c_gives_a_bounded_maintenance_window_then_the_watchdog_restarts(tmp_path):
+def test_maintenance_gives_a_bounded_window_then_the_watchdog_restarts(tmp_path):
     from pillctl.sim.process import SimProcess
 
     env = {"PILLCTL_SIM_MAINTENANCE_S": "2"}
     with SimProcess(tmp_path / "b", env=env) as board:
-        with serial.Serial(board.port, timeout=2) as port:
-            port.write(b"\x03")
-            banner = port.read_until(b">>> ").decode()
-        assert "maintenance mode" in banner
+        code, _, err = run_pillctl_with_hold(board, "maintenance", "--port", board.port)
+        assert code == 0, err
         # In the REPL nothing of ours answers, but the watchdog is fed for the window ...
         since = board.control.state()["trace_next"]
         assert board.control.wait_for("watchdog", since, timeout=1) is None
@@ -177,12 +177,12 @@ def test_ctrl_c_gives_a_bounded_maintenance_window_then_the_watchdog_restarts(tm
         assert json.loads(result.stdout)["hello"]["reset"] == "wdt"
 
 
-def test_a_request_right_behind_a_ctrl_c_is_never_answered_by_the_app(tmp_path, monkeypatch):
-    """The relay passes on what follows a Ctrl-C only once board_process.py took the SIGINT:
-    the KeyboardInterrupt is pending before the app can read another byte, as on a Pico
-    (whose USB interrupt schedules it), so `mpremote`'s Ctrl-A or a request right behind
-    the Ctrl-C never reaches the app. (Without the relay's wait the app answered about one
-    round in fifteen on an idle machine; tests/test_sim_relay.py shows the order for sure.)"""
+def test_a_ctrl_c_is_dropped_and_the_request_right_behind_it_answered(tmp_path, monkeypatch):
+    """The app turned the keyboard interrupt off (main.py, kbd_intr(-1)), which on the unix
+    port uninstalls MicroPython's SIGINT handler: board_process.py takes the SIGINT, sees
+    it not armed and drops it, as a Pico's USB stack passes the 0x03 on as a plain byte. So
+    the request right behind the Ctrl-C reaches the app and is answered; no REPL opens.
+    (Before the lock, the Ctrl-C stopped the app and the request never got an answer.)"""
     acked: list[bool] = []
     real_wait_ack = serialpty.DevicePty.wait_ack
 
@@ -198,16 +198,15 @@ def test_a_request_right_behind_a_ctrl_c_is_never_answered_by_the_app(tmp_path, 
     request = (protocol.encode(77, "hello", {}) + "\n").encode()
     rounds = 4
     try:
+        with Device(runner.port) as device:
+            wait_hello(device)  # the app runs and answers
         for _ in range(rounds):
-            with Device(runner.port) as device:
-                wait_hello(device)  # the app runs (again) and answers
             with serial.Serial(runner.port, timeout=30) as port:
                 port.reset_input_buffer()
                 port.write(b"\x03" + request)
-                out = port.read_until(b">>> ").decode(errors="replace")
-                assert "maintenance mode" in out, out
-                assert "P1 77 ok" not in out, out
-                port.write(b"\x04")  # a soft reset from the friendly REPL: main.py again
-        assert acked == [True] * rounds  # board_process.py acknowledged every Ctrl-C
+                out = port.read_until(b"P1 77 ok").decode(errors="replace")
+                assert out.endswith("P1 77 ok"), out
+                assert ">>>" not in out and "maintenance" not in out, out
+        assert acked == [True] * rounds  # board_process.py took (and dropped) every Ctrl-C
     finally:
         runner.stop()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import serial
 from conftest import ROOT, run_pillctl
-from simhelpers import board_with, compiled, log_records, utc
+from simhelpers import board_with, compiled, log_records, unlock, utc
 
 from dispenser import logrec
 from dispenser.logstore import LogStore
@@ -47,9 +47,9 @@ def set_time(board) -> None:
 
 
 def repl(port: serial.Serial, *lines: str) -> str:
-    """Interrupt the app (Ctrl-C: maintenance mode) and run `lines` at the friendly REPL."""
-    port.write(b"\x03")
-    assert port.read_until(PROMPT).endswith(PROMPT), "no REPL after Ctrl-C"
+    """Run `lines` at the friendly REPL of a board in maintenance (simhelpers.unlock)."""
+    port.write(b"\r")
+    assert port.read_until(PROMPT).endswith(PROMPT), "no REPL: is the board unlocked?"
     out = b""
     for line in lines:
         port.write(line.encode() + b"\r")
@@ -73,6 +73,7 @@ def boot_after(board, since: int, cause: str, timeout: float = 30) -> int:
 
 def test_machine_reset_is_a_hard_reset_that_keeps_the_scratch_registers(sim_board):
     since = sim_board.control.state()["trace_next"]
+    unlock(sim_board)
     with serial.Serial(sim_board.port, timeout=30) as port:
         out = repl_then_reset(
             port,
@@ -85,6 +86,7 @@ def test_machine_reset_is_a_hard_reset_that_keeps_the_scratch_registers(sim_boar
     boot_after(sim_board, since, "reset")
     assert hello(sim_board)["reset"] == "reset"
     assert sim_board.control.state()["scratch"] == [0, 0xC0FFEE, 0, 7]
+    unlock(sim_board)
     with serial.Serial(sim_board.port, timeout=30) as port:
         out = repl(port, "import machine", "print(machine.reset_cause() == machine.WDT_RESET)")
     assert "True" in out  # a Pico's machine.reset() goes through the watchdog
@@ -92,6 +94,7 @@ def test_machine_reset_is_a_hard_reset_that_keeps_the_scratch_registers(sim_boar
     assert sim_board.control.state()["scratch"] is None  # lost with the power
     sim_board.control.power(True)
     assert hello(sim_board)["reset"] == "power"
+    unlock(sim_board)
     with serial.Serial(sim_board.port, timeout=30) as port:
         out = repl(
             port,
@@ -120,6 +123,7 @@ def test_without_ds3231_every_hard_reset_restarts_the_clock_at_2021(tmp_path):
         set_time(board)
         # A soft reset (Ctrl-D at the friendly REPL) keeps the time.
         since = control.state()["trace_next"]
+        unlock(board)
         with serial.Serial(board.port, timeout=30) as port:
             repl(port)
             port.write(b"\x04")
@@ -129,6 +133,7 @@ def test_without_ds3231_every_hard_reset_restarts_the_clock_at_2021(tmp_path):
         # machine.reset() restarts the RTC at 2021, and the firmware takes the time back
         # from the scratch registers ...
         since = control.state()["trace_next"]
+        unlock(board)
         with serial.Serial(board.port, timeout=30) as port:
             repl_then_reset(port)
         boot_after(board, since, "reset")
@@ -137,6 +142,7 @@ def test_without_ds3231_every_hard_reset_restarts_the_clock_at_2021(tmp_path):
         # time record in them spoilt, the clock is unknown ...
         set_time(board)
         since = control.state()["trace_next"]
+        unlock(board)
         with serial.Serial(board.port, timeout=30) as port:
             repl(port, "import board, os")
             # Spoilt once maintenance stopped feeding (and saving the time), or a save from
@@ -157,6 +163,7 @@ def test_without_ds3231_every_hard_reset_restarts_the_clock_at_2021(tmp_path):
 def test_with_ds3231_the_clock_survives_machine_reset_and_power(tmp_path):
     with SimProcess(tmp_path / "b", "--time", "2027-01-15T12:00:00+00:00") as board:
         since = board.control.state()["trace_next"]
+        unlock(board)
         with serial.Serial(board.port, timeout=30) as port:
             repl_then_reset(port)
         boot_after(board, since, "reset")
@@ -172,6 +179,7 @@ def mpremote() -> str:
 
 def test_mpremote_without_resume_leaves_the_board_in_the_raw_repl_until_the_watchdog(sim_board):
     control = sim_board.control
+    unlock(sim_board)  # the app ignores mpremote until a person agrees at the device
     since = control.state()["trace_next"]
     result = subprocess.run(
         [mpremote(), "connect", sim_board.port, "fs", "ls"],
@@ -202,6 +210,7 @@ def soft_time(control, seq: int) -> float:
 @pytest.mark.parametrize("how", [b"\x04", b"import machine; machine.soft_reset()\r"])
 def test_a_soft_reset_from_the_friendly_repl_runs_main_again(sim_board, how):
     since = sim_board.control.state()["trace_next"]
+    unlock(sim_board)
     with serial.Serial(sim_board.port, timeout=30) as port:
         repl(port)
         port.write(how)

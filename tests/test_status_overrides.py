@@ -46,3 +46,17 @@ def test_status_names_the_signer_the_confirmation_and_a_waiting_override():
     text = console.export_text()
     assert "D3-UL signed by Dr. Ada Lovelace, confirmed on the device 2026-" in text
     assert "overriding MK4-MAX (signed by Dr. B) needs a 2 s button hold within 41 s" in text
+
+
+def test_status_says_an_unconfirmed_override_runs_at_normal_limits():
+    console = Console(record=True, width=300)
+    compiled = json.loads(compile_file(REPO / "schedules" / "bone-health.toml"))
+    compiled["tz"] = "Europe"
+    status = json.loads(json.dumps(STATUS))
+    del status["confirm"]
+    status["schedule"]["overrides"].update(confirmed=None, applied=False)
+    console.print(render("/dev/ttyACM0", status, compiled, None))
+    text = " ".join(console.export_text().split())
+    assert "D3-UL NOT applied" in text
+    assert "normal limit" in text
+    assert "confirmed on the device" not in text

@@ -13,7 +13,7 @@ import tty
 import pytest
 import serial
 from conftest import run_pillctl
-from simhelpers import board_with, compiled, kinds, log_records, servo_moves, utc
+from simhelpers import board_with, compiled, kinds, log_records, servo_moves, unlock, utc
 
 from dispenser import logrec, protocol, rescue
 from pillctl.device import Device, open_device, probe_hello
@@ -41,8 +41,11 @@ def _boots_since(board: SimProcess, since: int) -> list[dict]:
 # Under load a Ctrl-C ~50 ms after power-on used to leave the sim board silent: the unix
 # port raised KeyboardInterrupt from inside its signal handler, in the middle of an import,
 # and main.py's `except` clause deadlocked on the qstr mutex it left locked. The sim now
-# schedules it as a Pico does (host/pillctl/sim/board_process.py, docs/sim.md).
-def test_ctrl_c_at_any_moment_of_boot_ends_in_maintenance_then_back_in_dispensing(tmp_path):
+# schedules it as a Pico does (host/pillctl/sim/board_process.py, docs/sim.md). Since issue
+# 17, main.py turns the keyboard interrupt off first of all: a Ctrl-C after that is dropped
+# and the app just answers; one in the microseconds before still ends in maintenance and
+# then back in dispensing. Either way the board is never left dead, and never in the REPL.
+def test_ctrl_c_at_any_moment_of_boot_never_leaves_the_board_dead_or_in_the_repl(tmp_path):
     with SimProcess(tmp_path / "b", env=MAINTENANCE) as board:
         control = board.control
         # How long this machine takes from power-on to the app's hello, right now.
@@ -64,9 +67,10 @@ def test_ctrl_c_at_any_moment_of_boot_ends_in_maintenance_then_back_in_dispensin
             with serial.Serial(board.port) as line:
                 time.sleep(delay)  # the swept variable, not a wait for something
                 line.write(b"\x03")
-            # Every Ctrl-C ends in a reset after the maintenance window, then the app answers
-            # again. One that comes before MicroPython runs main.py is not seen at all, as
-            # on a Pico, whose USB is not up yet (the sim ignores it): the app just answers.
+            # A Ctrl-C before MicroPython runs main.py is not seen at all, as on a Pico, whose
+            # USB is not up yet (the sim ignores it); one after main.py's kbd_intr(-1) is
+            # dropped: the app just answers. One in between ends in a reset after the
+            # maintenance window, then the app answers again.
             deadline = time.monotonic() + BACK_TIMEOUT_S
             while not _boots_since(board, since) and time.monotonic() < deadline:
                 if probe_hello(board.port, 1.0) is not None:
@@ -75,6 +79,12 @@ def test_ctrl_c_at_any_moment_of_boot_ends_in_maintenance_then_back_in_dispensin
             assert hello is not None, (
                 f"dead after a Ctrl-C {delay:.3f} s into boot; the board says: {_screen(board)!r}"
             )
+        # With the app up, a Ctrl-C stops nothing: no reset follows and the app answers.
+        since = control.state()["trace_next"]
+        with serial.Serial(board.port) as line:
+            line.write(b"\x03")
+        assert probe_hello(board.port, 5.0) is not None
+        assert not _boots_since(board, since)
 
 
 def _screen(board: SimProcess) -> bytes:
@@ -90,9 +100,7 @@ def test_without_a_ds3231_the_time_survives_a_hard_reset_but_not_a_power_cut(tmp
         synced = run_pillctl("time", "sync", "--port", board.port)
         assert synced.returncode == 0, synced.stderr
         since = board.control.state()["trace_next"]
-        with serial.Serial(board.port, timeout=5) as line:
-            line.write(b"\x03")  # maintenance, which ends in a watchdog reset
-            assert b"maintenance mode" in line.read_until(b">>> ")
+        unlock(board)  # maintenance, which ends in a watchdog reset
         assert board.control.wait_for("watchdog", since, timeout=BACK_TIMEOUT_S) is not None
         hello = _hello_within(board.port, BACK_TIMEOUT_S)
         assert hello is not None and hello["reset"] == "wdt"

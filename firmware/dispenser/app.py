@@ -8,16 +8,20 @@ resets. A board that crashed CRASH_LIMIT times in a row boots into the halted st
 instead: servos released, the status LED on the error pattern, and the serial line answering
 only hello, status, log.info and log.read, until a power cycle.
 
-Ctrl-C (KeyboardInterrupt) at any moment, boot included, ends in maintenance mode:
-main.py catches it around everything, this module puts the outputs in their safe state.
+The keyboard interrupt is off while the app runs (main.py). Maintenance (the REPL with
+the watchdog fed for a bounded window) opens only when the `maintenance` command was
+confirmed by a hold at the device (dispenser.setupcmds): run() then returns True. A
+Ctrl-C that got in before main.py turned it off ends there too; either way this module puts
+the outputs in their safe state first.
 """
 
 import asyncio
 import sys
 
 from dispenser import logrec, protocol, supervisor, timekeep
+from dispenser.arbiter import TEST, Arbiter
 from dispenser.commands import Commands, RefusedError
-from dispenser.compat import const, ticks_diff, ticks_ms, unload
+from dispenser.compat import unload
 from dispenser.controller import Controller
 from dispenser.drivers.button import LONG, Button
 from dispenser.link import LineLink
@@ -25,7 +29,6 @@ from dispenser.supervisor import CHECKIN_MS, Supervisor
 
 # In the halted state only these answer, so the host can see why.
 HALTED_VERBS = ("hello", "status", "log.info", "log.read")
-_CONFIRM_POLL_MS = const(20)
 
 
 class App:
@@ -33,13 +36,13 @@ class App:
         self.board = board
         self.link = LineLink(board.serial_in, board.serial_out)
         self.button = Button(board.button_pin, board.button_edge)
+        self.arbiter = Arbiter()  # the one owner of the button's presses (dispenser.arbiter)
         self.controller = Controller(board, self.record_event)
         self.supervisor = Supervisor(board, self.log_error)
         self.crashes = _crash_count(board.scratch)
         self.halted = self.crashes >= supervisor.CRASH_LIMIT
-        self._swallow_press = False  # the next press confirms dispense.test: no dose press
-        self.hold_wait = None  # set by dispenser.confirm while an override waits for a hold
         self.commands = Commands(self).table
+        self._leave = asyncio.Event()  # set once maintenance was confirmed at the device
 
     # --- tasks -------------------------------------------------------------------------
     async def serial_loop(self, check_in):
@@ -59,40 +62,31 @@ class App:
             kind = await self.button.press(CHECKIN_MS)
             if kind is None:
                 continue
-            if self.hold_wait is not None:
-                self.hold_wait.offer(self.button)  # the confirmation's press, not a dose's
-                continue
-            if self._swallow_press:
-                self._swallow_press = False
+            taker = self.arbiter.take(self.button.pressed_at, self.button.held_ms)
+            if taker is not None:  # a wait's press, not a dose's
+                self.controller.press_taken(taker.rank)
                 continue
             # With its time, as every record has (monitor shows when, not only that)
             self.event({"kind": "press", "t": self.board.clock.now(), "long": kind == LONG})
             await self.controller.press(kind == LONG)
 
-    async def confirming_press(self, window_ms, hold_ms=0):
-        """True once a press starts within `window_ms` and lasts `hold_ms` (a shorter one
-        does not count: the wait goes on); that press confirms a maintenance action and is
-        no dose press, nor is any press during the wait. Only a press that starts now
-        counts: a button already held (or stuck) must first be released."""
-        self._swallow_press = True
-        started = ticks_ms()
-        armed = not self.button.is_pressed()
-        pressed_at = None
-        while True:
-            pressed = self.button.is_pressed()
-            if armed and pressed:
-                self._swallow_press = True  # an earlier, too short press took the first
-                if pressed_at is None:
-                    pressed_at = ticks_ms()
-                if ticks_diff(ticks_ms(), pressed_at) >= hold_ms:
-                    return True
-            else:
-                pressed_at = None
-                armed = armed or not pressed
-            if pressed_at is None and ticks_diff(ticks_ms(), started) > window_ms:
-                self._swallow_press = False
-                return False
-            await asyncio.sleep_ms(_CONFIRM_POLL_MS)
+    async def confirming_press(self, window_ms, hold_ms=0, rank=TEST):
+        """True once a person at the device pressed the button (held at least `hold_ms`)
+        within `window_ms`; that press is this wait's, no dose press. Only a press that
+        begins after this call counts: a button already held (or stuck) must be released
+        first. The one entry point for "wait for a press or hold at the device"
+        (dispense.test, maintenance, override confirmations): dispenser.arbiter decides
+        which waiting consumer each press belongs to."""
+        wait = self.arbiter.claim(rank, hold_ms)
+        try:
+            return await wait.wait(self.button, window_ms)
+        finally:
+            self.arbiter.release(wait)
+
+    def open_maintenance(self):
+        """Leave the app for the maintenance REPL (run() returns True) once the reply now
+        being sent is out; the caller checked the hold at the device."""
+        self._leave.set()
 
     # --- serial commands ---------------------------------------------------------------
     async def handle_line(self, raw):
@@ -171,7 +165,8 @@ class App:
 
             start(self)  # a non-critical supervised task: it never holds the watchdog
         sup.spawn("button", self.button_loop)
-        await sup.spawn("serial", self.serial_loop)
+        sup.spawn("serial", self.serial_loop)
+        await self._leave.wait()
 
 
 def _crash_count(scratch):
@@ -204,8 +199,9 @@ def restart():
 
 
 def run(board):
-    """Run the app on `board` until a reset; a Ctrl-C puts the outputs in their safe state
-    and goes on to main.py, which opens the maintenance window."""
+    """Run the app on `board` until a reset, or until maintenance was confirmed at the
+    device: then the outputs go to their safe state and it returns True, and main.py opens
+    the maintenance window. A Ctrl-C that got in does the same by raising."""
     global _board
     _board = board
     app = None
@@ -216,3 +212,7 @@ def run(board):
         if app is not None:
             app.controller.safe()
         raise
+    if not app._leave.is_set():
+        return False  # main() ended after a reset that returned (the boot's crash)
+    app.controller.safe()
+    return True

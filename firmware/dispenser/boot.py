@@ -17,10 +17,6 @@ def boot(controller):
         schedule, rejected = None, exc
     if schedule is not None:
         controller._start_engine(schedule, now)
-        sha = schedule.sha
-        controller.confirmed_at = controller.schedstore(
-            lambda s: s.load_confirmation(s.CONFIRMED_PATH, sha)
-        )
     t = now or 0
     controller.append(t, logrec.BOOT, (logrec.boot_cause(controller.board.reset_cause),))
     store = controller.store
@@ -31,6 +27,8 @@ def boot(controller):
     if rejected is not None:
         controller.append(t, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, 0))
     _set_up(controller, t)
+    if not controller.overrides_applied:  # no confirmation here: held to normal limits
+        controller.append(t, logrec.ERROR, (logrec.ERR_OVERRIDE_UNBOUND, 0))
     engine = controller.engine
     if engine is not None and engine.schedule_hash != engine.schedule.hash_prefix():
         # A power cut between the schedule file's rename and its SCHEDULE record: log it

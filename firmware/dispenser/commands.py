@@ -43,6 +43,7 @@ class Commands:
             "dispense.test": self.dispense_test,
             "selftest": self.selftest,
             "calibrate": self.calibrate,
+            "maintenance": self.maintenance,
         }
 
     def hello(self, args):
@@ -82,10 +83,12 @@ class Commands:
         ind = eng.indication(now or 0)
         reply["schedule"] = {"name": sched.name, "sha256": sched.sha, "tz": sched.tz}
         if sched.overrides:
+            applied = self.controller.overrides_applied
             reply["schedule"]["overrides"] = {
                 "rules": sched.overrides,
                 "signers": sched.signers,
-                "confirmed": self.controller.confirmed_at,
+                "confirmed": self.controller.confirmed_at if applied else None,
+                "applied": applied,
             }
         reply["state"] = engine.STATUS_NAMES[ind.status]
         reply["level"] = ind.level
@@ -141,6 +144,9 @@ class Commands:
 
     def dispense_test(self, args):
         return self._setup("dispense_test", args)
+
+    def maintenance(self, args):
+        return self._setup("maintenance", args)
 
     def _setup(self, name, args):
         from dispenser import setupcmds

@@ -2,36 +2,26 @@
 
 A checked schedule that overrides a safety rule is not installed at once: it waits while the
 status LED blinks long-short-short, and is installed only when a press that begins after
-the upload is held CONFIRM_HOLD_MS, within the window (60 s). Every press meanwhile belongs
-to the confirmation: none is a dose press or a snooze. Without the hold the waiting
-schedule is dropped (ERROR 30) and the old one stays; a newer upload replaces it (ERROR 31).
+the upload is held CONFIRM_HOLD_MS, within the window (60 s). Every press begun meanwhile
+belongs to the confirmation (dispenser.arbiter): none is a dose press or a snooze. Without
+the hold the waiting schedule is dropped (ERROR 30) and the old one stays; a newer upload
+replaces it (ERROR 31). The hold is logged as OVERRIDE_BOUND (this schedule's sha256, this
+device's id), which every boot needs before it applies the overrides (dispenser.controller).
 
 Imported only when such a schedule arrives, so the code stays off the heap otherwise.
 """
 
 import asyncio
+from binascii import unhexlify
 
 from dispenser import logrec
+from dispenser.arbiter import CONFIRM
 from dispenser.compat import const, ticks_diff, ticks_ms
 from dispenser.engine import ScheduleError
 
 CONFIRM_WINDOW_S = const(60)  # an override schedule waits this long for the hold
 CONFIRM_HOLD_MS = const(2000)  # how long the hold that confirms it must last
-
-
-class HoldWait:
-    """Offered every released press (App.button_loop) while a confirmation waits."""
-
-    def __init__(self, hold_ms):
-        self.hold_ms = hold_ms
-        self.opened = ticks_ms()
-        self.done = asyncio.Event()
-
-    def offer(self, button):
-        """A press was released: it confirms if it began after the wait and was long."""
-        began_after = ticks_diff(button.pressed_at, self.opened) >= 0
-        if began_after and button.held_ms >= self.hold_ms:
-            self.done.set()
+_DEVICE_BYTES = const(16)  # the device id in an OVERRIDE_BOUND record (NUL-padded)
 
 
 class Confirmation:
@@ -89,22 +79,7 @@ class Confirmation:
 
     async def _hold(self):
         """True once the hold came in time (a hold begun in time may end after it)."""
-        app = self.app
-        wait = HoldWait(CONFIRM_HOLD_MS)
-        app.hold_wait = wait
-        try:
-            while not wait.done.is_set():
-                left = self.window_s * 1000 - ticks_diff(ticks_ms(), wait.opened)
-                if left <= 0 and not app.button.is_pressed():
-                    break
-                try:
-                    await asyncio.wait_for_ms(wait.done.wait(), max(left, 100))
-                except asyncio.TimeoutError:
-                    pass
-            return wait.done.is_set()
-        finally:
-            if app.hold_wait is wait:
-                app.hold_wait = None
+        return await self.app.confirming_press(self.window_s * 1000, CONFIRM_HOLD_MS, CONFIRM)
 
     def _drop(self, code):
         controller = self.controller
@@ -116,16 +91,18 @@ class Confirmation:
         controller.show(now)
 
     def _install(self):
-        """The hold came: install the schedule and log who signed it."""
+        """The hold came: bind the confirmation to this device and schedule in the log
+        (boot applies the overrides only then), install the schedule, log who signed it."""
         controller = self.controller
         controller.pending = None
+        device = controller.board.device_id.encode()[:_DEVICE_BYTES]
+        fields = (unhexlify(self.schedule.sha), device)
+        controller.bound_confirmation(controller.clock.now() or 0, fields)
         try:
             schedule = controller.install(self.data)  # checks again, writes atomically
         finally:
             controller.show(controller.clock.now())
-        now = controller.clock.now() or 0
         signer = logrec.signer_bytes(schedule.signers)
-        controller.append(now, logrec.OVERRIDE, (schedule.hash_prefix(), signer))
-        controller.confirmed_at = now
-        sha = schedule.sha
-        controller.schedstore(lambda s: s.save_confirmation(s.CONFIRMED_PATH, sha, now))
+        controller.append(
+            controller.confirmed_at, logrec.OVERRIDE, (schedule.hash_prefix(), signer)
+        )

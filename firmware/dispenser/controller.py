@@ -46,7 +46,12 @@ class Controller:
         self._level = 0
         self._level_changed = asyncio.Event()
         self.pending = None  # a checked schedule with overrides, waiting (dispenser.confirm)
-        self.confirmed_at = None  # UTC time the installed schedule's overrides were confirmed
+        # The newest override confirmation this device's log holds (OVERRIDE_BOUND), and
+        # the UTC time of the hold. It lapses when another schedule is installed. An
+        # override applies only to the schedule it names (docs/safety-rules.md).
+        self.bound = None  # (sha256 digest, device id) of that OVERRIDE_BOUND record
+        self.confirmed_at = None
+        self.overrides_applied = True  # False: the schedule's overrides had no confirmation
         self._store_users = 0  # schedstore() calls in progress
         self.last_selftest = None  # (UTC time, passed, failed) of the last self-test
 
@@ -64,10 +69,48 @@ class Controller:
     def _start_engine(self, schedule, now):
         """An engine for `schedule`, its state replayed from the newest checkpoint on."""
         engine = Engine(schedule)
-        self.store.snapshot = engine.checkpoint
-        engine.restore(self.store.replay_records(), now is not None)
+        store = self.store
+        store.snapshot = engine.checkpoint
+        store.carry = self._carry
+        engine.restore(self._replay(), now is not None)
         self.engine = engine
+        self._bind(schedule)
         return engine
+
+    def _replay(self):
+        """The log's replay records, passed on to the engine, noting on the way the newest
+        override confirmation made on this device (no extra scan of the log); installing
+        another schedule ends it."""
+        device = self.board.device_id.encode()
+        for rec in self.store.replay_records():
+            kind, fields = rec[2], rec[3]
+            if kind == logrec.OVERRIDE_BOUND and bytes(fields[1]).rstrip(b"\x00") == device:
+                self.bound, self.confirmed_at = (bytes(fields[0]), bytes(fields[1])), rec[1]
+            elif kind == logrec.SCHEDULE and self.bound is not None:
+                if bytes(self.bound[0][:4]) != fields[0].to_bytes(4, "big"):
+                    self.bound = self.confirmed_at = None
+            yield rec
+
+    def _bind(self, schedule):
+        """Apply `schedule`'s overrides only if this device confirmed this exact schedule;
+        otherwise its caps are held to the normal limits (dispenser.schedstore.bind)."""
+        bound = self.bound
+        if not self.schedstore(lambda s: s.bind(schedule, bound)):
+            self.bound = self.confirmed_at = None  # it confirmed another schedule, or none
+        self.overrides_applied = not schedule.overrides or self.bound is not None
+
+    def bound_confirmation(self, t, fields):
+        """Log OVERRIDE_BOUND `fields` (dispenser.confirm): a person at this device confirmed
+        the overrides of that schedule at `t`."""
+        self.append(t, logrec.OVERRIDE_BOUND, fields)
+        self.bound, self.confirmed_at = fields, t
+
+    def _carry(self):
+        """What a log rotation writes after its CHECKPOINT: the active schedule's override
+        confirmation, so that no rotation drops it while the schedule is active."""
+        if self.bound is None or not self.overrides_applied:
+            return ()
+        return ((self.confirmed_at, logrec.OVERRIDE_BOUND, self.bound),)
 
     def schedstore(self, use):
         """`use(dispenser.schedstore)`'s result. That module and the schedule check it runs
@@ -108,8 +151,11 @@ class Controller:
         engine = self.engine
         if engine is None:
             engine = self._start_engine(schedule, now or None)
+        else:
+            self._bind(schedule)
+        if not self.overrides_applied:
+            self.append(now, logrec.ERROR, (logrec.ERR_OVERRIDE_UNBOUND, 0))
         self._decide(now, engine.install, now, schedule)
-        self.confirmed_at = None
         self.clock.changed()
         return schedule
 
@@ -271,6 +317,15 @@ class Controller:
             self._decide(now, self.engine.clock_set, now, previous or 0)
         else:
             self.append(now, logrec.CLOCK_SET, (previous or 0,))
+
+    def press_taken(self, rank):
+        """A press went to a wait (dispenser.arbiter), not to the dose: if a dose was due,
+        the log says why it was not dispensed."""
+        engine = self.engine
+        now = self.clock.now()
+        if engine is None or now is None or not engine.indication(now).due_mask:
+            return
+        self.append(now, logrec.ERROR, (logrec.ERR_PRESS_TAKEN, rank))
 
     def safe(self):
         """Maintenance: servos released, buzzer silent, LEDs dark."""

@@ -36,18 +36,25 @@ CHECKPOINT = const(14)  # engine state summary, first record of every log segmen
 OVERRIDE = const(15)  # (hash32, signer) a schedule with overrides confirmed by a button hold
 OVERRIDE_PENDING = const(16)  # (hash32,) a schedule with overrides awaits the hold
 SELFTEST = const(17)  # (steps passed, steps failed) bit masks of a guided self-test
+# (sha256 digest, device id) the confirmation an override needs at every boot: written after
+# OVERRIDE, and again after each rotation's CHECKPOINT while that schedule is active
+OVERRIDE_BOUND = const(18)
+MAINTENANCE = const(19)  # (step, who) the maintenance REPL asked for over USB: MAINT_*
+MAINT_ASKED = const(0)
+MAINT_OPENED = const(1)  # a 2 s hold at the device confirmed it: the REPL opens
+MAINT_REFUSED = const(2)  # no hold within the window: the app runs on
 _SIGNER_BYTES = const(32)  # the signer's name in an OVERRIDE record, cut and NUL-padded
 
 KIND_NAMES = (
     None, "boot", "clock_set", "schedule", "remind", "snooze", "dispense", "missed",
     "refused", "jam", "refill", "low", "confirm", "error", "checkpoint", "override",
-    "override_pending", "selftest",
+    "override_pending", "selftest", "override_bound", "maintenance",
 )  # fmt: skip
 
 # Payload layouts of the fixed-size kinds, indexed by kind.
 _FORMATS = (
     None, "<B", "<I", "<I", "<HB", "<H", "<HBBH", "<H", "<HB", "<HBB", "<BH", "<BH", "<H", "<BH",
-    None, "<I32s", "<I", "<HH",
+    None, "<I32s", "<I", "<HH", "<32s16s", "<B32s",
 )  # fmt: skip
 
 # Names of each kind's fields, for readers (pillctl logs --format jsonl/csv).
@@ -58,7 +65,7 @@ FIELD_NAMES = (
     ("code", "detail"),
     ("day", "stock", "flags", "totals", "confirms", "resolved", "reminded", "snoozed", "week",
      "schedule"),
-    ("hash32", "signer"), ("hash32",), ("passed", "failed"),
+    ("hash32", "signer"), ("hash32",), ("passed", "failed"), ("sha256", "device"), ("step", "who"),
 )  # fmt: skip
 
 # REFUSED reasons
@@ -77,6 +84,8 @@ ERR_HALTED = const(11)  # detail: crashes in a row; the board stays in its safe 
 
 ERR_OVERRIDE_UNCONFIRMED = const(30)  # detail: 0; no hold in time, the old schedule stays
 ERR_OVERRIDE_REPLACED = const(31)  # detail: 0; another upload replaced the waiting one
+ERR_PRESS_TAKEN = const(32)  # detail: the wait that took a press while a dose was due
+ERR_OVERRIDE_UNBOUND = const(33)  # detail: 0; no confirmation here: run at normal limits
 ERR_CALIBRATION_REJECTED = const(50)  # detail: 1 damaged, 2 a pulse width out of bounds
 
 # BOOT causes (machine.reset_cause() values are mapped by the board)
@@ -283,6 +292,11 @@ def as_dict(rec):
             out[names[i]] = fields[i]
         if kind == OVERRIDE:
             out["signer"] = signer_text(fields[1])
+        elif kind == MAINTENANCE:
+            out["who"] = signer_text(fields[1])
+        elif kind == OVERRIDE_BOUND:
+            out["sha256"] = "".join("%02x" % b for b in fields[0])
+            out["device"] = signer_text(fields[1])
     else:
         out["kind"] = kind
         out["raw"] = fields

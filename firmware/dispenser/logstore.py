@@ -49,12 +49,15 @@ def _exists(path):
 
 
 class LogStore:
-    def __init__(self, root, budget=DEFAULT_BUDGET, segments=_DEFAULT_SEGMENTS, snapshot=None):
+    def __init__(
+        self, root, budget=DEFAULT_BUDGET, segments=_DEFAULT_SEGMENTS, snapshot=None, carry=None
+    ):
         self.root = root
         self.budget = budget
         self.max_segments = segments
         self.segment_size = budget // segments
         self.snapshot = snapshot
+        self.carry = carry  # () -> (t, kind, fields) records to copy after each CHECKPOINT
         self.skipped_bytes = 0  # garbage skipped by the last records() pass (torn tails)
         self._wbuf = bytearray(logrec.MAX_RECORD)
         self._rbuf = bytearray(_READ_BUF)
@@ -176,6 +179,11 @@ class LogStore:
         self._active_size = 0
         if self.snapshot is not None:
             self._write(t, logrec.CHECKPOINT, self.snapshot())
+            # Records replay must still find after the segments before are gone (the
+            # active schedule's override confirmation), each with its own time.
+            if self.carry is not None:
+                for at, kind, fields in self.carry():
+                    self._write(at, kind, fields)
         while len(self._numbers) > self.max_segments:
             if not self._droppable(t):
                 break  # the oldest still holds what replay needs (see the module docstring)

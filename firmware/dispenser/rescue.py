@@ -87,9 +87,13 @@ def crash_count(scratch):
 
 
 def maintenance(board):
-    """After Ctrl-C, wherever it landed: the watchdog fed for the board's maintenance
-    window (mpremote can deploy), then a reset back into dispensing. `board` is None when
-    the interrupt came before board.build() returned: build it again (it only sets pins)."""
+    """The maintenance REPL, once confirmed by a hold at the device (or after a Ctrl-C
+    that landed before kbd_intr(-1)): the watchdog fed for the board's maintenance window
+    (mpremote can deploy), then a reset back into dispensing. `board` is None when the
+    interrupt came before board.build() returned: build it again (it only sets pins)."""
+    import micropython
+
+    micropython.kbd_intr(3)  # the REPL's Ctrl-C again, for mpremote
     if board is None:
         import board as board_file  # pyright: ignore[reportMissingImports]
 
@@ -102,6 +106,17 @@ def maintenance(board):
     seconds = board.maintenance_s
     board.feed_for(watchdog, seconds)
     print("dispenser: maintenance mode; back to dispensing in %d s (machine.reset() now)" % seconds)
+
+
+def safe_mode(board):
+    """The button was held at power-on: no app, no watchdog, the REPL with Ctrl-C, until
+    the next power-on or reset. Only a person at the device can get here."""
+    import micropython
+
+    micropython.kbd_intr(3)
+    for pwm in board.servo_pwms:  # no pulses: the servos stay limp
+        pwm.duty_ns(0)
+    print("dispenser: safe mode (button held at power-on): REPL; reset or replug to dispense")
 
 
 def boot_failed(board, exc):

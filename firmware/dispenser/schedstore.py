@@ -11,7 +11,6 @@ boot, a check or an install, and unloaded afterwards (Controller.schedstore).
 import os
 
 SCHEDULE_PATH = "schedule.json"  # where the installed schedule lives on the flash
-CONFIRMED_PATH = "confirmed.txt"  # "<sha256> <UTC time>" of the last override confirmation
 _TMP_SUFFIX = ".tmp"
 
 
@@ -67,21 +66,25 @@ def read(path, off, size):
         return chunk, f.seek(0, 2)
 
 
-def save_confirmation(path, sha, t):
-    """Remember when the schedule `sha`'s overrides were confirmed on the device, so status
-    shows it after a restart too. Best effort: the log's OVERRIDE record is the record."""
-    try:
-        with open(path, "w") as f:
-            f.write(sha + " " + str(t))
-    except OSError:
-        pass
+def bind(schedule, bound):
+    """Whether the OVERRIDE_BOUND fields `bound` (None: none) confirm `schedule`. If they
+    do not and it has overrides, it is held to the normal limits (docs/safety-rules.md)."""
+    from binascii import unhexlify
+
+    if bound is not None and bytes(bound[0]) == unhexlify(schedule.sha):
+        return True
+    if schedule.overrides:
+        _normal_limits(schedule)
+    return False
 
 
-def load_confirmation(path, sha):
-    """The UTC time the schedule `sha` was confirmed, or None."""
-    try:
-        with open(path) as f:
-            saved, t = f.read().split()
-        return int(t) if saved == sha else None
-    except (OSError, ValueError):
-        return None
+def _normal_limits(schedule):
+    """Each daily cap at most the firmware's absolute cap, as in a schedule without
+    overrides (in place; the engine reads the caps at each dose)."""
+    from dispenser.nutrients import ABSOLUTE_CAPS
+
+    caps = schedule.caps
+    for code in range(len(caps)):
+        absolute = ABSOLUTE_CAPS[code]
+        if absolute is not None and caps[code] > absolute:
+            caps[code] = absolute

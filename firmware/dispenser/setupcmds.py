@@ -1,5 +1,6 @@
 """The serial commands that change the device's set-up or move it outside the schedule:
-time.set, schedule.put, schedule.get, refill, identify, dispense.test (docs/protocol.md).
+time.set, schedule.put, schedule.get, refill, identify, dispense.test, maintenance
+(docs/protocol.md).
 
 They are rare, so Commands (dispenser/commands.py) imports this module for the request and
 unloads it after (compat.unload), keeping it only while a schedule upload is in progress:
@@ -19,6 +20,8 @@ from dispenser.localtime import MIN_VALID_TIME
 
 MAX_SCHEDULE = const(8192)  # bytes; compiled schedules are under 4 KB
 TEST_HOLD_WINDOW_MS = const(10000)
+MAINTENANCE_WINDOW_MS = const(60000)  # the hold that opens the maintenance REPL comes
+MAINTENANCE_HOLD_MS = const(2000)  # within this long after the request, held this long
 IDENTIFY_S = const(5)
 
 
@@ -135,6 +138,27 @@ async def dispense_test(self, args):
         raise RefusedError("button not pressed within 10 s: nothing moved")
     delivered = await self.controller.test_dispense(hopper)
     return {"hopper": hopper, "delivered": delivered}
+
+
+async def maintenance(self, args):
+    """The maintenance REPL, only after a 2 s hold of the device's button within 60 s:
+    USB alone never reaches the REPL while the app runs. `by` names who asked (logged)."""
+    from dispenser import logrec
+    from dispenser.arbiter import CONFIRM
+
+    who = args.get("by", "")
+    if not isinstance(who, str) or len(who) > 32:
+        raise ValueError("by must be a string of at most 32 characters")
+    controller = self.controller
+    who = who.encode()
+    controller.append(controller.clock.now() or 0, logrec.MAINTENANCE, (logrec.MAINT_ASKED, who))
+    held = await self.app.confirming_press(MAINTENANCE_WINDOW_MS, MAINTENANCE_HOLD_MS, CONFIRM)
+    step = logrec.MAINT_OPENED if held else logrec.MAINT_REFUSED
+    controller.append(controller.clock.now() or 0, logrec.MAINTENANCE, (step, who))
+    if not held:
+        raise RefusedError("no 2 s hold of the device's button within 60 s: the app runs on")
+    self.app.open_maintenance()
+    return {"seconds": self.board.maintenance_s}
 
 
 def _str_arg(args, name):

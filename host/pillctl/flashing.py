@@ -34,6 +34,7 @@ from pillctl.micropython_version import (
 from pillctl.mpremote import Mpremote
 from pillctl.mpy import compile_mpy
 from pillctl.sim.firmware_image import firmware_files
+from pillctl.unlock import open_maintenance
 
 BOARDS = ("pico", "pico_w", "pico2", "sim", "sim_w")  # sim_w: the simulated Pico W
 # Only native code depends on the CPU; bytecode-only modules would load anywhere anyway.
@@ -113,8 +114,9 @@ REPL_PROBE_S = 3.0
 def check_repl_answers(port: str) -> None:
     """Fail fast, before mpremote's long waits, when nothing MicroPython-like answers.
 
-    Ctrl-C is what mpremote sends first anyway: our firmware answers it by entering
-    maintenance mode and showing the REPL prompt, a blank board by showing the prompt.
+    Ctrl-C is what mpremote sends first anyway: our firmware in maintenance mode (after
+    the hold flash asked for), in safe mode, or a blank board answers it with the REPL
+    prompt; the running app ignores it, which flash() asked past before coming here.
     """
     try:
         with serial.Serial(port, 115200, timeout=0.2, exclusive=True) as line:
@@ -130,7 +132,8 @@ def check_repl_answers(port: str) -> None:
     if b">" not in seen:
         raise PillctlError(
             f"no MicroPython REPL answers on {port} within {REPL_PROBE_S:g} s; "
-            "is MicroPython installed on the board (BOOTSEL + the .uf2 from micropython.org)?"
+            "is MicroPython installed on the board (BOOTSEL + the .uf2 from micropython.org)? "
+            "If the dispenser app runs, run `pillctl maintenance` and hold its button"
         )
 
 
@@ -226,13 +229,18 @@ def flash(
     workdir: Path,
     on_start: Callable[[int], None] = lambda total: None,
     on_copied: Callable[[int], None] = lambda done: None,
+    on_hold: Callable[[str], None] = lambda line: None,
 ) -> FlashResult:
     """Check the board and its MicroPython, build into `workdir`, deploy to `port`,
-    restart, set the clock, verify. Nothing is written before every check has passed."""
+    restart, set the clock, verify. Nothing is written before every check has passed. Over
+    a running app, the maintenance REPL is asked for first: `on_hold` tells the person to
+    hold the button (pillctl.unlock); a blank board, or one in its REPL, needs no hold."""
     started = time.monotonic()
     check_port_exists(port)
     reported = running_board(port)
     refuse_other_board(port, board, reported)  # a running firmware's answer: refuse at once
+    if reported is not None:  # the app runs, locked: a person at the device must agree
+        open_maintenance(port, on_hold)
     check_repl_answers(port)
     mpremote = Mpremote(port)
     info = read_board_info(mpremote)
@@ -241,7 +249,7 @@ def flash(
         native = check_micropython(port, info, mpy_cross_version())
     except PillctlError:
         if info.board is not None:
-            restart(mpremote)  # our Ctrl-C stopped its app: bring it back
+            restart(mpremote)  # our maintenance request stopped its app: bring it back
         raise
     image = build_image(board, workdir, native)
     on_start(len(image))

@@ -1,9 +1,11 @@
-"""A board found in its maintenance REPL (after an mpremote session): say so in one line and
-bring the dispenser app back at once, instead of failing until its window ends by itself.
+"""A board found in its maintenance REPL (opened by `pillctl maintenance` and a hold at
+the device, or safe mode): say so in one line and bring the dispenser app back at once,
+instead of failing until its window ends by itself.
 
-The firmware leaves the app for the REPL on Ctrl-C and stays there up to `maintenance_s`
-(5 minutes on a Pico) so a deploy can finish; `dispenser.app.restart()` ends that early
-with the board's own hard reset (machine.reset() on a Pico; the sim's runner reboots it).
+The firmware leaves the app for the REPL only after that hold (pillctl/unlock.py) and stays
+there up to `maintenance_s` (5 minutes on a Pico) so a deploy can finish;
+`dispenser.app.restart()` ends that early with the board's own hard reset (machine.reset()
+on a Pico; the sim's runner reboots it).
 """
 
 from __future__ import annotations
@@ -74,12 +76,12 @@ def recover(port: str, restart: bool) -> bool:
             return False
         if not restart:
             raise PillctlError(
-                f"{port} is in its maintenance REPL (after mpremote): it goes back to "
+                f"{port} is in its maintenance REPL: it goes back to "
                 "dispensing by itself within 5 minutes, or run this again without --no-restart"
             )
         run_restart(line, port)  # a blank board fails here, with its own line
         click.echo(
-            f"pillctl: {port} was in its maintenance REPL (after mpremote); restarting the app",
+            f"pillctl: {port} was in its maintenance REPL; restarting the app",
             err=True,
         )
     wait_for_hello(port)

@@ -1,8 +1,9 @@
 """Runs the real `mpremote` against a board, always with `resume`.
 
 `resume` matters: without it mpremote soft-resets the board (Ctrl-D), which restarts our
-firmware in the middle of a deploy. With it, mpremote's Ctrl-C puts the firmware into its
-bounded maintenance mode, where the REPL answers.
+firmware in the middle of a deploy. The running app ignores mpremote's Ctrl-C and raw REPL
+request: its REPL answers only in maintenance mode (`pillctl maintenance` and a hold at the
+device, pillctl/unlock.py), and a failure to reach it says so in one line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 from pillctl.errors import PillctlError
 from pillctl.executables import require_tool
+from pillctl.unlock import locked_hint
 
 DEFAULT_TIMEOUT_S = 120
 
@@ -55,6 +57,8 @@ class Mpremote:
         finally:
             killer.cancel()
         if returncode != 0:
+            if "could not enter raw repl" in errors:  # the dispenser app runs, locked
+                raise PillctlError(locked_hint(self.port))
             what = " ".join(args)[:60]
             reason = errors.strip().splitlines()[-1] if errors.strip() else f"exit {returncode}"
             if returncode < 0:

@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from dispenser import logrec, schedule
+from dispenser import logrec, nutrients, schedule
 from dispenser.schedstore import SCHEDULE_PATH
 from pillctl.history import _jsonable
 from soak.doses import Due
@@ -19,7 +19,11 @@ CORRUPT_SCHEDULE = "soak_corrupt_schedules"
 DEAD = "soak_dead_boards"
 LOG = "soak_log_faults"
 UNLOGGED_INSTALL = "soak_unlogged_installs"
-MUST_BE_ZERO = (DOUBLE, UNRECORDED, CORRUPT_SCHEDULE, DEAD, LOG, UNLOGGED_INSTALL)
+OVER_CAP = "soak_over_cap_doses"
+MISROUTE = "soak_button_misroutes"
+MUST_BE_ZERO = (
+    DOUBLE, UNRECORDED, CORRUPT_SCHEDULE, DEAD, LOG, UNLOGGED_INSTALL, OVER_CAP, MISROUTE,
+)  # fmt: skip
 
 Record = tuple[int, int, int, tuple]
 RESOLVING = (logrec.DISPENSE, logrec.MISSED, logrec.REFUSED)
@@ -99,11 +103,12 @@ def check_reboot_log(before: LogScan, after: LogScan) -> list[Failure]:
     return failures
 
 
-def check_schedule(fs: Path, old: bytes, new: bytes | None) -> list[Failure]:
-    """The schedule on flash is the old one or the new one, byte for byte."""
+def check_schedule(fs: Path, old: bytes, new: bytes | None, *others: bytes | None) -> list[Failure]:
+    """The schedule on flash is the old one or the new one (or one of `others` that the
+    cycle put there before the cut), byte for byte."""
     path = fs / SCHEDULE_PATH
     data = path.read_bytes() if path.exists() else b""
-    if data == old or (new is not None and data == new):
+    if data in [s for s in (old, new, *others) if s is not None]:
         return []
     return [(CORRUPT_SCHEDULE, f"schedule.json is neither old nor new ({len(data)} bytes)")]
 
@@ -161,3 +166,25 @@ def check_pull(history_records: list[dict], flash: list[Record]) -> list[Failure
     if wrong:
         return [(LOG, f"pulled records differ from the flash's: seqs {wrong[:5]}")]
     return []
+
+
+def check_caps(records: list[Record], since_t: int, day_of, forged: bool) -> list[Failure]:
+    """No local day gives more of a nutrient than the firmware's absolute cap (no cycle
+    confirms an override that lifts one); a forged override file is logged at its boot."""
+    failures: list[Failure] = []
+    totals: Counter = Counter()
+    for r in records:
+        if r[1] >= since_t and r[2] == logrec.DISPENSE:
+            totals[(day_of(r[1]), logrec.unpack_nutrient(r[3][1]))] += r[3][3]
+    for (day, nut), total in sorted(totals.items()):
+        cap = nutrients.ABSOLUTE_CAPS[nut]
+        if cap is not None and total > cap:
+            name = nutrients.NUTRIENTS[nut]
+            failures.append((OVER_CAP, f"day {day}: {total} of {name}, over the cap {cap}"))
+    unbound = [
+        r for r in records
+        if r[1] >= since_t and r[2] == logrec.ERROR and r[3][0] == logrec.ERR_OVERRIDE_UNBOUND
+    ]  # fmt: skip
+    if forged and not unbound:
+        failures.append((OVER_CAP, "a forged override file booted without ERROR 33"))
+    return failures

@@ -13,11 +13,12 @@ from dispenser import logrec
 from pillctl.commands.logs import pull
 from pillctl.device import Device
 from pillctl.errors import PillctlError
-from soak import checks, injections
+from soak import checks, forgery, injections
 from soak.doses import DayPlan
 from soak.plan import Plan
 from soak.rig import Rig
 
+DISTURB = {**injections.DISTURB, **forgery.DISTURB}
 FIRST_DAY = date(2026, 11, 30)  # the schedules' compile day; the campaign's days follow
 DAY_S = 86400
 
@@ -76,7 +77,8 @@ class Cycler:
         opens = min(d.opens for d in dues if d.slot == plan.meal)
         rig.step_to(opens + plan.minute * 60)
 
-        injections.DISTURB[plan.disturbance](rig, plan, out)
+        DISTURB[plan.disturbance](rig, plan, out)
+        result.failures += [(checks.MISROUTE, m) for m in out.misroutes]
         result.unsupported += out.unsupported
         result.recoveries.update(out.recoveries)
         result.notes += out.notes
@@ -101,7 +103,9 @@ class Cycler:
         log_dir = rig.log_path()
         cut_scan = checks.LogScan(log_dir)
         result.failures += checks.check_cut_log(cut_scan, 0)
-        result.failures += checks.check_schedule(rig.fs, self.old, out.pushed)
+        result.failures += checks.check_schedule(
+            rig.fs, self.old, out.pushed, out.forged, out.overlap
+        )
 
         rig.power_on()
         if rig.wait_hello() is None:
@@ -123,6 +127,8 @@ class Cycler:
         moves = rig.servo_moves(trace_start)
         result.failures += checks.check_doses(dues + breakfast, final.records, moves, midnight)
         result.failures += checks.check_install_logged(rig.fs, out.pushed, final.records)
+        forged = out.forged is not None
+        result.failures += checks.check_caps(final.records, midnight, self.days.day_of, forged)
         if out.pull is not None:
             history = out.pull["history"]
             result.failures += checks.check_pull(history.records(), final.records)

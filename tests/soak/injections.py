@@ -41,6 +41,9 @@ class Outcome:
     aimed_log: tuple[str, int] = ("", 0)  # newest log segment and its size at that point
     pushed: bytes | None = None  # the schedule a push was cutting into
     pull: dict | None = None  # the `pillctl logs` history a cut interrupted
+    forged: bytes | None = None  # a schedule file with an override copied onto the flash
+    overlap: bytes | None = None  # the override schedule the overlapping waits pushed
+    misroutes: list[str] = field(default_factory=list)  # presses that went astray
 
 
 # --- disturbances: each ends with the board answering hello ------------------------------
@@ -84,7 +87,8 @@ def disturb_flash_error(rig: Rig, plan: Plan, out: Outcome) -> None:
 
 
 def disturb_ctrl_c(rig: Rig, plan: Plan, out: Outcome) -> None:
-    """A stray Ctrl-C on the line: maintenance mode, then back to dispensing by itself."""
+    """A stray Ctrl-C on the line: the app turned the keyboard interrupt off, so it is
+    dropped and the app answers on (before issue 17: maintenance, then back by itself)."""
     device = rig.connect()
     started = time.monotonic()
     device._serial.write(b"\x03")
@@ -106,16 +110,16 @@ def _mpremote(rig: Rig, out: Outcome, name: str, *args: str) -> None:
 
 
 def disturb_mpremote_resume(rig: Rig, plan: Plan, out: Outcome) -> None:
-    """mpremote with `resume`: its Ctrl-C leaves the board in maintenance, which ends by
-    itself. Recovery counts from mpremote's start, as the dispenser is out of service."""
+    """mpremote with `resume`: the locked app ignores its Ctrl-C and raw-REPL request, so
+    mpremote fails and the app answers on. Recovery counts from mpremote's start."""
     started = time.monotonic()
     _mpremote(rig, out, "mpremote_resume", "resume")
     _recovered(rig, out, "mpremote_resume", started)
 
 
 def disturb_mpremote_plain(rig: Rig, plan: Plan, out: Outcome) -> None:
-    """mpremote without `resume`: a soft reset in the raw REPL (on a Pico: no main.py until
-    the watchdog resets the board)."""
+    """mpremote without `resume`: it cannot reach the raw REPL of the locked app either
+    (before issue 17: a soft reset in the raw REPL, then the watchdog)."""
     started = time.monotonic()
     _mpremote(rig, out, "mpremote_plain")
     _recovered(rig, out, "mpremote_plain", started)

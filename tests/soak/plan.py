@@ -22,7 +22,13 @@ DISTURBANCES = {
     "ctrl_c": 1,  # a stray Ctrl-C byte on the serial line
     "mpremote_resume": 1,  # `mpremote connect PORT resume exec ...`
     "mpremote_plain": 1,  # `mpremote connect PORT exec ...`: a soft reset
+    "forged_override": 2,  # a schedule.json with an override copied on while off
+    "button_overlap": 2,  # an override's hold wait and a dispense.test wait at once
 }
+# The fake confirmation that comes with a forged override file (soak/forgery.py).
+FORGES = ("none", "other_device", "confirmed_txt")
+# What the person does while the overlapping waits are open.
+OVERLAPS = ("hold", "short_hold", "short")
 TASKS = ("serial", "button", "schedule")
 # Where an install is cut: its temp file's write, the rename, or the SCHEDULE record.
 INSTALL_CUTS = (("write", "schedule.json.tmp"), ("rename", "schedule"), ("write", "log/"))
@@ -46,6 +52,9 @@ class Plan:
     flash_count: int
     arm_seed: int  # seeds the sim's armed cut: how much of the cut write it keeps
     install_at: tuple[str, str]  # the armed cut of an install: (write|rename, path part)
+    forge: str  # forged_override: the fake confirmation (FORGES)
+    overlap: str  # button_overlap: the presses (OVERLAPS)
+    test_hopper: int  # button_overlap: the hopper dispense.test asks for
 
     @property
     def replay(self) -> str:
@@ -84,4 +93,7 @@ def make_plan(seed: int, cycle: int) -> Plan:
         flash_count=rng.randrange(1, 4),
         arm_seed=rng.randrange(2**32),
         install_at=rng.choice(INSTALL_CUTS),
+        forge=rng.choice(FORGES),
+        overlap=rng.choice(OVERLAPS),
+        test_hopper=rng.randrange(3),
     )

@@ -55,7 +55,7 @@ class Rig:
         """Powered off: the old schedule, a log of filler whose active segment has `free`
         bytes left, and the clock (battery-backed) paused at `wall`."""
         self.runner.power_off()
-        for name in ("log", SCHEDULE_PATH, SCHEDULE_PATH + ".tmp"):
+        for name in ("log", SCHEDULE_PATH, SCHEDULE_PATH + ".tmp", "confirmed.txt"):
             path = self.fs / name
             if path.is_dir():
                 shutil.rmtree(path)

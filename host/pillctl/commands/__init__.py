@@ -7,6 +7,7 @@ import click
 from pillctl.commands import (
     demo,
     logs,
+    maintenance,
     monitor,
     name,
     ports,
@@ -36,6 +37,7 @@ COMMANDS: list[click.Command] = [
     refill.refill,
     logs.logs,
     monitor.monitor,
+    maintenance.maintenance,
     flash_command,
     ports.ports,
     time.time_group,

@@ -44,6 +44,7 @@ def flash_command(board: str | None, port: str) -> None:
             Path(workdir),
             on_start=lambda total: progress.update(task, total=total),
             on_copied=lambda done: progress.update(task, completed=done),
+            on_hold=lambda line: console.print(f"pillctl: {line}"),
         )
     hello = result.hello
     click.echo(

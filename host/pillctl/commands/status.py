@@ -187,7 +187,14 @@ def render(port: str, status: dict, compiled: dict | None, sched: Schedule | Non
         return Panel(about, title="dispenser")
     about.add_row("schedule", f"{schedule['name']}  sha256 {schedule['sha256'][:16]}…")
     overrides = schedule.get("overrides")
-    if overrides:
+    if overrides and overrides.get("applied") is False:
+        about.add_row(
+            "overrides",
+            f"{', '.join(overrides['rules'])} NOT applied: this device holds no confirmation "
+            "for this schedule, so every cap is at its normal limit; "
+            "run `pillctl push FILE` and hold the button",
+        )
+    elif overrides:
         confirmed = overrides.get("confirmed")
         when = format_epoch(confirmed) if confirmed else "time not recorded"
         about.add_row(

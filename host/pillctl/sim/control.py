@@ -52,7 +52,7 @@ def handle_request(runner: SimRunner, request: dict[str, Any]) -> dict[str, Any]
         return {"since": _button_edges(runner, request)}
     if cmd == "power":
         if request.get("on"):
-            runner.power_on()
+            runner.power_on(bool(request.get("held")))
         elif "at" in request:
             return _armed_cut(runner, request)
         else:
@@ -240,8 +240,9 @@ class SimControl:
     def step_to(self, wall: float, timeout: float = 60) -> None:
         self.request(cmd="clock", step=wall, timeout=timeout)
 
-    def power(self, on: bool) -> dict[str, Any]:
-        return self.request(cmd="power", on=on)
+    def power(self, on: bool, held: bool = False) -> dict[str, Any]:
+        """Power off or on; `held`: the button is held while it powers on (safe mode)."""
+        return self.request(cmd="power", on=on, held=held)
 
     def cut_at(self, step: str, path: str, seed: int, timeout: float = 30) -> dict[str, Any]:
         """Cut the power in the middle of the next write/rename whose path holds `path`."""

@@ -107,6 +107,7 @@ class SimRunner:
         self._in_fifo = self._rundir / "in"
         self._out_fifo = self._rundir / "out"
         self.scratch_path = self._rundir / "scratch"
+        self._button_held = False  # the button held during this power-on (safe mode)
         os.mkfifo(self._in_fifo)
         os.mkfifo(self._out_fifo)
         # Opened read-write so neither side ever blocks on open, across reboots.
@@ -158,11 +159,17 @@ class SimRunner:
     def powered(self) -> bool:
         return self._powered
 
-    def power_on(self) -> None:
+    def power_on(self, button_held: bool = False) -> None:
+        """Power the board on; with `button_held`, a person holds its button meanwhile
+        (safe mode: the firmware starts the REPL instead of the app)."""
         with self._lock:
             if self._powered:
                 return
-            self._boot("power")
+            self._button_held = button_held
+            try:
+                self._boot("power")
+            finally:
+                self._button_held = False  # released before any later reset
             self._powered = True
 
     def power_off(self) -> None:
@@ -287,6 +294,7 @@ class SimRunner:
                 "PILLCTL_SIM_DROP": "1" if self.options.drop_sensor else "0",
                 "PILLCTL_SIM_WIFI": self._wifi_link(),
                 "PILLCTL_SIM_DS3231": self._ds3231_spec(),
+                "PILLCTL_SIM_BUTTON": "0" if self._button_held else "1",
                 # The flash folder is the board's path; after it, as the built-ins are, the
                 # sim's `machine` and `os` extensions (never visible on the flash).
                 "MICROPYPATH": f".frozen:.:lib:{MACHINE_SHIM}",

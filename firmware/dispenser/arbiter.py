@@ -1,0 +1,85 @@
+"""One owner for the button (docs/supervision.md, "The button"): every released press goes
+to exactly one consumer, in this order:
+
+1. a confirmation wait (CONFIRM: an override schedule's hold, the maintenance REPL's hold);
+2. a test wait (TEST: dispense.test, and whatever else asks "is a person at the device");
+3. the dose (App.button_loop hands the press to the controller).
+
+A press belongs to the first wait, in that order, that was already open when the press
+began; a press begun before every open wait goes to the dose. A wait that a press
+satisfies (held at least its `hold_ms`) is closed at once, so one hold never confirms two
+things; a press that a wait takes without satisfying it (too short) is still that wait's.
+
+Waits are claimed and released by their owner only (`claim` ... `release`, in a finally):
+no state outlives the consumer that set it, and nothing here is set from outside.
+"""
+
+import asyncio
+
+from dispenser.compat import const, ticks_diff, ticks_ms
+
+CONFIRM = const(0)
+TEST = const(1)
+# After its window, a wait still ends only once a hold that began in time is released, but
+# never later than this past the window: a stuck button cannot keep it open.
+_OVERRUN_MS = const(1000)
+_SLICE_MS = const(100)
+
+
+class Wait:
+    """One consumer waiting for a press: `rank` (CONFIRM or TEST), `hold_ms` the shortest
+    press that satisfies it (0: any press)."""
+
+    def __init__(self, rank, hold_ms):
+        self.rank = rank
+        self.hold_ms = hold_ms
+        self.opened = ticks_ms()
+        self.done = asyncio.Event()
+
+    async def wait(self, button, window_ms):
+        """True once a press satisfied this wait within `window_ms` (a hold begun in time
+        may end after it, within _OVERRUN_MS); False otherwise."""
+        done = self.done
+        while not done.is_set():
+            left = window_ms - ticks_diff(ticks_ms(), self.opened)
+            if left <= 0 and (not button.is_pressed() or left <= -(self.hold_ms + _OVERRUN_MS)):
+                break
+            try:
+                await asyncio.wait_for_ms(done.wait(), max(left, _SLICE_MS))
+            except asyncio.TimeoutError:
+                pass
+        return done.is_set()
+
+
+class Arbiter:
+    def __init__(self):
+        self._waits = []  # open waits, by rank, then oldest first
+
+    def claim(self, rank, hold_ms=0):
+        """Open a Wait; its owner must release() it when done, whatever happened."""
+        wait = Wait(rank, hold_ms)
+        waits = self._waits
+        i = 0
+        while i < len(waits) and waits[i].rank <= rank:
+            i += 1
+        waits.insert(i, wait)
+        return wait
+
+    def release(self, wait):
+        if wait in self._waits:
+            self._waits.remove(wait)
+
+    def take(self, pressed_at, held_ms):
+        """The Wait that a press begun at `pressed_at` (ticks) and held `held_ms` belongs
+        to, or None: the dose's. A wait it satisfies is closed at once."""
+        for wait in self._waits:
+            if ticks_diff(pressed_at, wait.opened) >= 0:
+                if held_ms >= wait.hold_ms:
+                    self._waits.remove(wait)
+                    wait.done.set()
+                return wait
+        return None
+
+    def busy(self):
+        """Whether any wait is open (the status LED and `status` may say so)."""
+        return bool(self._waits)

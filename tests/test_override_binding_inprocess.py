@@ -1,0 +1,186 @@
+"""Overrides are bound to a confirmation made at this device for this exact schedule
+(issue 17, item 2), in-process in virtual time: a schedule file with overrides that reached
+the flash without a hold here runs at the normal limits, at every boot; the confirmation
+survives log rotation while its schedule is active, and another device's or another
+schedule's confirmation does not count."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+
+import pytest
+from inprocess import (
+    FakeBoard,
+    VirtualLoop,
+    install_micropython_names,
+    make_world,
+    put_schedule,
+    run,
+    until,
+)
+from simhelpers import compiled, utc
+from test_commands_inprocess import upload
+
+from dispenser import logrec
+from dispenser.confirm import CONFIRM_HOLD_MS
+from pillctl.schedule.hashing import with_hash
+
+BONE = compiled("bone-health")
+LUNCH = utc(11, 35)
+MORNING = utc(5, 0)
+
+
+def _override(iu: int, rule: str = "D3-UL") -> bytes:
+    obj = json.loads(compiled("bone-health"))
+    obj["comp"][0]["per"] = iu
+    obj["caps"]["vitd"] = iu
+    obj["ovr"] = [{"rule": rule, "by": "Dr. Ada Lovelace", "why": "deficiency"}]
+    return with_hash(obj)
+
+
+def _d3_given(world) -> list[int]:
+    return [
+        r["amount"]
+        for r in world.records()
+        if r["kind"] == "dispense" and logrec.unpack_nutrient(r["hopper_nut"]) == 0
+    ]
+
+
+def _errors(world, code: int) -> int:
+    return sum(1 for r in world.records() if r["kind"] == "error" and r["code"] == code)
+
+
+def scenario_of(world, body):
+    async def scenario():
+        await world.start()
+        await body()
+
+    run(world.loop, scenario())
+
+
+async def _confirm_at_device(world, data: bytes) -> None:
+    verb, reply = await upload(world, data)
+    assert verb == "ok" and "confirm" in reply, reply
+    await until(lambda: world.app.controller.pending is not None)
+    await world.board.press(CONFIRM_HOLD_MS + 300)
+    await until(lambda: world.app.controller.pending is None)
+    assert world.app.controller.overrides_applied
+
+
+@pytest.fixture
+def world(tmp_path, monkeypatch):
+    world = make_world(tmp_path, monkeypatch)
+    world.monkeypatch = monkeypatch
+    return world
+
+
+def _new_loop(world):
+    """A fresh virtual event loop for the next boot (run() closes the last one)."""
+    world.loop = VirtualLoop()
+    install_micropython_names(world.monkeypatch, world.loop)
+
+
+def test_an_override_file_copied_onto_the_flash_never_dispenses_above_the_cap(world):
+    world.boot_with(_override(10000), LUNCH)  # as after `mpremote fs cp` and a reboot
+
+    async def body():
+        verb, status = await world.request("status")
+        overrides = status["schedule"]["overrides"]
+        assert (overrides["applied"], overrides["confirmed"]) == (False, None)
+        await world.press()
+
+    scenario_of(world, body)
+    assert _d3_given(world) == []  # 10,000 IU is over the normal 4,000 IU cap: refused
+    refused = [r for r in world.records() if r["kind"] == "refused"]
+    assert [r["reason"] for r in refused] == [logrec.REASON_CAP]
+    assert _errors(world, logrec.ERR_OVERRIDE_UNBOUND) == 1  # logged at the boot
+
+
+def test_below_the_normal_cap_an_unconfirmed_override_file_still_dispenses(world):
+    world.boot_with(_override(3000), LUNCH)  # every dose within the normal limits
+
+    async def body():
+        await world.press()
+
+    scenario_of(world, body)
+    assert _d3_given(world) == [3000]
+
+
+def test_a_confirmed_override_applies_after_reboots_and_log_rotations(world, monkeypatch):
+    monkeypatch.setattr(FakeBoard, "log_budget", 2048)  # a rotation every ~256 bytes
+    world.boot_with(BONE, MORNING)
+    data = _override(5000)
+
+    async def body():
+        await _confirm_at_device(world, data)
+        controller = world.app.controller
+        for _ in range(200):  # far more than the log keeps: every old segment goes
+            controller.append(int(utc(5, 1)), logrec.ERROR, (99, 0))
+
+    scenario_of(world, body)
+    kinds = world.kinds()
+    assert "override" not in kinds  # the confirmation's own records rotated away ...
+    assert "override_bound" in kinds  # ... but each rotation carried the binding
+
+    _new_loop(world)
+    world.boot(LUNCH)  # a power cut: the app starts from the flash alone
+
+    async def after():
+        await world.press()
+
+    scenario_of(world, after)
+    assert world.app.controller.overrides_applied
+    assert _d3_given(world) == [5000]
+
+
+def test_another_devices_confirmation_or_another_schedules_does_not_count(world, tmp_path):
+    world.boot_with(BONE, MORNING)
+    confirmed = _override(5000)
+
+    async def body():
+        await _confirm_at_device(world, confirmed)
+
+    scenario_of(world, body)
+
+    # Another schedule copied over the confirmed one: the confirmation was for that one.
+    put_schedule(world.root, _override(6000))
+    _new_loop(world)
+    world.boot(LUNCH)
+    scenario_of(world, lambda: world.press())
+    assert not world.app.controller.overrides_applied
+    assert _d3_given(world) == []
+
+    # The confirmed schedule and its whole log, copied onto another device.
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copytree(world.root / "log", other / "log")
+    put_schedule(other, confirmed)
+    world.root = other
+    world.monkeypatch.chdir(other)
+    world.monkeypatch.setattr(FakeBoard, "device_id", "0ther00000000002")
+    _new_loop(world)
+    world.boot(LUNCH)
+    scenario_of(world, lambda: world.press())
+    assert not world.app.controller.overrides_applied
+    assert _d3_given(world) == []
+
+
+def test_a_confirmation_lapses_once_another_schedule_is_installed(world):
+    world.boot_with(BONE, MORNING)
+    confirmed = _override(5000)
+
+    async def body():
+        await _confirm_at_device(world, confirmed)
+        verb, _ = await upload(world, BONE)  # no override: installed at once
+        assert verb == "ok"
+        await asyncio.sleep(0.1)
+
+    scenario_of(world, body)
+    put_schedule(world.root, confirmed)  # the confirmed file copied back by hand
+    _new_loop(world)
+    world.boot(LUNCH)
+    scenario_of(world, lambda: world.press())
+    assert not world.app.controller.overrides_applied
+    assert _d3_given(world) == []
