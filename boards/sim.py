@@ -432,6 +432,7 @@ class SimBoard:
                 self._jammed[int(words[1])] = words[2] == "1"
             elif words[0] == "ds3231":
                 self.ds3231.control(words[1:])
+                self.trace.emit("sim", "ds3231", " ".join(words[1:]))  # the runner waits
             elif words[0] == "edges":
                 asyncio.create_task(self._play_edges(words[1:]))
             elif words[0] == "fault" and words[1] == "task":

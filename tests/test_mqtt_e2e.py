@@ -141,7 +141,7 @@ def test_every_event_type_retained_state_and_discovery(tmp_path, broker):
             # one connection, one discovery: each entity's config arrived once (the log's
             # SCHEDULE record, caught up on, announced them all a second time)
             announced = [m.topic for m in watcher.messages if m.topic.startswith("homeassistant/")]
-            assert len(announced) == len(set(announced)) == 14, announced
+            assert len(announced) == len(set(announced)) == 15, announced
         trace = board.control.trace(0)
 
         # A Home Assistant that subscribes only now still gets the retained messages.

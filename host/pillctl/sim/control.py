@@ -66,11 +66,16 @@ def handle_request(runner: SimRunner, request: dict[str, Any]) -> dict[str, Any]
         return {}
     if cmd == "ds3231":
         options = runner.options
+        since = runner.trace.next_seq
         runner.ds3231(
             bool(request.get("present", options.rtc)),
             int(request.get("offset", options.ds3231_offset)),
             bool(request.get("lost", options.ds3231_lost)),
         )
+        # Answered once a running board took it, so a request sent next over the serial
+        # line (another channel) already reads the new DS3231.
+        if runner.powered and runner.trace.wait_for(_ds3231_taken, since, 10) is None:
+            raise ControlError("the board did not take the DS3231 change within 10 s")
         return {
             "present": options.rtc,
             "offset": options.ds3231_offset,
@@ -105,6 +110,10 @@ def handle_request(runner: SimRunner, request: dict[str, Any]) -> dict[str, Any]
             "scratch": runner.scratch_words(),
         }
     raise ControlError(f"unknown control request {cmd!r}")
+
+
+def _ds3231_taken(event) -> bool:
+    return event.name == "ds3231"
 
 
 def _button_edges(runner: SimRunner, request: dict[str, Any]) -> int:
