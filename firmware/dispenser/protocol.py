@@ -12,6 +12,7 @@ from dispenser.compat import const
 from dispenser.crc import crc32
 
 PREFIX = "P1"
+_RAW_END = b'"}'
 MAX_FRAME = const(1024)  # bytes, newline included; longer lines are refused unread
 
 # Error codes carried in err frames: {"code": ..., "msg": ...}
@@ -33,6 +34,29 @@ def encode(frame_id, verb, payload):
     """The frame as a str without the newline."""
     head = PREFIX + " " + str(frame_id) + " " + verb + " " + json.dumps(payload)
     return head + " " + _crc_hex(head)
+
+
+def write(out, frame_id, verb, payload):
+    """Write the frame and its newline to the stream `out`, like encode. A top-level value
+    that is bytes (base64 text: nothing in it needs escaping) is written as a JSON string,
+    last and as it is: json.dumps never scans it, and no str holds the whole frame. What
+    log.read replies is mostly such bytes."""
+    raw_key = None
+    for key in payload:
+        if isinstance(payload[key], bytes):
+            raw_key = key
+    if raw_key is None:
+        out.write(encode(frame_id, verb, payload))
+        out.write("\n")
+        return
+    raw = payload[raw_key]
+    rest = json.dumps({key: payload[key] for key in payload if key != raw_key})
+    head = PREFIX + " " + str(frame_id) + " " + verb + " " + rest[:-1]
+    head += (", " if len(rest) > 2 else "") + json.dumps(raw_key) + ': "'
+    crc = crc32(_RAW_END, crc32(raw, crc32(head.encode())))
+    out.write(head)
+    out.write(raw)
+    out.write('"} %08x\n' % crc)
 
 
 def decode(line):
