@@ -50,6 +50,9 @@ _FORMATS = (
     None, "<I32s", "<I",
 )  # fmt: skip
 
+# Their payload sizes (struct.calcsize of the above), so that no read parses a format.
+_SIZES = (0, 1, 4, 4, 3, 2, 6, 2, 3, 4, 3, 3, 2, 3, 0, 36, 4)
+
 # Names of each kind's fields, for readers (pillctl logs --format jsonl/csv).
 FIELD_NAMES = (
     None, ("cause",), ("previous",), ("hash32",), ("slot", "level"), ("slot",),
@@ -187,7 +190,7 @@ def _unpack_checkpoint(buf, pos, end):
 def payload_size(kind, fields):
     if kind == CHECKPOINT:
         return _checkpoint_size(fields)
-    return struct.calcsize(_FORMATS[kind])
+    return _SIZES[kind]
 
 
 def encode_into(buf, seq, t, kind, fields):
@@ -258,7 +261,7 @@ def decode_valid(buf, pos):
         if kind == CHECKPOINT:
             fields = _unpack_checkpoint(buf, start, body)
         elif 0 < kind < len(_FORMATS):
-            if struct.calcsize(_FORMATS[kind]) != body - start:
+            if _SIZES[kind] != body - start:
                 return None
             fields = struct.unpack_from(_FORMATS[kind], buf, start)
         else:
