@@ -48,7 +48,13 @@ from dispenser.nutrients import CEILINGS, D_DOSE_CEILING, D_WEEK_CEILING
 
 
 class ScheduleError(Exception):
-    """A schedule the device refuses; `code` (dispenser.schedule's E_*) is logged."""
+    """A schedule the device refuses; `code` (dispenser.schedule's E_*) is logged. `path`
+    names the member at fault in the schedule object (keys and list indices, as
+    ("doses", 2, "pills")) and `values` the numbers concerned, as (found, limit): the host
+    locates the refusal from these, never from the message (dispenser.schedule._fail)."""
+
+    path = ()
+    values = ()
 
     def __init__(self, code, message):
         super().__init__(message)
