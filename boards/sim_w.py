@@ -15,7 +15,6 @@ from sim import SimBoard
 NAME = "sim_w"
 
 STAT_IDLE = 0
-STAT_CONNECTING = 1
 STAT_NO_AP_FOUND = -2
 STAT_GOT_IP = 3
 

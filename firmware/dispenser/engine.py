@@ -301,7 +301,7 @@ class Engine:
         return (
             max(self.day, 0),
             tuple(self.stock),
-            self.low_flags | self.jam_flags << 4,
+            logrec.pack_flags(self.low_flags, self.jam_flags),
             tuple(self.totals),
             tuple(out[0]),
             tuple(out[1]),
@@ -316,8 +316,7 @@ class Engine:
         self.schedule_hash = fields[9]
         self.day = day
         self.stock = list(stock)
-        self.low_flags = flags & 0x0F
-        self.jam_flags = flags >> 4
+        self.low_flags, self.jam_flags = logrec.unpack_flags(flags)
         self.totals = list(totals)
         self.confirms = dict(confirms)
         self._windows = None

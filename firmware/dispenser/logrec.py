@@ -110,6 +110,16 @@ def unpack_nutrient(packed):
     return packed >> 4
 
 
+def pack_flags(low, jam):
+    """The checkpoint's flags: the low-stock hopper bits, the jammed ones above them."""
+    return low | jam << 4
+
+
+def unpack_flags(flags):
+    """(low-stock hopper bits, jammed hopper bits) of a checkpoint's flags."""
+    return flags & 0x0F, flags >> 4
+
+
 def id_key(name):
     """16-bit key that stands for a dose, item or slot id in records (the schedule check
     rejects collisions within a schedule). Keys survive a schedule change, indices would not."""

@@ -327,7 +327,14 @@ class LogStore:
                 while True:
                     f.seek(offset)
                     end = n + (f.readinto(view[n:]) or 0)
-                    pos, newest = self._whole_records(view, n, end, max_bytes)
+                    pos = n
+                    newest = -1
+                    while True:  # whole valid records within max_bytes (the first always)
+                        size = logrec.valid_size(view, pos, end)
+                        if not size or (pos and pos + size > max_bytes):
+                            break
+                        newest = pos
+                        pos += size
                     offset += pos - n
                     n = pos
                     if newest >= 0:
@@ -337,28 +344,15 @@ class LogStore:
                         self._cursor_offset = offset
                     if pos == end and end < len(out):
                         break  # the segment's end: on to the next
-                    if pos == len(out) or _incomplete(out, pos, end, len(out)):
-                        return view[:n], last  # full
-                    if n and pos + out[pos] > max_bytes and logrec.valid_size(view, pos, end):
-                        return view[:n], last  # the next record would pass max_bytes
+                    if size or (
+                        end == len(out) and (end - pos < logrec.OVERHEAD or pos + out[pos] > end)
+                    ):
+                        return view[:n], last  # full: a record that may be valid waits
                     offset += 1  # garbage at `pos`: resync one byte further on
                     self.skipped_bytes += 1
             index += 1
             offset = 0
         return view[:n], last
-
-    @staticmethod
-    def _whole_records(view, pos, end, max_bytes):
-        """Walk the valid records in view[pos:end] that end within `max_bytes` (the first
-        one at 0 always counts); returns (where the walk stopped, offset of the last record
-        passed or -1)."""
-        newest = -1
-        while True:
-            size = logrec.valid_size(view, pos, end)
-            if not size or (pos and pos + size > max_bytes):
-                return pos, newest
-            newest = pos
-            pos += size
 
     def _locate(self, seq):
         """(segment index, file offset) where the records after `seq` start: where the last
@@ -386,9 +380,3 @@ class LogStore:
             "budget": self.budget,
             "segments": len(self._numbers),
         }
-
-
-def _incomplete(buf, pos, end, size):
-    """Whether a record that may be valid starts at `pos` but runs past the data read
-    (`end`), which fills the buffer (`size` bytes): the next request reads it whole."""
-    return end == size and (end - pos < logrec.OVERHEAD or pos + buf[pos] > end)

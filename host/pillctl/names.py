@@ -108,7 +108,7 @@ class Names:
             elif name == "slot" and isinstance(value, int):
                 out["meal"] = self.slot_key(value)
             elif name == "hopper_nut" and isinstance(value, int):
-                out["compartment"] = self.hopper(value & 0x0F)
+                out["compartment"] = self.hopper(logrec.unpack_hopper(value))
             elif name == "hopper" and isinstance(value, int):
                 out["compartment"] = self.hopper(value)
             elif name == "reason" and isinstance(value, int):

@@ -129,3 +129,10 @@ def test_the_payload_size_table_matches_the_formats():
     for kind in range(1, len(logrec._FORMATS)):
         if logrec._FORMATS[kind] is not None:
             assert logrec._SIZES[kind] == struct.calcsize(logrec._FORMATS[kind]), kind
+
+
+def test_checkpoint_flags_pack_low_stock_below_jams():
+    # docs/log-format.md: bits 0-2 low-stock warned, bits 4-6 jammed
+    assert logrec.pack_flags(0b101, 0b010) == 0x25
+    assert logrec.unpack_flags(0x25) == (0b101, 0b010)
+    assert logrec.unpack_hopper(logrec.pack_hopper_nutrient(2, 3)) == 2

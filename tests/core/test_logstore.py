@@ -85,3 +85,32 @@ def test_read_since_returns_whole_records_within_the_byte_limit():
         assert (bytes(data), last) == (b"", 10)
     finally:
         remove_tree(root)
+
+
+def test_read_since_cuts_garbage_out_and_reads_every_record_once():
+    root = temp_dir()
+    try:
+        store = LogStore(root)
+        for i in range(6):
+            store.append(100 + i, logrec.REFILL, (0, i))
+        path = _segment_paths(root)[-1]
+        with open(path, "rb") as f:
+            data = f.read()
+        size = len(data) // 6
+        # a stretch of garbage between records 3 and 4, a torn record at the end
+        with open(path, "wb") as f:
+            f.write(data[: 3 * size] + b"\x22garbage" + data[3 * size :] + data[:9])
+        store = LogStore(root)
+        for limit in (1, 40, 1000):
+            seqs = []
+            since = 0
+            while True:
+                data, since = store.read_since(since, limit)
+                if not data:
+                    break
+                seqs += [rec[0] for _, rec in logrec.scan(data)]
+                assert len(bytes(data)) % size == 0  # whole records only, no garbage
+            assert seqs == [1, 2, 3, 4, 5, 6], (limit, seqs)
+            assert since == 6
+    finally:
+        remove_tree(root)

@@ -66,7 +66,7 @@ def event(record, schedule):
     out = {"seq": seq, "event": name, "t": iso(t) if t else None}
     if kind == logrec.DISPENSE:
         out["dose"] = entry_name(schedule, fields[0])
-        out["hopper"] = fields[1] & 15
+        out["hopper"] = logrec.unpack_hopper(fields[1])
         out["pills"] = fields[2]
     elif kind in (logrec.MISSED, logrec.SNOOZE):
         out["dose"] = entry_name(schedule, fields[0])
