@@ -30,7 +30,6 @@ board boots with it on its flash folder and bone-health installed.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -41,11 +40,11 @@ from base64 import b64decode
 from functools import cache
 from pathlib import Path
 
-from bench.engine_figures import DRIVER, SCHEDULE, _compiled_firmware
+from bench.engine_figures import DRIVER, SCHEDULE
+from bench.micropython_run import json_line
 from dispenser import logrec
 from pillctl.device import Device, open_device
 from pillctl.errors import PillctlError
-from pillctl.micropython import micropython_command
 from pillctl.sim.firmware_image import ROOT, install_source
 from pillctl.sim.process import SimProcess
 from pillctl.transfer import LOG_CHUNK
@@ -55,24 +54,10 @@ COST_DRIVER = ROOT / "bench" / "_mp_log_cost.py"
 BUDGET = 65536  # the device's default: a year of bone-health (about 48 KB) fits
 
 
-def _micropython(*args: str) -> str:
-    result = subprocess.run(
-        [*micropython_command(), *args],
-        capture_output=True,
-        text=True,
-        env={"MICROPYPATH": f".frozen:{_compiled_firmware()}"},
-        timeout=600,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr.strip()[-500:])
-    return result.stdout
-
-
 def _cpu_costs(fs: Path) -> dict[str, float]:
     runs = []
     for _ in range(3):  # the fastest of 3: the least disturbed by the machine's other work
-        out = _micropython(str(COST_DRIVER), str(SCHEDULE), str(fs / "log"))
-        runs.append(json.loads(out.strip().splitlines()[-1]))
+        runs.append(json_line(str(COST_DRIVER), str(SCHEDULE), str(fs / "log")))
     return {
         "replay_ms": min(run["boot_us"] for run in runs) / 1000,
         "read_cpu_ms": min(run["read_last_us"] for run in runs) / 1000,
@@ -121,7 +106,7 @@ def _measure(size: str) -> dict[str, float]:
         install_source(fs, schedule=SCHEDULE.read_bytes())
         figures = {}
         if SIZES[size]:
-            _micropython(str(DRIVER), str(SCHEDULE), str(fs / "log"), str(SIZES[size]), str(BUDGET))
+            json_line(str(DRIVER), str(SCHEDULE), str(fs / "log"), str(SIZES[size]), str(BUDGET))
             figures = _cpu_costs(fs)
         with SimProcess(board_dir) as board:
             with open_device(board.port) as device:
