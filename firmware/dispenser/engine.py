@@ -53,8 +53,8 @@ class ScheduleError(Exception):
     ("doses", 2, "pills")) and `values` the numbers concerned, as (found, limit): the host
     locates the refusal from these, never from the message (dispenser.schedule._fail)."""
 
-    path = ()
-    values = ()
+    path: tuple = ()
+    values: tuple = ()
 
     def __init__(self, code, message):
         super().__init__(message)

@@ -44,10 +44,14 @@ E_CEILING = const(9)
 
 
 def _fail(message, code=E_STRUCTURE, field=None, values=()):
+    raise _error(message, code, field, values)
+
+
+def _error(message, code, field=None, values=()):
     err = ScheduleError(code, message)
     err.path = () if field is None else (field,)
     err.values = values
-    raise err
+    return err
 
 
 def _within(path, check, *args):
@@ -129,7 +133,7 @@ def _index_of(ids, name, what, key):
     for i in range(len(ids)):
         if ids[i] == name:
             return i
-    _fail("unknown " + what + " " + str(name), E_STRUCTURE, key)
+    raise _error("unknown " + what + " " + str(name), E_STRUCTURE, key)
 
 
 def _unique_keys(names, sections):

@@ -74,7 +74,9 @@ class Names:
         return self.slot(self.slot_of.get(entry_id, ""))
 
     def supplement(self, comp: dict) -> str:
-        return SUPPLEMENTS.get(comp.get("form", ""), comp.get("form") or comp["id"])
+        form: str = comp.get("form") or ""
+        named = SUPPLEMENTS.get(form)
+        return named if named is not None else form or str(comp["id"])
 
     def hopper(self, hopper: int) -> str:
         """`d3 (vitamin D3)` for a hopper's compartment, `hopper 2` without one."""
@@ -113,7 +115,7 @@ class Names:
                 out["compartment"] = self.hopper(value)
             elif name == "reason" and isinstance(value, int):
                 names = logrec.REASON_NAMES
-                out[name] = names[value] if 0 < value < len(names) else str(value)
+                out[name] = str(names[value] if 0 < value < len(names) else value)
             else:
                 out[name] = str(value)
         return out
