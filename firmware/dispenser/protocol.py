@@ -37,22 +37,18 @@ def encode(frame_id, verb, payload):
 
 
 def write(out, frame_id, verb, payload):
-    """Write the frame and its newline to the stream `out`, like encode. A top-level value
-    that is bytes (base64 text: nothing in it needs escaping) is written as a JSON string,
-    last and as it is: json.dumps never scans it, and no str holds the whole frame. What
-    log.read replies is mostly such bytes."""
-    raw_key = None
-    for key in payload:
-        if isinstance(payload[key], bytes):
-            raw_key = key
-    if raw_key is None:
+    """Write the frame and its newline to the stream `out`, like encode. A `b64` member
+    that is bytes (base64 text: nothing in it needs escaping) is taken out of `payload` and
+    written last, as it is: json.dumps never scans it and no str holds the whole frame.
+    log.read and schedule.get reply so."""
+    raw = payload.get("b64")
+    if not isinstance(raw, bytes):
         out.write(encode(frame_id, verb, payload))
         out.write("\n")
         return
-    raw = payload[raw_key]
-    rest = json.dumps({key: payload[key] for key in payload if key != raw_key})
-    head = PREFIX + " " + str(frame_id) + " " + verb + " " + rest[:-1]
-    head += (", " if len(rest) > 2 else "") + json.dumps(raw_key) + ': "'
+    del payload["b64"]
+    head = PREFIX + " " + str(frame_id) + " " + verb + " " + json.dumps(payload)[:-1]
+    head += (", " if payload else "") + '"b64": "'
     crc = crc32(_RAW_END, crc32(raw, crc32(head.encode())))
     out.write(head)
     out.write(raw)

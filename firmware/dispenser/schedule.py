@@ -274,7 +274,7 @@ def build(obj, sha):
     for i in range(len(entries)):
         entries[i].key = keys[i]
     s.overrides, s.signers = _overrides(obj)
-    s.caps = _effective_caps(obj.get("caps"), s.overrides, s.comps)
+    s.caps = _within(("caps",), _effective_caps, obj.get("caps"), s.overrides, s.comps)
     _check_week(s.doses, s.caps[0])
     s.spacing = _each(obj, "spacing", _spacing, s.items)
     remind = obj.get("remind")
@@ -362,31 +362,30 @@ def _effective_caps(caps, overrides, comps):
     firmware's absolute cap needs the matching override, so the result never exceeds an
     absolute cap otherwise. A nutrient a compartment holds must have a schedule cap."""
     if not isinstance(caps, dict):
-        _fail("caps must be an object", E_STRUCTURE, "caps")
+        _fail("caps must be an object")
     result = [-1, -1, -1, -1]
     for name in caps:
         code = nutrients.nutrient_code(name)
         if code < 0:
-            _fail("cap for unknown nutrient " + name, E_NUTRIENT, "caps")
-        cap = _within(("caps",), _int, caps, name, 0, 1 << 24)
+            _fail("cap for unknown nutrient " + name, E_NUTRIENT, name)
+        cap = _int(caps, name, 0, 1 << 24)
         ceiling = nutrients.CEILINGS[code]
         if code == 0:
             ceiling = nutrients.D_WEEK_CEILING
         if ceiling is not None and cap > ceiling:
-            _within(("caps",), _fail, "cap " + name + " is over the device ceiling", E_CEILING,
-                    name, (cap, ceiling))  # fmt: skip
+            _fail("cap " + name + " is over the device ceiling", E_CEILING, name, (cap, ceiling))
         absolute = nutrients.ABSOLUTE_CAPS[code]
         if absolute is not None and cap > absolute:
             # a child's band limit (CHILD-UL) replaces D3-UL and CA-UL when overridden
             child = code < 2 and "CHILD-UL" in overrides
             if nutrients.OVERRIDE_RULES[code] not in overrides and not child:
-                _within(("caps",), _fail, "cap " + name + " is over the absolute cap without "
-                        "override", E_CAP, name, (cap, absolute))  # fmt: skip
+                _fail("cap " + name + " is over the absolute cap without override", E_CAP, name,
+                      (cap, absolute))  # fmt: skip
         result[code] = cap
     for comp in comps:
         if result[comp.nut] < 0:
             name = nutrients.NUTRIENTS[comp.nut]
-            _within(("caps",), _fail, "no cap for " + name, E_CAP, name)
+            _fail("no cap for " + name, E_CAP, name)
     return result
 
 

@@ -76,10 +76,10 @@ def test_write_sends_the_frame_encode_makes():
 def test_write_puts_bytes_into_the_frame_as_a_json_string():
     # log.read's reply: base64 as bytes, written as they are, after the other members
     for payload in ({"b64": b"AAEC/w==", "last": 12, "more": True}, {"b64": b""}):
+        expected = dict(payload)
+        expected["b64"] = payload["b64"].decode()
         out = _Stream()
         protocol.write(out, 9, "ok", payload)
         line = out.text()
         assert line.endswith("\n") and line.count("\n") == 1
-        expected = dict(payload)
-        expected["b64"] = payload["b64"].decode()
         assert protocol.decode(line[:-1]) == (9, "ok", expected)
