@@ -5,8 +5,9 @@ firmware). Prints one JSON line: `boot_us` (LogStore opened, the engine restored
 what boot does before `hello`), `read_first_us` and `read_last_us` (the mean of the first and
 of the last 5 requests of a sequential pull in 2 KB replies, like `pillctl logs`: the log
 store's read), `request_first_us` and `request_last_us` (the same requests whole: the
-`log.read` handler and its reply frame written to a stream that drops it), and `requests`.
-Run by bench/log_year.py.
+`log.read` handler and its reply frame written to a stream that drops it), `status_us`
+(a `status` request the same way, at noon of the log's last day: the fastest of 5) and
+`requests`. Run by bench/log_year.py.
 """
 
 import json
@@ -28,14 +29,33 @@ class _Sink:
         return len(data)
 
 
+class _Clock:
+    def __init__(self, now):
+        self._now = now
+
+    def is_set(self):
+        return True
+
+    def now(self):
+        return self._now
+
+
 class _App:
-    """What Commands(app) reads of the app, for log.read."""
+    """What Commands(app) reads of the app and its board, for log.read and status."""
 
-    board = None
+    halted = False
+    name = "bench"
+    device_id = "0"
+    reset_cause = "power"
+    pending = None
+    confirmed_at = None
 
-    def __init__(self, store):
+    def __init__(self, store, engine, now):
         self.controller = self
+        self.board = self
         self.store = store
+        self.engine = engine
+        self.clock = _Clock(now)
 
 
 def _send(sink, payload):
@@ -66,7 +86,11 @@ def main(schedule_path, log_dir):
         started = time.ticks_us()
         _, since = store.read_since(since, _CHUNK)
         reads.append(time.ticks_diff(time.ticks_us(), started))
-    commands = Commands(_App(store))
+    last_t = 0
+    for rec in store.replay_records():
+        last_t = rec[1]
+    now = last_t - last_t % 86400 + 43200  # noon UTC of the last day
+    commands = Commands(_App(store, engine, now))
     sink = _Sink()
     requests = []
     since = 0
@@ -77,6 +101,11 @@ def main(schedule_path, log_dir):
         _send(sink, reply)
         requests.append(time.ticks_diff(time.ticks_us(), started))
         since, more = reply["last"], reply["more"]
+    status = []
+    for _ in range(5):
+        started = time.ticks_us()
+        _send(sink, commands.status({}))
+        status.append(time.ticks_diff(time.ticks_us(), started))
     read_first, read_last = _mean_ends(reads)
     request_first, request_last = _mean_ends(requests)
     print(
@@ -87,6 +116,7 @@ def main(schedule_path, log_dir):
                 "read_last_us": read_last,
                 "request_first_us": request_first,
                 "request_last_us": request_last,
+                "status_us": min(status),
                 "requests": len(reads),
             }
         )

@@ -21,6 +21,7 @@ disturbs them less:
 - log_request_<size>_cpu_ms: the whole log.read at the end of a pull: the handler, its
   base64 and the reply frame written to a stream (what the device does per request, but
   the USB or pty write itself);
+- status_<size>_cpu_ms: a whole `status` request (its garbage collection included);
 each the fastest of 3 runs.
 
 The log is written by bench/_mp_sim_driver.py (the engine and the log store in the
@@ -63,6 +64,7 @@ def _cpu_costs(fs: Path) -> dict[str, float]:
         "read_cpu_ms": min(run["read_last_us"] for run in runs) / 1000,
         "read_first_cpu_ms": min(run["read_first_us"] for run in runs) / 1000,
         "request_cpu_ms": min(run["request_last_us"] for run in runs) / 1000,
+        "status_cpu_ms": min(run["status_us"] for run in runs) / 1000,
     }
 
 
@@ -149,4 +151,5 @@ for _size in ("quarter_year", "half_year", "year"):
         _figure(_size, "read_cpu_ms", f"log_read_{_size}_cpu_ms", "ms", 2),
         _figure(_size, "read_first_cpu_ms", f"log_read_{_size}_first_cpu_ms", "ms", 2),
         _figure(_size, "request_cpu_ms", f"log_request_{_size}_cpu_ms", "ms", 2),
+        _figure(_size, "status_cpu_ms", f"status_{_size}_cpu_ms", "ms", 2),
     ]

@@ -32,27 +32,32 @@ class FrameError(Exception):
 
 def encode(frame_id, verb, payload):
     """The frame as a str without the newline."""
-    head = PREFIX + " " + str(frame_id) + " " + verb + " " + json.dumps(payload)
+    head = _head(frame_id, verb, json.dumps(payload))
     return head + " " + _crc_hex(head)
 
 
 def write(out, frame_id, verb, payload):
-    """Write the frame and its newline to the stream `out`, like encode. A `b64` member
-    that is bytes (base64 text: nothing in it needs escaping) is taken out of `payload` and
-    written last, as it is: json.dumps never scans it and no str holds the whole frame.
-    log.read and schedule.get reply so."""
+    """Write the frame and its newline to the stream `out`, as encode makes it, in pieces:
+    no str holds the whole line. A `b64` member that is bytes (base64 text: nothing in it
+    needs escaping) is taken out of `payload` and written last, as it is, so json.dumps
+    never scans it. log.read and schedule.get reply so."""
     raw = payload.get("b64")
     if not isinstance(raw, bytes):
-        out.write(encode(frame_id, verb, payload))
-        out.write("\n")
+        head = _head(frame_id, verb, json.dumps(payload))
+        out.write(head)
+        out.write(" %08x\n" % crc32(head.encode()))
         return
     del payload["b64"]
-    head = PREFIX + " " + str(frame_id) + " " + verb + " " + json.dumps(payload)[:-1]
+    head = _head(frame_id, verb, json.dumps(payload)[:-1])
     head += (", " if payload else "") + '"b64": "'
     crc = crc32(_RAW_END, crc32(raw, crc32(head.encode())))
     out.write(head)
     out.write(raw)
     out.write('"} %08x\n' % crc)
+
+
+def _head(frame_id, verb, body):
+    return PREFIX + " " + str(frame_id) + " " + verb + " " + body
 
 
 def decode(line):
