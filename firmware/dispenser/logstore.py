@@ -35,7 +35,11 @@ from dispenser.compat import const
 from dispenser.localtime import DAY_S, MIN_VALID_TIME
 
 DEFAULT_BUDGET = const(65536)
-_DEFAULT_SEGMENTS = const(16)
+# Segments of one littlefs block each (a Pico's is 4 KB), and at least four: a boot replays
+# from the newest segment's checkpoint, so its cost is bounded by the segment size whatever
+# the budget (the default 64 KB: 16 segments).
+_SEGMENT_BYTES = const(4096)
+_MIN_SEGMENTS = const(4)
 _SUFFIX = ".log"
 _READ_BUF = const(1024)
 
@@ -49,7 +53,9 @@ def _exists(path):
 
 
 class LogStore:
-    def __init__(self, root, budget=DEFAULT_BUDGET, segments=_DEFAULT_SEGMENTS, snapshot=None):
+    def __init__(self, root, budget=DEFAULT_BUDGET, segments=0, snapshot=None):
+        if not segments:
+            segments = max(_MIN_SEGMENTS, budget // _SEGMENT_BYTES)
         self.root = root
         self.budget = budget
         self.max_segments = segments

@@ -114,3 +114,17 @@ def test_read_since_cuts_garbage_out_and_reads_every_record_once():
             assert since == 6
     finally:
         remove_tree(root)
+
+
+def test_segments_are_a_flash_block_and_at_least_four():
+    # a boot replays about one segment: its cost is bounded by a block, whatever the budget
+    root = temp_dir()
+    try:
+        store = LogStore(root)
+        assert (store.max_segments, store.segment_size) == (16, 4096)
+        store = LogStore(root, budget=8192)
+        assert (store.max_segments, store.segment_size) == (4, 2048)
+        store = LogStore(root, budget=1 << 20)
+        assert store.segment_size == 4096
+    finally:
+        remove_tree(root)
