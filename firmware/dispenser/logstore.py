@@ -25,7 +25,8 @@ the older stock and jam state with it. Past 4x `segments` files (a clock that st
 through hundreds of boots) the flash's own limit wins and the oldest goes anyway.
 
 Only `open`, `os.listdir/mkdir/remove/stat` are used, which littlefs on the Pico, the unix
-port and CPython all provide. Reads stream through one buffer allocated once.
+port and CPython all provide. A scan streams through a buffer of its own; a log.read reads
+into the reply's buffer; appends encode into one buffer allocated once.
 """
 
 import os
@@ -63,8 +64,7 @@ class LogStore:
         self.snapshot = snapshot
         self.skipped_bytes = 0  # garbage skipped by the last records() pass (torn tails)
         self._wbuf = bytearray(logrec.MAX_RECORD)
-        self._rbuf = bytearray(_READ_BUF)
-        self._base = 0  # file offset of _rbuf[0] during a _scan
+        self._base = 0  # file offset of the read buffer's byte 0 during a _scan
         self._open_batches = 0  # begin() without end() yet: no rotation now
         # Where the last read_since stopped (seq, segment number, file offset), so that a
         # sequential pull costs one request's bytes, not a scan from the segment's start.
@@ -115,17 +115,18 @@ class LogStore:
         """Note segment i's first valid record: its seq, and whether it is a checkpoint.
         Reads one record's bytes, not a buffer's, unless that record is torn."""
         number = self._numbers[i]
-        view = memoryview(self._rbuf)
+        buf = self._wbuf  # free: no record is being written while this runs
+        view = memoryview(buf)
         with open(self._path(number), "rb") as f:
-            got = f.readinto(view[: logrec.MAX_RECORD]) or 0
+            got = f.readinto(view) or 0
         pos = 0 if logrec.valid_size(view, 0, got) else -1
         scan = None
         if pos < 0 and got:  # the first record is torn or corrupt: find the next one
             scan = self._scan(number)
-            for pos in scan:
+            for buf, pos in scan:
                 break
-        self._firsts[i] = logrec.seq_at(self._rbuf, pos) if pos >= 0 else 0
-        self._ckpts[i] = pos >= 0 and logrec.kind_at(self._rbuf, pos) == logrec.CHECKPOINT
+        self._firsts[i] = logrec.seq_at(buf, pos) if pos >= 0 else 0
+        self._ckpts[i] = pos >= 0 and logrec.kind_at(buf, pos) == logrec.CHECKPOINT
         if scan is not None:
             scan.close()  # closes the file now; MicroPython does not finalise generators
 
@@ -136,8 +137,8 @@ class LogStore:
             if not self._first(i):
                 continue
             last = 0
-            for pos in self._scan(self._numbers[i]):
-                last = logrec.seq_at(self._rbuf, pos)
+            for buf, pos in self._scan(self._numbers[i]):
+                last = logrec.seq_at(buf, pos)
             return last
         return 0
 
@@ -222,19 +223,21 @@ class LogStore:
         if t < MIN_VALID_TIME:
             return False
         newest = 0
-        for pos in self._scan(self._numbers[0]):
-            newest = max(newest, logrec.time_at(self._rbuf, pos))
+        for buf, pos in self._scan(self._numbers[0]):
+            newest = max(newest, logrec.time_at(buf, pos))
         return t - newest > 2 * DAY_S
 
     # ----- reading -----------------------------------------------------------------------
 
     def _scan(self, number, start=0):
-        """Yield the offset in the read buffer of every valid record (length and CRC) of
-        one segment from file offset `start`, oldest first, streaming through the read
-        buffer (valid until the next step; `self._base` is the file offset of its byte 0).
-        Torn or corrupt bytes are skipped (resync). Close the generator when stopping
-        early. Nothing is decoded: callers peek at the header or decode what they need."""
-        buf = self._rbuf
+        """Yield (read buffer, offset in it) of every valid record (length and CRC) of one
+        segment from file offset `start`, oldest first, streaming through a 1 KB buffer
+        (valid until the next step; `self._base` is the file offset of its byte 0). Torn or
+        corrupt bytes are skipped (resync). Close the generator when stopping early.
+        Nothing is decoded: callers peek at the header or decode what they need. The buffer
+        is the scan's own: only a boot, a rotation and a read away from where the last one
+        stopped scan, so the running app holds no read buffer."""
+        buf = bytearray(_READ_BUF)
         view = memoryview(buf)
         filled = 0
         pos = 0
@@ -263,15 +266,15 @@ class LogStore:
                     pos += 1
                     self.skipped_bytes += 1
                     continue
-                yield pos
+                yield buf, pos
                 pos += size
 
     def _decoded(self, number):
         """Every readable record of one segment, decoded, oldest first."""
-        for pos in self._scan(number):
-            rec = logrec.decode_valid(self._rbuf, pos)
+        for buf, pos in self._scan(number):
+            rec = logrec.decode_valid(buf, pos)
             if rec is None:  # its CRC holds but not its kind's layout: skipped as garbage
-                self.skipped_bytes += self._rbuf[pos]
+                self.skipped_bytes += buf[pos]
                 continue
             yield rec
 
@@ -367,8 +370,8 @@ class LogStore:
             return self._numbers.index(self._cursor_number), self._cursor_offset
         index = self._segment_for(seq)
         scan = self._scan(self._numbers[index])
-        for pos in scan:
-            if logrec.seq_at(self._rbuf, pos) > seq:
+        for buf, pos in scan:
+            if logrec.seq_at(buf, pos) > seq:
                 scan.close()
                 return index, self._base + pos
         return index + 1, 0
