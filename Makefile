@@ -49,8 +49,11 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
 
+# Two configurations: the firmware, the boards and the sim's machine shim against the
+# MicroPython stubs; the host (pillctl, CPython) against CPython's own typeshed.
 typecheck: $(STUBS)/.installed
 	$(BIN)/pyright -p pyright-firmware.json
+	$(BIN)/pyright -p pyright-host.json
 
 mpy: $(BIN)/.installed
 	$(BIN)/python tools/build_mpy.py --out $(MPY_OUT)

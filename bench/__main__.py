@@ -31,7 +31,7 @@ def main(selected: list[str]) -> int:
             name, value, unit = figure()
         except Exception as exc:  # one broken figure must not hide the others
             failed = True
-            print(f"{figure.__name__}: failed: {exc}", flush=True)
+            print(f"{figure.__name__}: failed: {type(exc).__name__}: {exc}", flush=True)
             continue
         results[name] = {"value": value, "unit": unit}
         print(f"{name}: {value} {unit}", flush=True)

@@ -51,7 +51,7 @@ def main(schedule_path, log_dir, days):
             store.append(t, kind, fields)
             records.stop(counting)
 
-    log(engine.boot(now, logrec.BOOT_POWER_ON))
+    log([(now, logrec.BOOT, (logrec.BOOT_POWER_ON,))])  # the controller logs the boot
     log(engine.install(now, sched))
     for comp in sched.comps:
         log(engine.refill(now, comp.hopper, comp.capacity))

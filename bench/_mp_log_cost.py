@@ -3,7 +3,10 @@
 Usage: micropython bench/_mp_log_cost.py SCHEDULE LOGDIR (MICROPYPATH must reach the
 firmware). Prints one JSON line: `boot_us` (LogStore opened, the engine restored from it:
 what boot does before `hello`), `read_first_us` and `read_last_us` (the mean of the first and
-of the last 5 requests of a sequential pull in 2 KB replies, like `pillctl logs`), and
+of the last 5 requests of a sequential pull in 2 KB replies, like `pillctl logs`: the log
+store's read), `request_first_us` and `request_last_us` (the same requests whole: the
+`log.read` handler and its reply frame written to a stream that drops it), `status_us`
+(a `status` request the same way, at noon of the log's last day: the fastest of 5) and
 `requests`. Run by bench/log_year.py.
 """
 
@@ -11,11 +14,61 @@ import json
 import sys
 import time
 
-from dispenser import schedstore
+from dispenser import protocol, schedstore
+from dispenser.commands import Commands
 from dispenser.engine import Engine
 from dispenser.logstore import LogStore
 
 _CHUNK = 2048
+
+
+class _Sink:
+    """The serial port's write, minus the port."""
+
+    def write(self, data):
+        return len(data)
+
+
+class _Clock:
+    def __init__(self, now):
+        self._now = now
+
+    def is_set(self):
+        return True
+
+    def now(self):
+        return self._now
+
+
+class _App:
+    """What Commands(app) reads of the app and its board, for log.read and status."""
+
+    halted = False
+    name = "bench"
+    device_id = "0"
+    reset_cause = "power"
+    pending = None
+    confirmed_at = None
+
+    def __init__(self, store, engine, now):
+        self.controller = self
+        self.board = self
+        self.store = store
+        self.engine = engine
+        self.clock = _Clock(now)
+
+
+def _send(sink, payload):
+    write = getattr(protocol, "write", None)  # the firmware before issue 18 had only encode
+    if write is None:
+        sink.write(protocol.encode(7, "ok", payload))
+        sink.write("\n")
+    else:
+        write(sink, 7, "ok", payload)
+
+
+def _mean_ends(costs):
+    return sum(costs[:5]) // len(costs[:5]), sum(costs[-5:]) // len(costs[-5:])
 
 
 def main(schedule_path, log_dir):
@@ -27,19 +80,44 @@ def main(schedule_path, log_dir):
     engine.restore(replay())
     _ = store.last_seq
     boot_us = time.ticks_diff(time.ticks_us(), started)
-    costs = []
+    reads = []
     since = 0
     while since < store.last_seq:
         started = time.ticks_us()
         _, since = store.read_since(since, _CHUNK)
-        costs.append(time.ticks_diff(time.ticks_us(), started))
+        reads.append(time.ticks_diff(time.ticks_us(), started))
+    last_t = 0
+    for rec in store.replay_records():
+        last_t = rec[1]
+    now = last_t - last_t % 86400 + 43200  # noon UTC of the last day
+    commands = Commands(_App(store, engine, now))
+    sink = _Sink()
+    requests = []
+    since = 0
+    more = True
+    while more:
+        started = time.ticks_us()
+        reply = commands.log_read({"since": since, "max": _CHUNK})
+        _send(sink, reply)
+        requests.append(time.ticks_diff(time.ticks_us(), started))
+        since, more = reply["last"], reply["more"]
+    status = []
+    for _ in range(5):
+        started = time.ticks_us()
+        _send(sink, commands.status({}))
+        status.append(time.ticks_diff(time.ticks_us(), started))
+    read_first, read_last = _mean_ends(reads)
+    request_first, request_last = _mean_ends(requests)
     print(
         json.dumps(
             {
                 "boot_us": boot_us,
-                "read_first_us": sum(costs[:5]) // len(costs[:5]),
-                "read_last_us": sum(costs[-5:]) // len(costs[-5:]),
-                "requests": len(costs),
+                "read_first_us": read_first,
+                "read_last_us": read_last,
+                "request_first_us": request_first,
+                "request_last_us": request_last,
+                "status_us": min(status),
+                "requests": len(reads),
             }
         )
     )

@@ -7,13 +7,11 @@ allocate in the engine's wake-up and the log's append, so that a regression in e
 
 from __future__ import annotations
 
-import json
-import subprocess
 import tempfile
 from functools import cache
 
-from bench.engine_figures import DRIVER, SCHEDULE, _compiled_firmware
-from pillctl.micropython import micropython_command
+from bench.engine_figures import DRIVER, SCHEDULE
+from bench.micropython_run import json_line
 
 ALLOC_DRIVER = DRIVER.with_name("_mp_alloc_driver.py")
 DAYS = 30
@@ -22,16 +20,7 @@ DAYS = 30
 @cache  # one run gives both figures
 def _measure() -> dict:
     with tempfile.TemporaryDirectory(prefix="dispenser-alloc-") as tmp:
-        result = subprocess.run(
-            [*micropython_command(), str(ALLOC_DRIVER), str(SCHEDULE), tmp + "/log", str(DAYS)],
-            capture_output=True,
-            text=True,
-            env={"MICROPYPATH": f".frozen:{_compiled_firmware()}"},
-            timeout=600,
-        )
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr.strip().splitlines()[-1])
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        return json_line(str(ALLOC_DRIVER), str(SCHEDULE), tmp + "/log", str(DAYS))
 
 
 def alloc_per_wake_bytes():

@@ -16,8 +16,12 @@ The same costs without the serial link, as CPU time in the MicroPython unix port
 (bench/_mp_log_cost.py, the firmware compiled by mpy-cross), where the machine's other work
 disturbs them less:
 - boot_replay_<size>_ms: opening the log and replaying it into the engine;
-- log_read_<size>_cpu_ms / log_read_<size>_first_cpu_ms: one log.read at the end / start
-  of a sequential pull (mean of 5 requests);
+- log_read_<size>_cpu_ms / log_read_<size>_first_cpu_ms: the log store's read for one
+  log.read at the end / start of a sequential pull (mean of 5 requests);
+- log_request_<size>_cpu_ms: the whole log.read at the end of a pull: the handler, its
+  base64 and the reply frame written to a stream (what the device does per request, but
+  the USB or pty write itself);
+- status_<size>_cpu_ms: a whole `status` request (its garbage collection included);
 each the fastest of 3 runs.
 
 The log is written by bench/_mp_sim_driver.py (the engine and the log store in the
@@ -27,7 +31,6 @@ board boots with it on its flash folder and bone-health installed.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -38,11 +41,11 @@ from base64 import b64decode
 from functools import cache
 from pathlib import Path
 
-from bench.engine_figures import DRIVER, SCHEDULE, _compiled_firmware
+from bench.engine_figures import DRIVER, SCHEDULE
+from bench.micropython_run import json_line
 from dispenser import logrec
 from pillctl.device import Device, open_device
 from pillctl.errors import PillctlError
-from pillctl.micropython import micropython_command
 from pillctl.sim.firmware_image import ROOT, install_source
 from pillctl.sim.process import SimProcess
 from pillctl.transfer import LOG_CHUNK
@@ -52,28 +55,16 @@ COST_DRIVER = ROOT / "bench" / "_mp_log_cost.py"
 BUDGET = 65536  # the device's default: a year of bone-health (about 48 KB) fits
 
 
-def _micropython(*args: str) -> str:
-    result = subprocess.run(
-        [*micropython_command(), *args],
-        capture_output=True,
-        text=True,
-        env={"MICROPYPATH": f".frozen:{_compiled_firmware()}"},
-        timeout=600,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr.strip()[-500:])
-    return result.stdout
-
-
 def _cpu_costs(fs: Path) -> dict[str, float]:
     runs = []
     for _ in range(3):  # the fastest of 3: the least disturbed by the machine's other work
-        out = _micropython(str(COST_DRIVER), str(SCHEDULE), str(fs / "log"))
-        runs.append(json.loads(out.strip().splitlines()[-1]))
+        runs.append(json_line(str(COST_DRIVER), str(SCHEDULE), str(fs / "log")))
     return {
         "replay_ms": min(run["boot_us"] for run in runs) / 1000,
         "read_cpu_ms": min(run["read_last_us"] for run in runs) / 1000,
         "read_first_cpu_ms": min(run["read_first_us"] for run in runs) / 1000,
+        "request_cpu_ms": min(run["request_last_us"] for run in runs) / 1000,
+        "status_cpu_ms": min(run["status_us"] for run in runs) / 1000,
     }
 
 
@@ -117,7 +108,7 @@ def _measure(size: str) -> dict[str, float]:
         install_source(fs, schedule=SCHEDULE.read_bytes())
         figures = {}
         if SIZES[size]:
-            _micropython(str(DRIVER), str(SCHEDULE), str(fs / "log"), str(SIZES[size]), str(BUDGET))
+            json_line(str(DRIVER), str(SCHEDULE), str(fs / "log"), str(SIZES[size]), str(BUDGET))
             figures = _cpu_costs(fs)
         with SimProcess(board_dir) as board:
             with open_device(board.port) as device:
@@ -159,4 +150,6 @@ for _size in ("quarter_year", "half_year", "year"):
         _figure(_size, "replay_ms", f"boot_replay_{_size}_ms", "ms", 1),
         _figure(_size, "read_cpu_ms", f"log_read_{_size}_cpu_ms", "ms", 2),
         _figure(_size, "read_first_cpu_ms", f"log_read_{_size}_first_cpu_ms", "ms", 2),
+        _figure(_size, "request_cpu_ms", f"log_request_{_size}_cpu_ms", "ms", 2),
+        _figure(_size, "status_cpu_ms", f"status_{_size}_cpu_ms", "ms", 2),
     ]

@@ -16,7 +16,6 @@ from sim import SimBoard
 NAME = "sim_w"
 
 STAT_IDLE = 0
-STAT_CONNECTING = 1
 STAT_NO_AP_FOUND = -2
 STAT_GOT_IP = 3
 ETIMEDOUT = 110  # what a Wi-Fi chip that does not answer costs connect()

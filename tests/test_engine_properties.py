@@ -137,7 +137,7 @@ def check_invariants(history) -> None:
             nut = packed >> 4
             totals[(day, nut)] = totals.get((day, nut), 0) + amount
             assert totals[(day, nut)] <= SCHEDULE.caps[nut], "daily cap exceeded"
-            minute = localtime.minute_of_day(SCHEDULE.utc, t)
+            minute = localtime.minutes_into(SCHEDULE.utc, day, t)
             assert minute >= SCHEDULE.slots[dose.slot].opens, "dispensed before the window"
             if nut == 1:  # calcium: CA-LEVO spacing from the actual confirmation
                 assert all(not c <= t < c + 240 * 60 for c in confirms), "spacing violated"

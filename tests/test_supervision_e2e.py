@@ -184,7 +184,7 @@ def test_repeated_task_failures_are_logged_and_halt_the_board_safely(tmp_path):
         failed = [r for r in failures if r["code"] == logrec.ERR_TASK_FAILED]
         assert len(failed) == 3
         assert {rescue.TASK_NAMES[r["detail"] >> 8] for r in failed} == {"serial"}
-        assert {rescue.FAILURE_NAMES[r["detail"] & 0xFF] for r in failed} == {"RuntimeError"}
+        assert {r["detail"] for r in failed} == {rescue.task_failure("serial", RuntimeError())}
         assert any(r["code"] == logrec.ERR_HALTED for r in failures)
 
         # Halted: status says so, the log can be read, nothing else is done, nothing moves.

@@ -2,7 +2,8 @@
 
 Usage: python tools/build_mpy.py --out build/mpy
 Fails (exit 1) naming the file when any source does not compile. Prints the total .mpy size
-of firmware/, the figure DESIGN.md caps at 48 KB.
+of firmware/ (every board's modules together; DESIGN.md's 48 KiB cap is on one board's
+image, which `make bench` measures as image_<board>_kb).
 """
 
 from __future__ import annotations

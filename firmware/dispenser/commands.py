@@ -186,4 +186,6 @@ def _int_arg(args, name, low, high):
 
 
 def _b64(data):
-    return b2a_base64(data).decode().rstrip("\n")
+    """Base64 as bytes, not str: the link writes them into the reply frame as they are
+    (protocol.write), with no copy and no JSON escaping pass."""
+    return b2a_base64(data, newline=False)

@@ -6,8 +6,9 @@ reader).
 
 `unload(names)` forgets modules that only boot, an install or a failure needs (the schedule
 check, its file store): on a Pico a module's bytecode lives in the heap for as long as the
-module is in sys.modules or any of its functions is reachable, so issue 8's memory rule
-keeps such code resident only while it runs. The caller must hold nothing defined in those
+module is in sys.modules or any of its functions is reachable, so such code stays
+resident only while it runs (DESIGN.md, "Figures": unload only what the measurements show
+pays). The caller must hold nothing defined in those
 modules afterwards (no function, no instance of a class with methods): that would keep the
 whole module alive, as every function refers to its module's globals. Under CPython it does
 nothing: the host imports these modules for good and relies on their classes staying the

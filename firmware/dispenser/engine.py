@@ -48,7 +48,13 @@ from dispenser.nutrients import CEILINGS, D_DOSE_CEILING, D_WEEK_CEILING
 
 
 class ScheduleError(Exception):
-    """A schedule the device refuses; `code` (dispenser.schedule's E_*) is logged."""
+    """A schedule the device refuses; `code` (dispenser.schedule's E_*) is logged. `path`
+    names the member at fault in the schedule object (keys and list indices, as
+    ("doses", 2, "pills")) and `values` the numbers concerned, as (found, limit): the host
+    locates the refusal from these, never from the message (dispenser.schedule._fail)."""
+
+    path: tuple = ()
+    values: tuple = ()
 
     def __init__(self, code, message):
         super().__init__(message)
@@ -339,7 +345,7 @@ class Engine:
         return (
             max(self.day, 0),
             tuple(self.stock),
-            self.low_flags | self.jam_flags << 4,
+            logrec.pack_flags(self.low_flags, self.jam_flags),
             tuple(self.totals),
             tuple(out[0]),
             tuple(out[1]),
@@ -354,8 +360,7 @@ class Engine:
         self.schedule_hash = fields[9]
         self.day = day
         self.stock = list(stock)
-        self.low_flags = flags & 0x0F
-        self.jam_flags = flags >> 4
+        self.low_flags, self.jam_flags = logrec.unpack_flags(flags)
         self.totals = list(totals)
         self.confirms = dict(confirms)
         self._windows = None

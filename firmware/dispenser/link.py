@@ -89,5 +89,4 @@ class LineLink:
         return False
 
     def send(self, frame_id, verb, payload):
-        self._out.write(protocol.encode(frame_id, verb, payload))
-        self._out.write("\n")
+        protocol.write(self._out, frame_id, verb, payload)

@@ -37,11 +37,6 @@ def local_day(table, t):
     return t // DAY_S + (t % DAY_S + offset_min(table, t) * MINUTE_S) // DAY_S
 
 
-def minute_of_day(table, t):
-    """Minutes since local midnight at UTC time `t` (0..1439)."""
-    return (t % DAY_S + offset_min(table, t) * MINUTE_S) % DAY_S // MINUTE_S
-
-
 def minutes_into(table, day, t):
     """Minutes from the start of local `day` to UTC time `t` (may pass 1440), small ints."""
     seconds = (t // DAY_S - day) * DAY_S + t % DAY_S + offset_min(table, t) * MINUTE_S

@@ -18,6 +18,7 @@ _HEADER_SIZE = const(10)
 _CRC_SIZE = const(4)
 OVERHEAD = const(14)
 MAX_RECORD = const(255)
+_CRC_RESIDUE = const(0x2144DF1C)  # CRC-32 of any bytes followed by their own CRC-32 (LE)
 
 BOOT = const(1)  # (reset cause,)
 CLOCK_SET = const(2)  # (previous UTC time, 0 = was unknown)
@@ -56,6 +57,9 @@ _FORMATS = (
     None, "<B", "<I", "<I", "<HB", "<H", "<HBBH", "<H", "<HB", "<HBB", "<BH", "<BH", "<H", "<BH",
     None, "<I32s", "<I", "<HH", "<32s16s", "<B32s",
 )  # fmt: skip
+
+# Their payload sizes (struct.calcsize of the above), so that no read parses a format.
+_SIZES = (0, 1, 4, 4, 3, 2, 6, 2, 3, 4, 3, 3, 2, 3, 0, 36, 4)
 
 # Names of each kind's fields, for readers (pillctl logs --format jsonl/csv).
 FIELD_NAMES = (
@@ -126,6 +130,16 @@ def unpack_hopper(packed):
 
 def unpack_nutrient(packed):
     return packed >> 4
+
+
+def pack_flags(low, jam):
+    """The checkpoint's flags: the low-stock hopper bits, the jammed ones above them."""
+    return low | jam << 4
+
+
+def unpack_flags(flags):
+    """(low-stock hopper bits, jammed hopper bits) of a checkpoint's flags."""
+    return flags & 0x0F, flags >> 4
 
 
 def id_key(name):
@@ -209,7 +223,7 @@ def _unpack_checkpoint(buf, pos, end):
 def payload_size(kind, fields):
     if kind == CHECKPOINT:
         return _checkpoint_size(fields)
-    return struct.calcsize(_FORMATS[kind])
+    return _SIZES[kind]
 
 
 def encode_into(buf, seq, t, kind, fields):
@@ -233,30 +247,54 @@ def encode(seq, t, kind, fields):
     return bytes(buf[: encode_into(buf, seq, t, kind, fields)])
 
 
+def valid_size(view, pos, end):
+    """The length of the record at `pos` if a whole valid one starts there (within
+    view[:end]), else 0. Checks the length and the CRC only, in one C call: the CRC-32 of a
+    record including its stored CRC is the constant _CRC_RESIDUE (a small int even on a Pico,
+    where the CRC itself would be a heap integer three times out of four). `view` is a
+    memoryview, so that the check copies nothing."""
+    if end - pos < OVERHEAD:
+        return 0
+    size = view[pos]
+    if size < OVERHEAD or pos + size > end:
+        return 0
+    if crc32(view[pos : pos + size]) != _CRC_RESIDUE:
+        return 0
+    return size
+
+
+def seq_at(buf, pos):
+    """The sequence number of the record at `pos` (read without unpacking the record)."""
+    return buf[pos + 1] | buf[pos + 2] << 8 | buf[pos + 3] << 16 | buf[pos + 4] << 24
+
+
+def kind_at(buf, pos):
+    return buf[pos + 9]
+
+
+def time_at(buf, pos):
+    return struct.unpack_from("<I", buf, pos + 5)[0]
+
+
 def decode_at(buf, pos, end):
     """The record at `pos` as (seq, t, kind, fields), or None if no valid record starts
     there. `fields` is a tuple; unknown kinds give their raw payload bytes."""
-    if end - pos < OVERHEAD:
+    if not valid_size(memoryview(buf), pos, end):
         return None
-    size = buf[pos]
-    if size < OVERHEAD or pos + size > end:
-        return None
-    body = pos + size - _CRC_SIZE
-    # Compared in 16-bit halves: unpacking the stored CRC as one u32 would make another
-    # heap integer per record on a Pico.
-    crc = crc32(memoryview(buf)[pos:body])
-    if (
-        crc & 0xFFFF != buf[body] | buf[body + 1] << 8
-        or crc >> 16 != buf[body + 2] | buf[body + 3] << 8
-    ):
-        return None
+    return decode_valid(buf, pos)
+
+
+def decode_valid(buf, pos):
+    """decode_at for a record valid_size has checked already; None if its payload does not
+    match its kind's layout."""
+    body = pos + buf[pos] - _CRC_SIZE
     _, seq, t, kind = struct.unpack_from(_HEADER, buf, pos)
     start = pos + _HEADER_SIZE
     try:
         if kind == CHECKPOINT:
             fields = _unpack_checkpoint(buf, start, body)
         elif 0 < kind < len(_FORMATS):
-            if struct.calcsize(_FORMATS[kind]) != body - start:
+            if _SIZES[kind] != body - start:
                 return None
             fields = struct.unpack_from(_FORMATS[kind], buf, start)
         else:
@@ -271,9 +309,10 @@ def scan(buf, end=-1):
     corrupt stretch) is skipped byte by byte until the next record that checks out."""
     if end < 0:
         end = len(buf)
+    view = memoryview(buf)
     pos = 0
     while pos < end:
-        rec = decode_at(buf, pos, end)
+        rec = decode_valid(buf, pos) if valid_size(view, pos, end) else None
         if rec is None:
             pos += 1
             continue

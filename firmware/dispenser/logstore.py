@@ -25,7 +25,8 @@ the older stock and jam state with it. Past 4x `segments` files (a clock that st
 through hundreds of boots) the flash's own limit wins and the oldest goes anyway.
 
 Only `open`, `os.listdir/mkdir/remove/stat` are used, which littlefs on the Pico, the unix
-port and CPython all provide. Reads stream through one buffer allocated once.
+port and CPython all provide. A scan streams through a buffer of its own; a log.read reads
+into the reply's buffer; appends encode into one buffer allocated once.
 """
 
 import os
@@ -35,7 +36,11 @@ from dispenser.compat import const
 from dispenser.localtime import DAY_S, MIN_VALID_TIME
 
 DEFAULT_BUDGET = const(65536)
-_DEFAULT_SEGMENTS = const(4)
+# Segments of one littlefs block each (a Pico's is 4 KB), and at least four: a boot replays
+# from the newest segment's checkpoint, so its cost is bounded by the segment size whatever
+# the budget (the default 64 KB: 16 segments).
+_SEGMENT_BYTES = const(4096)
+_MIN_SEGMENTS = const(4)
 _SUFFIX = ".log"
 _READ_BUF = const(1024)
 
@@ -49,9 +54,9 @@ def _exists(path):
 
 
 class LogStore:
-    def __init__(
-        self, root, budget=DEFAULT_BUDGET, segments=_DEFAULT_SEGMENTS, snapshot=None, carry=None
-    ):
+    def __init__(self, root, budget=DEFAULT_BUDGET, segments=0, snapshot=None, carry=None):
+        if not segments:
+            segments = max(_MIN_SEGMENTS, budget // _SEGMENT_BYTES)
         self.root = root
         self.budget = budget
         self.max_segments = segments
@@ -60,8 +65,7 @@ class LogStore:
         self.carry = carry  # () -> (t, kind, fields) records to copy after each CHECKPOINT
         self.skipped_bytes = 0  # garbage skipped by the last records() pass (torn tails)
         self._wbuf = bytearray(logrec.MAX_RECORD)
-        self._rbuf = bytearray(_READ_BUF)
-        self._base = 0  # file offset of _rbuf[0] during a _scan
+        self._base = 0  # file offset of the read buffer's byte 0 during a _scan
         self._open_batches = 0  # begin() without end() yet: no rotation now
         # Where the last read_since stopped (seq, segment number, file offset), so that a
         # sequential pull costs one request's bytes, not a scan from the segment's start.
@@ -74,13 +78,16 @@ class LogStore:
         if not self._numbers:
             self._numbers = [1]
             open(self._path(1), "wb").close()
-        # Per segment: its first record's seq (0: none readable) and whether that record is
-        # a CHECKPOINT. Reads start at the right segment; replay at the newest checkpoint.
-        self._firsts = []
-        self._ckpts = []
-        for number in self._numbers:
-            self._note_first(number)
+        # Per segment: its first record's seq (0: none readable, -1: not looked at yet) and
+        # whether that record is a CHECKPOINT. Reads start at the right segment; replay at
+        # the newest checkpoint. Looked up when first needed (_first): a boot reads only the
+        # newest segments, back to the one that starts with a checkpoint.
+        self._firsts = [-1] * len(self._numbers)
+        self._ckpts = [False] * len(self._numbers)
         self._active_size = os.stat(self._path(self._numbers[-1]))[6]
+        # Bytes of the older segments (fixed until dropped; -1: not summed yet), kept so that
+        # log.info and status stat no file but the first time.
+        self._closed_bytes = -1
         # The newest seq, found when first needed: at boot the replay passes it on its way,
         # which saves a second scan of the newest segment.
         self._last = -1
@@ -96,27 +103,43 @@ class LogStore:
     def _path(self, number):
         return self.root + "/" + "%08d" % number + _SUFFIX
 
-    def _note_first(self, number):
-        first = 0
-        ckpt = False
-        scan = self._scan(number)
-        for _, rec in scan:
+    def _first(self, i):
+        """The seq of segment i's first valid record (0: none), noted when first asked."""
+        if self._firsts[i] < 0:
+            self._note_first(i)
+        return self._firsts[i]
+
+    def _starts_with_checkpoint(self, i):
+        return self._first(i) and self._ckpts[i]
+
+    def _note_first(self, i):
+        """Note segment i's first valid record: its seq, and whether it is a checkpoint.
+        Reads one record's bytes, not a buffer's, unless that record is torn."""
+        number = self._numbers[i]
+        buf = self._wbuf  # free: no record is being written while this runs
+        view = memoryview(buf)
+        with open(self._path(number), "rb") as f:
+            got = f.readinto(view) or 0
+        pos = 0 if logrec.valid_size(view, 0, got) else -1
+        scan = None
+        if pos < 0 and got:  # the first record is torn or corrupt: find the next one
+            scan = self._scan(number)
+            for buf, pos in scan:
+                break
+        self._firsts[i] = logrec.seq_at(buf, pos) if pos >= 0 else 0
+        self._ckpts[i] = pos >= 0 and logrec.kind_at(buf, pos) == logrec.CHECKPOINT
+        if scan is not None:
             scan.close()  # closes the file now; MicroPython does not finalise generators
-            first = rec[0]
-            ckpt = rec[2] == logrec.CHECKPOINT
-            break
-        self._firsts.append(first)
-        self._ckpts.append(ckpt)
 
     def _find_last_seq(self):
         # The newest segment can hold no valid record (its checkpoint was torn by a power
         # cut right after the rotation), so look further back if needed.
         for i in range(len(self._numbers) - 1, -1, -1):
-            if not self._firsts[i]:
+            if not self._first(i):
                 continue
             last = 0
-            for _, rec in self._scan(self._numbers[i]):
-                last = rec[0]
+            for buf, pos in self._scan(self._numbers[i]):
+                last = logrec.seq_at(buf, pos)
             return last
         return 0
 
@@ -128,9 +151,9 @@ class LogStore:
 
     @property
     def first_seq(self):
-        for first in self._firsts:
-            if first:
-                return first
+        for i in range(len(self._numbers)):
+            if self._first(i):
+                return self._firsts[i]
         return 0
 
     # ----- writing -----------------------------------------------------------------------
@@ -176,6 +199,8 @@ class LogStore:
         self._numbers.append(number)
         self._firsts.append(0)
         self._ckpts.append(False)
+        if self._closed_bytes >= 0:
+            self._closed_bytes += self._active_size
         self._active_size = 0
         if self.snapshot is not None:
             self._write(t, logrec.CHECKPOINT, self.snapshot())
@@ -187,32 +212,38 @@ class LogStore:
         while len(self._numbers) > self.max_segments:
             if not self._droppable(t):
                 break  # the oldest still holds what replay needs (see the module docstring)
-            os.remove(self._path(self._numbers.pop(0)))
+            oldest = self._path(self._numbers.pop(0))
+            if self._closed_bytes >= 0:
+                self._closed_bytes -= os.stat(oldest)[6]
+            os.remove(oldest)
             self._firsts.pop(0)
             self._ckpts.pop(0)
 
     def _droppable(self, t):
         """Whether the oldest segment may go (more than max_segments are on flash)."""
         for i in range(1, len(self._ckpts)):
-            if self._ckpts[i]:
+            if self._starts_with_checkpoint(i):
                 return True  # replay starts at that later checkpoint
         if len(self._numbers) > 4 * self.max_segments:
             return True
         if t < MIN_VALID_TIME:
             return False
         newest = 0
-        for _, rec in self._scan(self._numbers[0]):
-            newest = max(newest, rec[1])
+        for buf, pos in self._scan(self._numbers[0]):
+            newest = max(newest, logrec.time_at(buf, pos))
         return t - newest > 2 * DAY_S
 
     # ----- reading -----------------------------------------------------------------------
 
     def _scan(self, number, start=0):
-        """Yield (offset in the read buffer, record) for every valid record of one segment
-        from file offset `start`, oldest first, streaming through the read buffer (valid
-        until the next step; `self._base` is the file offset of its byte 0). Torn or corrupt
-        bytes are skipped (resync). Close the generator when stopping early."""
-        buf = self._rbuf
+        """Yield (read buffer, offset in it) of every valid record (length and CRC) of one
+        segment from file offset `start`, oldest first, streaming through a 1 KB buffer
+        (valid until the next step; `self._base` is the file offset of its byte 0). Torn or
+        corrupt bytes are skipped (resync). Close the generator when stopping early.
+        Nothing is decoded: callers peek at the header or decode what they need. The buffer
+        is the scan's own: only a boot, a rotation and a read away from where the last one
+        stopped scan, so the running app holds no read buffer."""
+        buf = bytearray(_READ_BUF)
         view = memoryview(buf)
         filled = 0
         pos = 0
@@ -236,21 +267,29 @@ class LogStore:
                     continue
                 if pos >= filled:
                     return
-                rec = logrec.decode_at(buf, pos, filled)
-                if rec is None:
+                size = logrec.valid_size(view, pos, filled)
+                if not size:
                     pos += 1
                     self.skipped_bytes += 1
                     continue
-                size = buf[pos]
-                yield pos, rec
+                yield buf, pos
                 pos += size
+
+    def _decoded(self, number):
+        """Every readable record of one segment, decoded, oldest first."""
+        for buf, pos in self._scan(number):
+            rec = logrec.decode_valid(buf, pos)
+            if rec is None:  # its CRC holds but not its kind's layout: skipped as garbage
+                self.skipped_bytes += buf[pos]
+                continue
+            yield rec
 
     def records(self, since=0):
         """Every readable record with seq > `since`, oldest first, as (seq, t, kind, fields).
         Afterwards `skipped_bytes` tells how much garbage was skipped."""
         self.skipped_bytes = 0
         for i in range(self._segment_for(since), len(self._numbers)):
-            for _, rec in self._scan(self._numbers[i]):
+            for rec in self._decoded(self._numbers[i]):
                 if rec[0] > since:
                     yield rec
 
@@ -261,12 +300,13 @@ class LogStore:
         logrec.ERR_LOG_CORRUPT after the boot replay)."""
         self.skipped_bytes = 0
         start = 0
-        for i in range(len(self._ckpts)):
-            if self._ckpts[i]:
+        for i in range(len(self._ckpts) - 1, 0, -1):
+            if self._starts_with_checkpoint(i):
                 start = i
+                break
         last = 0
         for i in range(start, len(self._numbers)):
-            for _, rec in self._scan(self._numbers[i]):
+            for rec in self._decoded(self._numbers[i]):
                 last = rec[0]
                 yield rec
         if last:
@@ -276,49 +316,82 @@ class LogStore:
         """Index of the segment where records after `seq` start."""
         index = 0
         for i in range(len(self._firsts)):
-            if self._firsts[i] and self._firsts[i] <= seq + 1:
+            first = self._first(i)
+            if first and first <= seq + 1:
                 index = i
         return index
 
     def read_since(self, seq, max_bytes):
-        """Raw records with sequence > `seq`, whole records only, at most `max_bytes` (but
-        always at least one record if there is one). Returns (data, last seq included or
-        `seq`); decode `data` with dispenser.logrec.scan. For the protocol's `log.read`.
-        Starts at the segment holding seq + 1, or where the previous request stopped."""
-        out = bytearray()
+        """Raw records with sequence > `seq`, whole valid records only, at most `max_bytes`
+        (but always at least one record if there is one). Returns (data, last seq included
+        or `seq`): `data` is a memoryview of a buffer allocated for this call; decode it
+        with dispenser.logrec.scan. For the protocol's `log.read`.
+
+        The file's bytes are read straight into the reply buffer and checked in place, a
+        length and a CRC per record (logrec.valid_size): nothing is decoded or copied per
+        record. Garbage (a torn tail) is cut out by reading again one byte further on.
+        Starts where the previous request stopped, or at the segment holding seq + 1."""
+        index, offset = self._locate(seq)
+        out = bytearray(max(max_bytes, logrec.MAX_RECORD))
+        view = memoryview(out)
+        n = 0  # bytes of whole records in `out`
         last = seq
-        first = self._segment_for(seq)
-        offset = 0
-        if seq == self._cursor_seq and self._cursor_number in self._numbers:
-            first = self._numbers.index(self._cursor_number)
-            offset = self._cursor_offset
-        for i in range(first, len(self._numbers)):
-            number = self._numbers[i]
-            scan = self._scan(number, offset)
+        while index < len(self._numbers):
+            number = self._numbers[index]
+            with open(self._path(number), "rb") as f:
+                while True:
+                    f.seek(offset)
+                    end = n + (f.readinto(view[n:]) or 0)
+                    pos = n
+                    newest = -1
+                    while True:  # whole valid records within max_bytes (the first always)
+                        size = logrec.valid_size(view, pos, end)
+                        if not size or (pos and pos + size > max_bytes):
+                            break
+                        newest = pos
+                        pos += size
+                    offset += pos - n
+                    n = pos
+                    if newest >= 0:
+                        last = logrec.seq_at(out, newest)
+                        self._cursor_seq = last
+                        self._cursor_number = number
+                        self._cursor_offset = offset
+                    if pos == end and end < len(out):
+                        break  # the segment's end: on to the next
+                    if size or (
+                        end == len(out) and (end - pos < logrec.OVERHEAD or pos + out[pos] > end)
+                    ):
+                        return view[:n], last  # full: a record that may be valid waits
+                    offset += 1  # garbage at `pos`: resync one byte further on
+                    self.skipped_bytes += 1
+            index += 1
             offset = 0
-            for pos, rec in scan:
-                if rec[0] <= seq:
-                    continue
-                size = self._rbuf[pos]
-                if out and len(out) + size > max_bytes:
-                    scan.close()
-                    return bytes(out), last
-                out.extend(memoryview(self._rbuf)[pos : pos + size])
-                last = rec[0]
-                self._cursor_seq = last
-                self._cursor_number = number
-                self._cursor_offset = self._base + pos + size
-        return bytes(out), last
+        return view[:n], last
+
+    def _locate(self, seq):
+        """(segment index, file offset) where the records after `seq` start: where the last
+        read stopped if it stopped at `seq`, else found by a scan of the segment."""
+        if seq == self._cursor_seq and self._cursor_number in self._numbers:
+            return self._numbers.index(self._cursor_number), self._cursor_offset
+        index = self._segment_for(seq)
+        scan = self._scan(self._numbers[index])
+        for buf, pos in scan:
+            if logrec.seq_at(buf, pos) > seq:
+                scan.close()
+                return index, self._base + pos
+        return index + 1, 0
 
     def info(self):
         """Figures for the protocol's `log.info`."""
-        used = 0
-        for number in self._numbers:
-            used += os.stat(self._path(number))[6]
+        if self._closed_bytes < 0:
+            self._closed_bytes = 0
+            for number in self._numbers[:-1]:
+                self._closed_bytes += os.stat(self._path(number))[6]
         return {
             "first": self.first_seq,
             "last": self.last_seq,
-            "bytes": used,
+            "bytes": self._closed_bytes + self._active_size,
             "budget": self.budget,
             "segments": len(self._numbers),
         }

@@ -15,6 +15,7 @@ from dispenser.compat import const
 from dispenser.crc import crc32
 
 PREFIX = "P1"
+_RAW_END = b'"}'
 MAX_FRAME = const(1024)  # bytes, newline included; longer lines are refused unread
 
 # Error codes carried in err frames: {"code": ..., "msg": ...}
@@ -39,8 +40,32 @@ _dumps = _ENCODER(ensure_ascii=False).encode if _ENCODER is not None else json.d
 
 def encode(frame_id, verb, payload):
     """The frame as a str without the newline."""
-    head = PREFIX + " " + str(frame_id) + " " + verb + " " + _dumps(payload)
+    head = _head(frame_id, verb, _dumps(payload))
     return head + " " + _crc_hex(head)
+
+
+def write(out, frame_id, verb, payload):
+    """Write the frame and its newline to the stream `out`, as encode makes it, in pieces:
+    no str holds the whole line. A `b64` member that is bytes (base64 text: nothing in it
+    needs escaping) is taken out of `payload` and written last, as it is, so json.dumps
+    never scans it. log.read and schedule.get reply so."""
+    raw = payload.get("b64")
+    if not isinstance(raw, bytes):
+        head = _head(frame_id, verb, _dumps(payload))
+        out.write(head)
+        out.write(" %08x\n" % crc32(head.encode()))
+        return
+    del payload["b64"]
+    head = _head(frame_id, verb, _dumps(payload)[:-1])
+    head += (", " if payload else "") + '"b64": "'
+    crc = crc32(_RAW_END, crc32(raw, crc32(head.encode())))
+    out.write(head)
+    out.write(raw)
+    out.write('"} %08x\n' % crc)
+
+
+def _head(frame_id, verb, body):
+    return PREFIX + " " + str(frame_id) + " " + verb + " " + body
 
 
 def decode(line):

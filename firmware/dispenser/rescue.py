@@ -20,13 +20,13 @@ _RUN_WORD = const(3)  # seconds the board ran, summed over the streak's crashes
 _CRASH_MAGIC = const(0x5AFE)
 
 # ERR_TASK_FAILED's detail names the task and the exception type by their index here
-# (0 = another one); "stalled" is a critical task that stopped checking in.
+# (0 = another one; an exception type's index is its place in _FAILURE_TYPES + 2, 1 is a
+# critical task that stalled: docs/log-format.md lists them).
 TASK_NAMES = ("?", "boot", "serial", "button", "schedule", "buzzer", "leds", "events", "network")
 _FAILURE_TYPES = (
     OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError,
     MemoryError, ZeroDivisionError, AssertionError, NotImplementedError,
 )  # fmt: skip
-FAILURE_NAMES = ("?", "stalled") + tuple(t.__name__ for t in _FAILURE_TYPES)
 
 
 def task_failure(task, exc):

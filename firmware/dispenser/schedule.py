@@ -50,8 +50,31 @@ E_KEY_COLLISION = const(8)
 E_CEILING = const(9)
 
 
-def _fail(message, code=E_STRUCTURE):
-    raise ScheduleError(code, message)
+def _fail(message, code=E_STRUCTURE, field=None, values=()):
+    raise _error(message, code, field, values)
+
+
+def _error(message, code, field=None, values=()):
+    err = ScheduleError(code, message)
+    err.path = () if field is None else (field,)
+    err.values = values
+    return err
+
+
+def _within(path, check, *args):
+    """check(*args); a refusal it raises is located under `path`."""
+    try:
+        return check(*args)
+    except ScheduleError as err:
+        err.path = path + err.path
+        raise
+
+
+def _each(obj, key, check, *args):
+    """[check(entry, *args) for each entry of the list obj[key]], refusals located at
+    (key, index)."""
+    raw = _list(obj, key)
+    return [_within((key, i), check, raw[i], *args) for i in range(len(raw))]
 
 
 def verify_hash(data):
@@ -69,7 +92,8 @@ def verify_hash(data):
 
 def _bounded(value, what, lo, hi):
     if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-        _fail(what + " must be an integer in " + str(lo) + ".." + str(hi))
+        _fail(what + " must be an integer in " + str(lo) + ".." + str(hi), E_STRUCTURE, what,
+              (value, lo, hi))  # fmt: skip
     return value
 
 
@@ -110,16 +134,18 @@ def _name(obj, key):
     byte limit is what bounds the memory and the frames it fills)."""
     value = obj.get(key)
     if not isinstance(value, str) or not name_ok(value):
-        _fail(key + " must be a name without control characters")
+        _fail(key + " must be a name without control characters", E_STRUCTURE, key)
     if len(value.encode()) > MAX_NAME_BYTES:
-        _fail(key + " must be at most " + str(MAX_NAME_BYTES) + " bytes of UTF-8")
+        _fail(key + " must be at most " + str(MAX_NAME_BYTES) + " bytes of UTF-8", E_STRUCTURE,
+              key, (MAX_NAME_BYTES,))  # fmt: skip
     return value
 
 
 def _str(obj, key, max_len, check=text_ok):
     value = obj.get(key)
     if not isinstance(value, str) or not 0 < len(value) <= max_len or not check(value):
-        _fail(key + " must be 1.." + str(max_len) + " printable ASCII chars")
+        _fail(key + " must be 1.." + str(max_len) + " printable ASCII chars", E_STRUCTURE, key,
+              (max_len,))  # fmt: skip
     return value
 
 
@@ -130,25 +156,36 @@ def _id(obj, key):
 def _list(obj, key):
     value = obj.get(key)
     if not isinstance(value, list):
-        _fail(key + " must be a list")
+        _fail(key + " must be a list", E_STRUCTURE, key)
     return value
 
 
-def _index_of(ids, name, what):
+def _index_of(ids, name, what, key):
     for i in range(len(ids)):
         if ids[i] == name:
             return i
-    raise ScheduleError(E_STRUCTURE, "unknown " + what + " " + str(name))
+    raise _error("unknown " + what + " " + str(name), E_STRUCTURE, key)
 
 
-def _unique_keys(names):
+def _unique_keys(names, sections):
+    """The log keys of `names`, the ids of the lists `sections` names in order."""
     keys = [id_key(n) for n in names]
     for i in range(len(keys)):
         if names.count(names[i]) > 1:
-            _fail("duplicate id " + names[i])
+            _fail_at(sections, i, "duplicate id " + names[i], E_STRUCTURE)
         if keys.count(keys[i]) > 1:
-            _fail("ids hash to the same log key; rename " + names[i], E_KEY_COLLISION)
+            _fail_at(sections, i, "ids hash to the same log key; rename " + names[i],
+                     E_KEY_COLLISION)  # fmt: skip
     return keys
+
+
+def _fail_at(sections, i, message, code):
+    """Refuse the id of the i-th entry of the lists `sections` ((key, length), ...) hold
+    one after the other."""
+    for key, length in sections:
+        if i < length:
+            _within((key, i), _fail, message, code, "id")
+        i -= length
 
 
 # The parts of a Schedule. Plain records without methods, so that the schedules they make up
@@ -188,13 +225,13 @@ def _compartment(obj, hopper_seen):
     c.id = _id(obj, "id")
     c.hopper = _int(obj, "hopper", 0, 2)
     if hopper_seen[c.hopper]:
-        _fail("hopper " + str(c.hopper) + " used twice", E_HOPPER)
+        _fail("hopper " + str(c.hopper) + " used twice", E_HOPPER, "hopper", (c.hopper,))
     hopper_seen[c.hopper] = True
     c.nut = nutrients.nutrient_code(obj.get("nut"))
     if c.nut < 0:
-        _fail("unknown nutrient " + str(obj.get("nut")), E_NUTRIENT)
+        _fail("unknown nutrient " + str(obj.get("nut")), E_NUTRIENT, "nut")
     if nutrients.FORMS.get(obj.get("form"), -1) != c.nut:
-        _fail("form " + str(obj.get("form")) + " does not carry " + obj["nut"], E_NUTRIENT)
+        _fail("form " + str(obj.get("form")) + " does not carry " + obj["nut"], E_NUTRIENT, "form")
     c.per = _int(obj, "per", 1, MAX_AMOUNT)
     c.capacity = _int(obj, "cap", 1, 1000)
     c.low = _int(obj, "low", 0, c.capacity)
@@ -213,14 +250,15 @@ def _slot(obj):
 def _dose(obj, slot_ids, comps):
     d = Entry()
     d.id = _id(obj, "id")
-    d.slot = _index_of(slot_ids, obj.get("slot"), "slot")
-    d.comp = comp = comps[_index_of([c.id for c in comps], obj.get("comp"), "compartment")]
+    d.slot = _index_of(slot_ids, obj.get("slot"), "slot", "slot")
+    d.comp = comp = comps[_index_of([c.id for c in comps], obj.get("comp"), "compartment", "comp")]
     d.pills = _int(obj, "pills", 1, 16)
-    if d.pills * comp.per > MAX_AMOUNT:
-        _fail("dose is too large: " + d.id, E_CAP)
     d.amount = d.pills * comp.per
+    if d.amount > MAX_AMOUNT:
+        _fail("dose is too large: " + d.id, E_CAP, "pills", (d.amount, MAX_AMOUNT))
     if comp.nut == 0 and d.amount > nutrients.D_DOSE_CEILING:
-        _fail("vitamin D dose over the device ceiling: " + d.id, E_CEILING)
+        _fail("vitamin D dose over the device ceiling: " + d.id, E_CEILING, "pills",
+              (d.amount, nutrients.D_DOSE_CEILING))  # fmt: skip
     return _days(d, obj)
 
 
@@ -228,7 +266,7 @@ def _item(obj, slot_ids):
     e = Entry()
     e.id = _id(obj, "id")
     _name(obj, "name")
-    e.slot = _index_of(slot_ids, obj.get("slot"), "slot")
+    e.slot = _index_of(slot_ids, obj.get("slot"), "slot", "slot")
     e.comp = None  # reminder only: nothing drops
     return _days(e, obj)
 
@@ -250,30 +288,31 @@ def build(obj, sha):
     s.tz = _str(obj, "tz", 64)  # for display by the host; the device uses `utc`
     s.utc = [(e[0], _bounded(e[1], "utc offset", -900, 900)) for e in _table(obj)]
     seen = [False, False, False]
-    s.comps = [_compartment(c, seen) for c in _list(obj, "comp")]
-    s.slots = [_slot(x) for x in _list(obj, "slots")]
+    s.comps = _each(obj, "comp", _compartment, seen)
+    s.slots = _each(obj, "slots", _slot)
     _check_slots(s.slots)
     slot_ids = [x.id for x in s.slots]
-    s.slot_keys = _unique_keys(slot_ids)
-    _unique_keys([c.id for c in s.comps])
-    s.doses = [_dose(d, slot_ids, s.comps) for d in _list(obj, "doses")]
-    s.items = [_item(i, slot_ids) for i in _list(obj, "items")]
+    s.slot_keys = _unique_keys(slot_ids, (("slots", len(slot_ids)),))
+    _unique_keys([c.id for c in s.comps], (("comp", len(s.comps)),))
+    s.doses = _each(obj, "doses", _dose, slot_ids, s.comps)
+    s.items = _each(obj, "items", _item, slot_ids)
     if len(s.doses) > MAX_DOSES or len(s.items) > MAX_ITEMS:
-        _fail("more than " + str(MAX_DOSES) + " doses or " + str(MAX_ITEMS) + " items")
+        _fail("more than " + str(MAX_DOSES) + " doses or " + str(MAX_ITEMS) + " items",
+              E_STRUCTURE, "doses" if len(s.doses) > MAX_DOSES else "items")  # fmt: skip
     entries = s.doses + s.items
-    keys = _unique_keys([e.id for e in entries])
+    keys = _unique_keys([e.id for e in entries], (("doses", len(s.doses)), ("items", 0x7FFF)))
     for i in range(len(entries)):
         entries[i].key = keys[i]
-    s.overrides, s.signers = _overrides(_list(obj, "ovr"))
-    s.caps = _effective_caps(obj.get("caps"), s.overrides, s.comps)
+    s.overrides, s.signers = _overrides(obj)
+    s.caps = _within(("caps",), _effective_caps, obj.get("caps"), s.overrides, s.comps)
     _check_week(s.doses, s.caps[0])
-    s.spacing = [_spacing(x, s.items) for x in _list(obj, "spacing")]
+    s.spacing = _each(obj, "spacing", _spacing, s.items)
     _check_checkpoint_fits(s)
     remind = obj.get("remind")
     if not isinstance(remind, dict):
-        _fail("remind must be an object")
-    s.steps = _steps(_list(remind, "steps"))
-    s.snooze = _int(remind, "snooze", 1, 240)
+        _fail("remind must be an object", E_STRUCTURE, "remind")
+    s.steps = _within(("remind",), _steps, remind)
+    s.snooze = _within(("remind",), _int, remind, "snooze", 1, 240)
     return s
 
 
@@ -290,20 +329,23 @@ def _check_checkpoint_fits(sched):
             + str(size)
             + " of "
             + str(MAX_RECORD)
-            + " bytes); use fewer slots"
+            + " bytes); use fewer slots",
+            E_STRUCTURE,
+            "slots",
+            (size, MAX_RECORD),
         )
 
 
 def _table(obj):
     table = _list(obj, "utc")
     if not table:
-        _fail("utc table is empty")
+        _fail("utc table is empty", E_STRUCTURE, "utc")
     last = -1
     for entry in table:
         if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], int):
-            _fail("utc entries are [t, offset_min]")
+            _fail("utc entries are [t, offset_min]", E_STRUCTURE, "utc")
         if entry[0] <= last:
-            _fail("utc table is not sorted")
+            _fail("utc table is not sorted", E_STRUCTURE, "utc")
         last = entry[0]
     return table
 
@@ -311,23 +353,26 @@ def _table(obj):
 def _check_slots(slots):
     for i in range(1, len(slots)):
         if slots[i].opens <= slots[i - 1].closes:
-            _fail("slot windows overlap or are not sorted: " + slots[i].id)
+            _within(("slots", i), _fail, "slot windows overlap or are not sorted: " + slots[i].id)
 
 
-def _overrides(raw):
+def _overrides(obj):
     """Rule ids of the clinician overrides and who signed them (each must name someone).
     A schedule with any override is installed only after a hold on the device's button."""
-    if len(raw) > MAX_OVERRIDES:
-        _fail("more than " + str(MAX_OVERRIDES) + " overrides")
+    if len(_list(obj, "ovr")) > MAX_OVERRIDES:
+        _fail("more than " + str(MAX_OVERRIDES) + " overrides", E_STRUCTURE, "ovr")
     rules = []
     signers = []
-    for entry in raw:
-        by = _str(entry, "by", MAX_SIGNER_LEN)
-        _str(entry, "why", MAX_REASON_LEN)
-        rules.append(_str(entry, "rule", 16, id_ok))
+    for by, rule in _each(obj, "ovr", _override):
+        rules.append(rule)
         if by not in signers:
             signers.append(by)
     return rules, signers
+
+
+def _override(entry):
+    _str(entry, "why", MAX_REASON_LEN)
+    return _str(entry, "by", MAX_SIGNER_LEN), _str(entry, "rule", 16, id_ok)
 
 
 def _check_week(doses, day_cap):
@@ -341,7 +386,8 @@ def _check_week(doses, day_cap):
                 day += dose.amount
         week += min(day, day_cap) if day_cap >= 0 else day
     if week > nutrients.D_WEEK_CEILING:
-        _fail("vitamin D over the device ceiling of the week", E_CEILING)
+        _fail("vitamin D over the device ceiling of the week", E_CEILING, "doses",
+              (week, nutrients.D_WEEK_CEILING))  # fmt: skip
 
 
 def _effective_caps(caps, overrides, comps):
@@ -354,49 +400,51 @@ def _effective_caps(caps, overrides, comps):
     for name in caps:
         code = nutrients.nutrient_code(name)
         if code < 0:
-            _fail("cap for unknown nutrient " + name, E_NUTRIENT)
+            _fail("cap for unknown nutrient " + name, E_NUTRIENT, name)
         cap = _int(caps, name, 0, 1 << 24)
         ceiling = nutrients.CEILINGS[code]
         if code == 0:
             ceiling = nutrients.D_WEEK_CEILING
         if ceiling is not None and cap > ceiling:
-            _fail("cap " + name + " is over the device ceiling", E_CEILING)
+            _fail("cap " + name + " is over the device ceiling", E_CEILING, name, (cap, ceiling))
         absolute = nutrients.ABSOLUTE_CAPS[code]
         if absolute is not None and cap > absolute:
             # a child's band limit (CHILD-UL) replaces D3-UL and CA-UL when overridden
             child = code < 2 and "CHILD-UL" in overrides
             if nutrients.OVERRIDE_RULES[code] not in overrides and not child:
-                _fail("cap " + name + " is over the absolute cap without override", E_CAP)
+                _fail("cap " + name + " is over the absolute cap without override", E_CAP, name,
+                      (cap, absolute))  # fmt: skip
         result[code] = cap
     for comp in comps:
         if result[comp.nut] < 0:
-            _fail("no cap for " + nutrients.NUTRIENTS[comp.nut], E_CAP)
+            name = nutrients.NUTRIENTS[comp.nut]
+            _fail("no cap for " + name, E_CAP, name)
     return result
 
 
 def _spacing(obj, items):
-    item = _index_of([i.id for i in items], obj.get("item"), "item")
+    item = _index_of([i.id for i in items], obj.get("item"), "item", "item")
     nut = nutrients.nutrient_code(obj.get("nut"))
     if nut < 0:
-        _fail("spacing for unknown nutrient", E_NUTRIENT)
+        _fail("spacing for unknown nutrient", E_NUTRIENT, "nut")
     # (item index, nutrient, minutes the nutrient waits after the item's confirmation,
     # minutes the item's reminder waits after the nutrient was dispensed; 0: it does not)
     return (item, nut, _int(obj, "gap", 1, 1440), _int(obj, "wait", 0, 1440, 0))
 
 
-def _steps(raw):
+def _steps(remind):
     steps = []
     last = -1
-    for step in raw:
+    for step in _list(remind, "steps"):
         if not isinstance(step, list) or len(step) != 2:
-            _fail("remind steps are [minutes, level]")
+            _fail("remind steps are [minutes, level]", E_STRUCTURE, "steps")
         at = _bounded(step[0], "remind step minutes", 0, 1440)
         if at <= last or (not steps and at != 0):
-            _fail("remind steps must be sorted and start at 0")
+            _fail("remind steps must be sorted and start at 0", E_STRUCTURE, "steps")
         last = at
         steps.append((at, _bounded(step[1], "remind level", 1, 3)))
     if not steps:
-        _fail("remind steps are empty")
+        _fail("remind steps are empty", E_STRUCTURE, "steps")
     return steps
 
 

@@ -4,7 +4,7 @@ The rp2 port restarts its RTC at 2021-01-01T00:00:00Z at every hard reset (watch
 machine.reset(), power-on). The scratch words survive every reset but a power loss. The app
 saves the time there at each watchdog feed (every second), and before each reset it makes
 itself; at boot, when the RTC reads invalid, the clock is set to the saved time plus the
-seconds the RTC has counted since the reset. Docs: docs/time-across-resets.md.
+seconds the RTC has counted since the reset. Docs: docs/supervision.md, "The time across resets".
 
 The restored time is behind, never ahead: by the age of the last save (under 1 s, or up to
 the watchdog period, 8.3 s, after a hung event loop or a soft reset that left the watchdog

@@ -40,14 +40,15 @@ class Watcher:
         self._lock = threading.Condition()
         self._subscribed = threading.Event()
         self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
+            mqtt.CallbackAPIVersion.VERSION2,  # pyright: ignore[reportPrivateImportUsage]
             client_id=session or "",
             clean_session=session is None,
         )
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *_: self._subscribed.set()
-        self.client.reconnect_delay_set(0.2, 1)
+        # paho's stub says int, its code takes any number of seconds
+        self.client.reconnect_delay_set(0.2, 1)  # pyright: ignore[reportArgumentType]
         if user:
             self.client.username_pw_set(user, password)
         self.client.connect("127.0.0.1", port, keepalive=30)

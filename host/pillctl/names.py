@@ -83,7 +83,9 @@ class Names:
         return self.slot(self.slot_of.get(entry_id, ""))
 
     def supplement(self, comp: dict) -> str:
-        return SUPPLEMENTS.get(comp.get("form", ""), comp.get("form") or comp["id"])
+        form: str = comp.get("form") or ""
+        named = SUPPLEMENTS.get(form)
+        return named if named is not None else form or str(comp["id"])
 
     def what(self, entry_id: str) -> str:
         """What a dose gives (`calcium carbonate`) or a reminder-only item's name."""
@@ -126,7 +128,7 @@ class Names:
             elif name == "slot" and isinstance(value, int):
                 out["meal"] = self.slot_key(value)
             elif name == "hopper_nut" and isinstance(value, int):
-                out["compartment"] = self.hopper(value & 0x0F)
+                out["compartment"] = self.hopper(logrec.unpack_hopper(value))
             elif name == "hopper" and isinstance(value, int):
                 out["compartment"] = self.hopper(value)
             elif name == "amount" and isinstance(record.get("hopper_nut"), int):
@@ -138,7 +140,7 @@ class Names:
                 out[name] = ",".join(step_names(value)) or "none"
             elif name == "reason" and isinstance(value, int):
                 names = logrec.REASON_NAMES
-                out[name] = names[value] if 0 < value < len(names) else str(value)
+                out[name] = str(names[value] if 0 < value < len(names) else value)
             else:
                 out[name] = str(value)
         return out

@@ -18,7 +18,7 @@ def test_local_day_changes_at_local_midnight():
     # 2026-12-31 23:30 UTC is already 2027-01-01 00:30 in UTC+1.
     t = 1798759800
     assert localtime.local_day(TABLE, t) == 20819
-    assert localtime.minute_of_day(TABLE, t) == 30
+    assert localtime.minutes_into(TABLE, 20819, t) == 30
 
 
 def test_weekday_monday_is_zero():
@@ -31,7 +31,7 @@ def test_to_utc_round_trips_on_both_sides_of_dst():
         for minute in (0, 450, 750, 1439):
             t = localtime.to_utc(TABLE, day, minute)
             assert localtime.local_day(TABLE, t) == day
-            assert localtime.minute_of_day(TABLE, t) == minute
+            assert localtime.minutes_into(TABLE, day, t) == minute
 
 
 def test_nonexistent_local_time_maps_after_the_change():

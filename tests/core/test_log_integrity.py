@@ -14,7 +14,7 @@ from coretools import (
     temp_dir,
 )
 
-from dispenser import logrec, schedule
+from dispenser import logrec, logstore, schedule
 from dispenser.engine import Engine
 from dispenser.logstore import LogStore
 
@@ -145,39 +145,103 @@ def _year_like_log(root, records):
     return store
 
 
-class _DecodeCounter:
-    def __init__(self):
-        self.calls = 0
-        self.real = logrec.decode_at
+class _Counter:
+    """Counts the calls of one logrec function while installed."""
 
-    def __call__(self, buf, pos, end):
+    def __init__(self, name):
+        self.name = name
+        self.calls = 0
+        self.real = getattr(logrec, name)
+
+    def __call__(self, *args):
         self.calls += 1
-        return self.real(buf, pos, end)
+        return self.real(*args)
 
 
 def test_a_sequential_pull_costs_the_same_per_request_from_start_to_end():
     root = temp_dir()
-    counter = _DecodeCounter()
+    checks = _Counter("valid_size")
+    decodes = _Counter("decode_valid")
     try:
         store = _year_like_log(root, 220)  # 4 segments of about 1 KB
         first = store.info()["first"]
-        logrec.decode_at = counter
+        logrec.valid_size = checks
+        logrec.decode_valid = decodes
         since = first - 1
         costs = []
         while since < store.last_seq:
-            counter.calls = 0
+            checks.calls = 0
             data, since = store.read_since(since, 120)
-            costs.append(counter.calls)
+            costs.append(checks.calls)
             assert data
-        # about 7 records per request: decoding them (and the one that does not fit) only
+        # about 7 records per request: checking them (and the one that does not fit) only
         assert max(costs) <= 12, costs
         reopened = LogStore(root)  # no cursor
-        counter.calls = 0
+        checks.calls = 0
         data, last = reopened.read_since(store.last_seq - 3, 1000)
+        assert decodes.calls == 0  # a read checks records (length, CRC), it decodes none
+        assert checks.calls <= 70  # the newest segment's records, not all four
         assert last == store.last_seq and len(list(logrec.scan(data))) == 3
-        assert counter.calls <= 70  # the newest segment's records, not all four
     finally:
-        logrec.decode_at = counter.real
+        logrec.valid_size = checks.real
+        logrec.decode_valid = decodes.real
+        remove_tree(root)
+
+
+class _CountingOs:
+    """The `os` module the log store sees, counting its stat calls."""
+
+    def __init__(self, real):
+        self.real = real
+        self.stats = 0
+
+    def stat(self, path):
+        self.stats += 1
+        return self.real.stat(path)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+class _CountingOpen:
+    """The `open` the log store sees, counting the files it opens."""
+
+    def __init__(self):
+        self.opened = []
+
+    def __call__(self, path, mode="r"):
+        self.opened.append(path)
+        return open(path, mode)
+
+
+def test_a_boot_opens_only_the_segments_it_replays_and_status_stats_no_file():
+    root = temp_dir()
+    try:
+        e = fresh_engine()
+        store = LogStore(root, budget=4096, segments=16, snapshot=e.checkpoint)
+        for i in range(400):
+            store.append(1796000000 + i, logrec.REFILL, (i % 3, i % 100))
+        assert store.info()["segments"] == 16
+        opens = _CountingOpen()
+        logstore.open = opens  # the module's own global shadows the builtin
+        reopened = LogStore(root)
+        replayed = list(reopened.replay_records())
+        assert replayed[-1][0] == store.last_seq
+        # the newest segment only (its first record, then the replay): it has a checkpoint
+        assert len(opens.opened) == 2 and opens.opened[0] == opens.opened[1], opens.opened
+        counting = _CountingOs(logstore.os)
+        logstore.os = counting
+        first = reopened.info()
+        counting.stats = 0
+        assert reopened.info() == first and counting.stats == 0  # sizes kept, not stat'ed
+        reopened.append(1796001000, logrec.BOOT, (0,))
+        assert reopened.info()["bytes"] == first["bytes"] + logrec.OVERHEAD + 1
+        assert counting.stats == 0
+    finally:
+        logstore.open = open
+        del logstore.open
+        if isinstance(logstore.os, _CountingOs):
+            logstore.os = logstore.os.real
         remove_tree(root)
 
 

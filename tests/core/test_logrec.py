@@ -1,5 +1,7 @@
 """Log records: round trip, size, CRC and length checks, resync after garbage."""
 
+import struct
+
 from dispenser import logrec
 
 
@@ -121,3 +123,16 @@ def test_hopper_and_nutrient_pack_into_one_field_and_back():
     packed = logrec.pack_hopper_nutrient(2, 3)
     assert packed == 0x32
     assert logrec.unpack_hopper(packed) == 2 and logrec.unpack_nutrient(packed) == 3
+
+
+def test_the_payload_size_table_matches_the_formats():
+    for kind in range(1, len(logrec._FORMATS)):
+        if logrec._FORMATS[kind] is not None:
+            assert logrec._SIZES[kind] == struct.calcsize(logrec._FORMATS[kind]), kind
+
+
+def test_checkpoint_flags_pack_low_stock_below_jams():
+    # docs/log-format.md: bits 0-2 low-stock warned, bits 4-6 jammed
+    assert logrec.pack_flags(0b101, 0b010) == 0x25
+    assert logrec.unpack_flags(0x25) == (0b101, 0b010)
+    assert logrec.unpack_hopper(logrec.pack_hopper_nutrient(2, 3)) == 2

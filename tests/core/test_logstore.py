@@ -81,6 +81,50 @@ def test_read_since_returns_whole_records_within_the_byte_limit():
         assert [r[0] for r in recs] == [4, 5] and last == 5 and len(data) == 34
         data, last = store.read_since(last, 1)  # always at least one record
         assert [rec[0] for _, rec in logrec.scan(data)] == [6] and last == 6
-        assert store.read_since(10, 1000) == (b"", 10)
+        data, last = store.read_since(10, 1000)
+        assert (bytes(data), last) == (b"", 10)
+    finally:
+        remove_tree(root)
+
+
+def test_read_since_cuts_garbage_out_and_reads_every_record_once():
+    root = temp_dir()
+    try:
+        store = LogStore(root)
+        for i in range(6):
+            store.append(100 + i, logrec.REFILL, (0, i))
+        path = _segment_paths(root)[-1]
+        with open(path, "rb") as f:
+            data = f.read()
+        size = len(data) // 6
+        # a stretch of garbage between records 3 and 4, a torn record at the end
+        with open(path, "wb") as f:
+            f.write(data[: 3 * size] + b"\x22garbage" + data[3 * size :] + data[:9])
+        store = LogStore(root)
+        for limit in (1, 40, 1000):
+            seqs = []
+            since = 0
+            while True:
+                data, since = store.read_since(since, limit)
+                if not data:
+                    break
+                seqs += [rec[0] for _, rec in logrec.scan(data)]
+                assert len(bytes(data)) % size == 0  # whole records only, no garbage
+            assert seqs == [1, 2, 3, 4, 5, 6], (limit, seqs)
+            assert since == 6
+    finally:
+        remove_tree(root)
+
+
+def test_segments_are_a_flash_block_and_at_least_four():
+    # a boot replays about one segment: its cost is bounded by a block, whatever the budget
+    root = temp_dir()
+    try:
+        store = LogStore(root)
+        assert (store.max_segments, store.segment_size) == (16, 4096)
+        store = LogStore(root, budget=8192)
+        assert (store.max_segments, store.segment_size) == (4, 2048)
+        store = LogStore(root, budget=1 << 20)
+        assert store.segment_size == 4096
     finally:
         remove_tree(root)

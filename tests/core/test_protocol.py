@@ -59,3 +59,35 @@ def test_every_single_character_corruption_is_detected():
         except protocol.FrameError:
             continue
         assert result is None, "corruption at %d accepted" % i
+
+
+class _Stream:
+    """A serial port's write: keeps what was written, str or bytes, as text."""
+
+    def __init__(self):
+        self.parts = []
+
+    def write(self, data):
+        self.parts.append(data if isinstance(data, str) else bytes(data).decode())
+
+    def text(self):
+        return "".join(self.parts)
+
+
+def test_write_sends_the_frame_encode_makes():
+    payload = {"t": 1795000000, "list": [1, 2, 3], "text": 'caf\u00e9 "quoted"'}
+    out = _Stream()
+    protocol.write(out, 5, "ok", payload)
+    assert out.text() == protocol.encode(5, "ok", payload) + "\n"
+
+
+def test_write_puts_bytes_into_the_frame_as_a_json_string():
+    # log.read's reply: base64 as bytes, written as they are, after the other members
+    for payload in ({"b64": b"AAEC/w==", "last": 12, "more": True}, {"b64": b""}):
+        expected = dict(payload)
+        expected["b64"] = payload["b64"].decode()
+        out = _Stream()
+        protocol.write(out, 9, "ok", payload)
+        line = out.text()
+        assert line.endswith("\n") and line.count("\n") == 1
+        assert protocol.decode(line[:-1]) == (9, "ok", expected)

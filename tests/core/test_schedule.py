@@ -141,3 +141,35 @@ def test_override_without_a_signature_is_refused():
     obj["caps"]["vitd"] = 6000
     obj["ovr"] = [{"rule": "D3-UL", "why": "deficiency"}]
     assert _error_code(obj) == schedule.E_STRUCTURE
+
+
+def _refusal(obj):
+    try:
+        schedule.parse(schedule_bytes(obj))
+    except schedule.ScheduleError as err:
+        return err
+    raise AssertionError("accepted")
+
+
+def test_a_refusal_names_the_member_and_the_numbers():
+    # code, path and values: what the host locates a refusal by (issue 18 item 4)
+    obj = bone_health_obj()
+    obj["comp"][0]["per"] = 5000  # d3-lunch, doses[1]: 16 x 5000 IU
+    obj["doses"][1]["pills"] = 16
+    err = _refusal(obj)
+    assert (err.code, err.path, err.values) == (
+        schedule.E_CAP, ("doses", 1, "pills"), (80000, schedule.MAX_AMOUNT))  # fmt: skip
+    obj = bone_health_obj()
+    obj["caps"]["ca"] = 2600
+    err = _refusal(obj)
+    assert (err.code, err.path, err.values) == (schedule.E_CAP, ("caps", "ca"), (2600, 2500))
+    obj = bone_health_obj()
+    obj["slots"][1]["at"] = 5000
+    err = _refusal(obj)
+    assert (err.path, err.values) == (("slots", 1, "at"), (5000, 0, 1439))
+    obj = bone_health_obj()
+    obj["doses"][1]["comp"] = "nowhere"
+    assert _refusal(obj).path == ("doses", 1, "comp")
+    obj = bone_health_obj()
+    obj["remind"]["steps"] = []
+    assert _refusal(obj).path == ("remind", "steps")

@@ -1,6 +1,6 @@
 """Dropping a dose's pills: the hopper servo, the drop sensor, and delivery with bounded
 retries. One module, as the three are always loaded together (each module costs heap of its
-own, issue 8's memory rule).
+own on a Pico: DESIGN.md, "Figures", heap).
 
 Delivery. DESIGN.md invariant 7: a pill that is not seen is retried a bounded number of
 times, then the caller is told how many pills arrived (it reports a jam to the engine); this

@@ -4,9 +4,10 @@
 MicroPython it is our own, cheaper one: asyncio's wraps the awaitable in a task and runs a
 second task to watch it (about 1.3 KB on the 64-bit unix port, for as long as it waits),
 and the idle app always has a few such waits pending (the button, the schedule's nap, a
-blinking LED): issue 8's memory rule. Ours awaits the awaitable in the caller's own task and
-starts one small alarm task that cancels the caller when the time is up; the caller's
-CancelledError becomes TimeoutError. A cancel from elsewhere stays a CancelledError.
+blinking LED), and heap is what a Pico lacks (DESIGN.md, "Figures"). Ours awaits the
+awaitable in the caller's own task and starts one small alarm task that cancels the
+caller when the time is up; the caller's CancelledError becomes TimeoutError. A cancel
+from elsewhere stays a CancelledError.
 """
 
 import asyncio

@@ -92,7 +92,7 @@ def event(record, schedule):
     out = {"seq": seq, "event": name, "t": iso(t) if t else None}
     if kind == logrec.DISPENSE:
         _name_dose(out, schedule, fields[0])
-        _name_hopper(out, schedule, fields[1] & 15)
+        _name_hopper(out, schedule, logrec.unpack_hopper(fields[1]))
         out["pills"] = fields[2]
     elif kind == logrec.MISSED:
         _name_dose(out, schedule, fields[0])

@@ -50,7 +50,7 @@ def net_status_line(net: dict | None) -> str:
         "ssid": net.get("ssid") or "",
         "broker": (net.get("broker") or "") + (" with TLS" if net.get("tls") else ""),
     }
-    wifi = WIFI_TEXT.get(net.get("wifi"), "Wi-Fi {wifi}").format(wifi=net.get("wifi"), **fill)
+    wifi = WIFI_TEXT.get(str(net.get("wifi")), "Wi-Fi {wifi}").format(wifi=net.get("wifi"), **fill)
     state, _, why = str(net.get("mqtt")).partition(": ")
     template = MQTT_TEXT.get(state, "the broker {broker}: {state}")
     mqtt = template.format(state=net.get("mqtt"), why=why, **fill)

@@ -44,11 +44,11 @@ def _open(fs: Path | None, control: Path | None) -> SimControl:
     parent = click.get_current_context().parent
     given = parent.params if parent is not None else {}
     control = control or given.get("control")
-    fs = fs or given.get("fs") or Path("sim-fs")
-    path = control_path(fs, control)
+    board_fs: Path = fs or given.get("fs") or Path("sim-fs")
+    path = control_path(board_fs, control)
     if not path.exists():
         raise PillctlError(
-            f"no simulated board at {path}: start one with `pillctl sim --fs {fs}` "
+            f"no simulated board at {path}: start one with `pillctl sim --fs {board_fs}` "
             "(or give its --control socket)"
         )
     return SimControl(path, timeout=STEP_TIMEOUT_S + 10)

@@ -8,32 +8,52 @@ the file, instead of after a push.
 
 from __future__ import annotations
 
+import json
+
 from dispenser import schedule as device
 from pillctl.schedule.findings import DEVICE_RULE, Finding
 from pillctl.schedule.model import Schedule
 from pillctl.schedule.rules import ERROR
 
-_CODE_PATHS = {
-    device.E_CEILING: "doses",
-    device.E_CAP: "doses",
-    device.E_HOPPER: "compartments",
-    device.E_NUTRIENT: "compartments",
+# The device schedule's lists and members, by the TOML section a person edits.
+_SECTIONS = {
+    "comp": "compartments",
+    "slots": "meals",
+    "doses": "doses",
+    "items": "reminder_items",
+    "ovr": "overrides",
+    "caps": "doses",
+    "spacing": "reminder_items",
+    "remind": "reminders",
 }
 
 
-def _where(schedule: Schedule, message: str, code: int) -> str:
-    """The path of the entry the firmware's message names (it ends with the id), else the
-    section its error code is about."""
-    named = message.rsplit(" ", 1)[-1]
-    entries = (*schedule.doses, *schedule.items, *schedule.compartments, *schedule.slots)
-    for entry in entries:
-        if entry.id == named:
-            return entry.path
-    if "doses" in message or "items" in message:
-        return "doses" if schedule.doses else "reminder_items"
-    if "overrides" in message or message.startswith(("by ", "why ")):
-        return "overrides"
-    return _CODE_PATHS.get(code, "")
+def _where(schedule: Schedule, data: bytes, refusal: device.ScheduleError) -> str:
+    """The TOML path of what the firmware refused: the entry its error's path names (found
+    by the id the compiled schedule holds there), else the section."""
+    path = refusal.path
+    if not path:
+        return ""
+    section = path[0]
+    if len(path) > 1 and isinstance(path[1], int):
+        if section == "ovr":
+            return f"overrides[{path[1]}]"
+        entries = {
+            "comp": schedule.compartments,
+            "slots": schedule.slots,
+            "doses": schedule.doses,
+            "items": schedule.items,
+        }.get(section, ())
+        try:
+            entry_id = json.loads(data)[section][path[1]].get("id")
+        except (ValueError, LookupError, AttributeError):
+            entry_id = None
+        for entry in entries:
+            if entry.id == entry_id:
+                return entry.path
+    if section == "doses" and not schedule.doses:
+        return "reminder_items"
+    return _SECTIONS.get(section, "")
 
 
 def device_findings(schedule: Schedule, data: bytes) -> list[Finding]:
@@ -46,7 +66,7 @@ def device_findings(schedule: Schedule, data: bytes) -> list[Finding]:
                 DEVICE_RULE,
                 ERROR,
                 f"the dispenser would refuse this schedule: {refusal}",
-                path=_where(schedule, str(refusal), refusal.code),
+                path=_where(schedule, data, refusal),
             )
         ]
     return []

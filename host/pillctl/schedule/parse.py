@@ -130,7 +130,7 @@ class _ScheduleParser:
         overrides = self._overrides(doc)
         if not doses and not items and not self.read.findings:
             self.read.error("doses", "the schedule has no [[doses]] and no [[reminder_items]]")
-        if self.read.findings or profile is None:
+        if self.read.findings or profile is None or name is None:
             return None, self.read.findings
         slots = tuple(sorted(self.slots.values(), key=lambda slot: slot.at))
         schedule = Schedule(
@@ -207,7 +207,7 @@ class _ScheduleParser:
             early = self.read.integer(meal, "early_minutes", path, 0, 240, 30)
             late = self.read.integer(meal, "late_minutes", path, 0, 240, 90)
             fat = self.read.boolean(meal, "contains_fat", path)
-            if None in (name, at, early, late, fat):
+            if name is None or at is None or early is None or late is None or fat is None:
                 self.broken.add(f"meal:{meal.get('name')}")
                 continue
             self._claim_id("slot", name, child(path, "name"))
@@ -230,7 +230,15 @@ class _ScheduleParser:
             unit = self.read.text(table, "unit", path)
             capacity = self.read.integer(table, "capacity", path, 1, 1000)
             low = self.read.integer(table, "low_stock", path, 0, 1000)
-            if None in (ident, hopper, supplement, strength, unit, capacity, low):
+            if (
+                ident is None
+                or hopper is None
+                or supplement is None
+                or strength is None
+                or unit is None
+                or capacity is None
+                or low is None
+            ):
                 self.broken.add(f"compartment:{table.get('id')}")
                 continue
             self._claim_id("compartment", ident, child(path, "id"))
@@ -305,7 +313,7 @@ class _ScheduleParser:
         minutes = self.read.clock_time(at, child(path, "at"))
         early = self.read.integer(table, "early_minutes", path, 0, 240, CLOCK_SLOT_EARLY)
         late = self.read.integer(table, "late_minutes", path, 0, 240, CLOCK_SLOT_LATE)
-        if None in (minutes, early, late):
+        if minutes is None or early is None or late is None:
             return None
         slot = Slot(clock_slot_id(minutes), minutes, early, late, False, False, path)
         existing = self.slots.setdefault(slot.id, slot)
@@ -339,7 +347,7 @@ class _ScheduleParser:
                     f"no compartment '{comp}' (compartments: {known})",
                 )
                 continue
-            if None in (comp, pills, slot, days):
+            if comp is None or pills is None or slot is None or days is None:
                 continue
             ident = self.read.text(
                 table, "id", path, f"{comp}-{slot}"[:MAX_ID_LENGTH], MAX_ID_LENGTH, "id"
@@ -359,7 +367,7 @@ class _ScheduleParser:
             name = self.read.text(table, "name", path, medication, MAX_NAME_BYTES, "name")
             slot = self._anchor(table, path)
             days, start, end = self._dated(table, path)
-            if None in (ident, medication, name, slot, days):
+            if ident is None or medication is None or name is None or slot is None or days is None:
                 continue
             self._claim_id("dose or item", ident, child(path, "id"))
             items.append(ReminderItem(ident, name, medication, slot, days, start, end, path))
@@ -425,7 +433,7 @@ class _ScheduleParser:
                     child(path, "rule"), f"rule cannot be overridden; overridable: {allowed}", rule
                 )
                 continue
-            if None not in (rule, clinician, reason):
+            if rule is not None and clinician is not None and reason is not None:
                 self._claim_id("override", rule, child(path, "rule"))
                 overrides.append(Override(rule, clinician, reason, path))
         return tuple(overrides)

@@ -23,6 +23,7 @@ _IOM = "IOM 2011 DRI report, NAP book 13050"
 
 
 VITAMIN_D_UL_IU = nutrients.ABSOLUTE_CAPS[0]
+CALCIUM_UL_MG = nutrients.ABSOLUTE_CAPS[1]  # ages 19-50; 2000 mg from 51 (calcium_ul_mg)
 CALCIUM_PER_DOSE_MAX_MG = 500
 MK4_DAILY_MAX_UG = nutrients.ABSOLUTE_CAPS[3]
 MK4_PER_DOSE_UG = 15000
@@ -165,8 +166,8 @@ RULES: dict[str, Rule] = {
 THRESHOLDS = {
     "D3-UL": f"daily vitamin D > {VITAMIN_D_UL_IU} IU (all doses of any one day)",
     "D3-LOW": "daily vitamin D < 600 IU (19-70 y), < 800 IU (over 70 y)",
-    "CA-UL": "daily elemental calcium, dispenser plus declared diet, > 2500 mg (19-50 y), "
-    "> 2000 mg (51 y and over)",
+    "CA-UL": f"daily elemental calcium, dispenser plus declared diet, > {CALCIUM_UL_MG} mg "
+    "(19-50 y), > 2000 mg (51 y and over)",
     "CA-PER-DOSE": f"> {CALCIUM_PER_DOSE_MAX_MG} mg elemental calcium in one intake",
     "CA-CARB-FOOD": "a calcium carbonate dose not anchored to a meal",
     "FAT-MEAL": "a D3 or K2 dose not with a meal marked contains_fat",
@@ -245,7 +246,7 @@ def vitamin_d_rda_iu(age: int) -> int:
 
 
 def calcium_ul_mg(age: int) -> int:
-    return 2000 if age >= 51 else 2500
+    return 2000 if age >= 51 else CALCIUM_UL_MG
 
 
 CHILD_BANDS = (

@@ -8,7 +8,15 @@
 import os
 import time
 
-from umachine import PinBase, Signal, idle, mem8, mem16, mem32, time_pulse_us  # noqa: F401
+from umachine import (  # noqa: F401  (the unix port's; the rp2 stubs lack PinBase)
+    PinBase,  # pyright: ignore[reportAttributeAccessIssue]
+    Signal,
+    idle,
+    mem8,
+    mem16,
+    mem32,
+    time_pulse_us,
+)
 
 PWRON_RESET = 1  # the rp2 port's values
 WDT_RESET = 3
@@ -19,7 +27,7 @@ _CAUSES = {"power": PWRON_RESET, "wdt": WDT_RESET, "reset": WDT_RESET}
 
 
 def _request(cause):
-    with open(os.getenv("PILLCTL_SIM_OUT"), "w") as out:
+    with open(os.getenv("PILLCTL_SIM_OUT") or "", "w") as out:
         out.write("sim %d - reset %s\n" % (time.ticks_ms(), cause))
     while True:  # the runner kills this process and boots the board again
         time.sleep(1)

@@ -5,7 +5,7 @@
 # unarmed board's heap holds no flash model, as a Pico's holds none.
 import sys
 
-from uos import *  # noqa: F403
+from uos import *  # noqa: F403  # pyright: ignore[reportAssignmentType]  (rename: ours)
 from uos import rename as _rename
 
 

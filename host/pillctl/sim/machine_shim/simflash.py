@@ -42,7 +42,7 @@ def _open(path, mode="r", *args):
 
 
 def _cut_here(detail):
-    with _real_open(os.getenv("PILLCTL_SIM_OUT"), "w") as out:
+    with _real_open(os.getenv("PILLCTL_SIM_OUT") or "", "w") as out:
         out.write("sim %d - cut %s\n" % (time.ticks_ms(), detail))
     while True:  # the power is gone: nothing more happens until the runner kills us
         time.sleep(1)
