@@ -59,7 +59,7 @@ _FORMATS = (
 )  # fmt: skip
 
 # Their payload sizes (struct.calcsize of the above), so that no read parses a format.
-_SIZES = (0, 1, 4, 4, 3, 2, 6, 2, 3, 4, 3, 3, 2, 3, 0, 36, 4)
+_SIZES = (0, 1, 4, 4, 3, 2, 6, 2, 3, 4, 3, 3, 2, 3, 0, 36, 4, 4, 48, 33)
 
 # Names of each kind's fields, for readers (pillctl logs --format jsonl/csv).
 FIELD_NAMES = (
