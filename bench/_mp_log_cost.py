@@ -49,6 +49,8 @@ class _App:
     reset_cause = "power"
     pending = None
     confirmed_at = None
+    overrides_applied = True
+    last_selftest = None
 
     def __init__(self, store, engine, now):
         self.controller = self
@@ -56,6 +58,14 @@ class _App:
         self.store = store
         self.engine = engine
         self.clock = _Clock(now)
+        self.servos = [_Servo() for _ in range(3)]
+
+
+class _Servo:
+    """A servo's calibration, as status reports it."""
+
+    rest_us = 600
+    drop_us = 2400
 
 
 def _send(sink, payload):
