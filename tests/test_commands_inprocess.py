@@ -22,8 +22,7 @@ from inprocess import (
 from simhelpers import compiled, utc
 
 from dispenser import app as app_module
-from dispenser import logrec, protocol, timekeep
-from dispenser.drivers import patterns
+from dispenser.core import logrec, patterns, protocol, timekeep
 from dispenser.setupcmds import TEST_HOLD_WINDOW_MS
 from pillctl.schedule.hashing import embedded_hash, with_hash
 

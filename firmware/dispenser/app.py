@@ -18,11 +18,12 @@ the outputs in their safe state first.
 import asyncio
 import sys
 
-from dispenser import logrec, protocol, supervisor, timekeep
+from dispenser import supervisor
 from dispenser.arbiter import TEST, Arbiter
 from dispenser.commands import Commands, RefusedError
 from dispenser.compat import unload
 from dispenser.controller import Controller
+from dispenser.core import logrec, protocol, timekeep
 from dispenser.drivers.button import LONG, Button
 from dispenser.link import LineLink
 from dispenser.supervisor import CHECKIN_MS, Supervisor

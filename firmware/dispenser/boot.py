@@ -3,8 +3,8 @@ engine, log the boot. Imported for the boot and unloaded after it (compat.unload
 memory rule), like the schedule check it calls.
 """
 
-from dispenser import logrec
-from dispenser.engine import ScheduleError
+from dispenser.core import logrec
+from dispenser.core.engine import ScheduleError
 
 
 def boot(controller):

@@ -8,9 +8,10 @@ refusal; both leave the state as it was.
 import gc
 from binascii import b2a_base64
 
-from dispenser import PROTOCOL_VERSION, VERSION, engine, forecast, logrec
+from dispenser import PROTOCOL_VERSION, VERSION
 from dispenser.compat import const, unload
-from dispenser.localtime import local_day
+from dispenser.core import engine, forecast, logrec
+from dispenser.core.localtime import local_day
 
 MAX_CHUNK = const(2048)  # bytes per log.read or schedule.get reply
 _SETUP_MODULE = ("dispenser.setupcmds",)

@@ -14,10 +14,10 @@ Imported only when such a schedule arrives, so the code stays off the heap other
 import asyncio
 from binascii import unhexlify
 
-from dispenser import logrec
 from dispenser.arbiter import CONFIRM
 from dispenser.compat import const, ticks_diff, ticks_ms
-from dispenser.engine import ScheduleError
+from dispenser.core import logrec
+from dispenser.core.engine import ScheduleError
 
 CONFIRM_WINDOW_S = const(60)  # an override schedule waits this long for the hold
 CONFIRM_HOLD_MS = const(2000)  # how long the hold that confirms it must last

@@ -8,22 +8,21 @@ begin()/end(), so a rotation's checkpoint never counts an event that is not on f
 
 import asyncio
 
-from dispenser import logrec
 from dispenser.compat import const, unload
-from dispenser.drivers import patterns
+from dispenser.core import logrec, patterns
+from dispenser.core.engine import Engine, ScheduleError
 from dispenser.drivers.buzzer import Buzzer
 from dispenser.drivers.delivery import DropSensor, Servo, deliver
 from dispenser.drivers.leds import Led
-from dispenser.drivers.timing import wait_for_ms
-from dispenser.engine import Engine, ScheduleError
 from dispenser.logstore import LogStore
+from dispenser.timing import wait_for_ms
 
 LOG_DIR = "log"
 _IDLE_WAKE_S = const(3600)  # with nothing scheduled, still look again hourly
 _BEEP_REPEAT_MS = const(5000)
 # Loaded only for a boot, a check or an install (Controller.schedstore); the engine keeps
 # the few nutrient ceilings it needs by value.
-_SCHEDULE_CODE = ("dispenser.schedstore", "dispenser.schedule", "dispenser.nutrients")
+_SCHEDULE_CODE = ("dispenser.schedstore", "dispenser.core.schedule", "dispenser.core.nutrients")
 # Loaded only for a boot (and the self-test and calibrate commands): the set-up files.
 SETUP_FILES_CODE = ("dispenser.setupfiles", "dispenser.checkedfile")
 

@@ -31,9 +31,9 @@ into the reply's buffer; appends encode into one buffer allocated once.
 
 import os
 
-from dispenser import logrec
 from dispenser.compat import const
-from dispenser.localtime import DAY_S, MIN_VALID_TIME
+from dispenser.core import logrec
+from dispenser.core.localtime import DAY_S, MIN_VALID_TIME
 
 DEFAULT_BUDGET = const(65536)
 # Segments of one littlefs block each (a Pico's is 4 KB), and at least four: a boot replays
@@ -325,7 +325,7 @@ class LogStore:
         """Raw records with sequence > `seq`, whole valid records only, at most `max_bytes`
         (but always at least one record if there is one). Returns (data, last seq included
         or `seq`): `data` is a memoryview of a buffer allocated for this call; decode it
-        with dispenser.logrec.scan. For the protocol's `log.read`.
+        with dispenser.core.logrec.scan. For the protocol's `log.read`.
 
         The file's bytes are read straight into the reply buffer and checked in place, a
         length and a CRC per record (logrec.valid_size): nothing is decoded or copied per

@@ -10,8 +10,8 @@ power loss: CRASH_LIMIT crashes within _CRASH_WINDOW_S seconds of running time h
 in a safe state at the next boot (app.py). Words 0-1 hold the time (timekeep.py).
 """
 
-from dispenser import logrec, timekeep
 from dispenser.compat import const, print_exception
+from dispenser.core import logrec, timekeep
 from dispenser.supervisor import CRASH_LIMIT, WATCHDOG_MS
 
 _CRASH_WINDOW_S = const(600)
@@ -139,7 +139,7 @@ async def halt(app):
     serial line answers (not critical: a failure there restarts it, never the board)."""
     import asyncio
 
-    from dispenser.drivers import patterns
+    from dispenser.core import patterns
 
     controller = app.controller
     controller.safe()

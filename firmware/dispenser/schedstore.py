@@ -4,7 +4,7 @@ A new schedule is written to a temporary file and renamed over the old one; litt
 POSIX both make the rename atomic, so after a power cut either the old or the new file is
 in place, never a mix. A failed check or write leaves the old schedule untouched.
 
-On the device this module and the check it runs (dispenser.schedule) are loaded only for a
+On the device this module and the check it runs (dispenser.core.schedule) are loaded only for a
 boot, a check or an install, and unloaded afterwards (Controller.schedstore).
 """
 
@@ -26,7 +26,7 @@ def load(path):
 
 
 def _parse(data):
-    from dispenser import schedule
+    from dispenser.core import schedule
 
     return schedule.parse(data)
 
@@ -81,7 +81,7 @@ def bind(schedule, bound):
 def _normal_limits(schedule):
     """Each daily cap at most the firmware's absolute cap, as in a schedule without
     overrides (in place; the engine reads the caps at each dose)."""
-    from dispenser.nutrients import ABSOLUTE_CAPS
+    from dispenser.core.nutrients import ABSOLUTE_CAPS
 
     caps = schedule.caps
     for code in range(len(caps)):

@@ -12,11 +12,10 @@ press first (a calibration, once, at its start), as dispense.test does.
 import asyncio
 import os
 
-from dispenser import logrec
 from dispenser.commands import RefusedError, _int_arg
 from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms, unload
 from dispenser.controller import SETUP_FILES_CODE
-from dispenser.drivers import patterns
+from dispenser.core import logrec, patterns
 from dispenser.drivers.delivery import deliver
 
 WAIT_MS_MAX = const(60000)  # how long a step may wait for the person

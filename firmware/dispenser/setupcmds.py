@@ -12,11 +12,11 @@ import asyncio
 import hashlib
 from binascii import a2b_base64, hexlify
 
-from dispenser import timekeep
 from dispenser.commands import MAX_CHUNK, RefusedError, _b64, _int_arg
 from dispenser.compat import const
-from dispenser.engine import ScheduleError
-from dispenser.localtime import MIN_VALID_TIME
+from dispenser.core import timekeep
+from dispenser.core.engine import ScheduleError
+from dispenser.core.localtime import MIN_VALID_TIME
 
 MAX_SCHEDULE = const(8192)  # bytes; compiled schedules are under 4 KB
 TEST_HOLD_WINDOW_MS = const(10000)
@@ -143,8 +143,8 @@ async def dispense_test(self, args):
 async def maintenance(self, args):
     """The maintenance REPL, only after a 2 s hold of the device's button within 60 s:
     USB alone never reaches the REPL while the app runs. `by` names who asked (logged)."""
-    from dispenser import logrec
     from dispenser.arbiter import CONFIRM
+    from dispenser.core import logrec
 
     who = args.get("by", "")
     if not isinstance(who, str) or len(who) > 32:

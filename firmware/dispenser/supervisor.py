@@ -20,9 +20,9 @@ row halt the board in a safe state at the next boot (app.py).
 
 import asyncio
 
-from dispenser import timekeep
 from dispenser.compat import const, ticks_diff, ticks_ms, unload
-from dispenser.drivers.timing import sleep_ms
+from dispenser.core import timekeep
+from dispenser.timing import sleep_ms
 
 WATCHDOG_MS = const(8000)  # the RP2040's longest watchdog period is 8.3 s
 _FEED_MS = const(1000)

@@ -2,8 +2,7 @@
 
 import asyncio
 
-from dispenser import engine
-from dispenser.drivers import patterns
+from dispenser.core import engine, patterns
 from dispenser.drivers.button import LONG, SHORT, Button
 from dispenser.drivers.buzzer import Buzzer
 from dispenser.drivers.delivery import DropSensor, Servo, deliver

@@ -16,9 +16,9 @@ from coretools import (
     parse,
 )
 
-from dispenser import engine as eng
-from dispenser import logrec
-from dispenser.logrec import id_key
+from dispenser.core import engine as eng
+from dispenser.core import logrec
+from dispenser.core.logrec import id_key
 
 CIPRO = id_key("cipro")
 CIPRO_SLOT = id_key("t1445")

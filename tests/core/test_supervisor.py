@@ -6,9 +6,10 @@ import asyncio
 
 from supervisetools import T0, FakeBoard, Recorder
 
-from dispenser import logrec, rescue, supervisor, timekeep
-from dispenser.drivers.timing import sleep_ms
+from dispenser import rescue, supervisor
+from dispenser.core import logrec, timekeep
 from dispenser.supervisor import Supervisor
+from dispenser.timing import sleep_ms
 
 
 def _run_until_reset(board, sup, *tasks):

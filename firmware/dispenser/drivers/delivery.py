@@ -21,7 +21,7 @@ board does not busy-poll.
 import asyncio
 
 from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms
-from dispenser.drivers.timing import sleep_ms
+from dispenser.timing import sleep_ms
 
 _SERVO_FREQ_HZ = const(50)
 

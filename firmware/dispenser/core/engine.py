@@ -1,7 +1,7 @@
 """The dose state machine: what is due, what to remind, what was missed, what may drop.
 
 Pure: every method takes the current UTC time `now` (epoch seconds) and returns the events
-the app must log, as `(t, kind, fields)` tuples (kinds and fields in dispenser.logrec).
+the app must log, as `(t, kind, fields)` tuples (kinds and fields in dispenser.core.logrec).
 
 Epoch seconds are above 2^30: on a Pico (31-bit small ints) each one is a heap object, and
 each sum that yields one allocates. So what runs at every wake compares epoch values and
@@ -38,20 +38,27 @@ where log(events) appends each (t, kind, fields) to the store in order, inside t
 Controller._decide opened before the engine call.
 """
 
-from dispenser import logrec
 from dispenser.compat import const
-from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, minutes_into, to_utc, weekday
+from dispenser.core import logrec
+from dispenser.core.localtime import (
+    MIN_VALID_TIME,
+    MINUTE_S,
+    local_day,
+    minutes_into,
+    to_utc,
+    weekday,
+)
 
-# Only these values: the rest of dispenser.nutrients serves the schedule check and is unloaded
+# Only these values: the rest of dispenser.core.nutrients serves the schedule check and is unloaded
 # with it (Controller.schedstore).
-from dispenser.nutrients import CEILINGS, D_DOSE_CEILING, D_WEEK_CEILING
+from dispenser.core.nutrients import CEILINGS, D_DOSE_CEILING, D_WEEK_CEILING
 
 
 class ScheduleError(Exception):
-    """A schedule the device refuses; `code` (dispenser.schedule's E_*) is logged. `path`
+    """A schedule the device refuses; `code` (dispenser.core.schedule's E_*) is logged. `path`
     names the member at fault in the schedule object (keys and list indices, as
     ("doses", 2, "pills")) and `values` the numbers concerned, as (found, limit): the host
-    locates the refusal from these, never from the message (dispenser.schedule._fail)."""
+    locates the refusal from these, never from the message (dispenser.core.schedule._fail)."""
 
     path: tuple = ()
     values: tuple = ()
@@ -62,9 +69,9 @@ class ScheduleError(Exception):
 
 
 class Schedule:
-    """A checked schedule, as `dispenser.schedule.parse(data)` builds it. It lives here, with
+    """A checked schedule, as `dispenser.core.schedule.parse(data)` builds it. It lives here, with
     the little the running engine needs, so the check itself can be unloaded once it ran
-    (compat.unload): nothing that stays in RAM refers to dispenser.schedule's code."""
+    (compat.unload): nothing that stays in RAM refers to dispenser.core.schedule's code."""
 
     sha: str
     name: str
@@ -399,7 +406,7 @@ class Engine:
         return events
 
     def install(self, now, schedule):
-        """Switch to a checked schedule (dispenser.schedule.parse). The day's lockout and
+        """Switch to a checked schedule (dispenser.core.schedule.parse). The day's lockout and
         totals carry over, because records name doses by id key, not by position."""
         self.schedule = schedule
         self._alloc_plan()

@@ -12,7 +12,7 @@ by both sides.
 import json
 
 from dispenser.compat import const
-from dispenser.crc import crc32
+from dispenser.core.crc import crc32
 
 PREFIX = "P1"
 _RAW_END = b'"}'

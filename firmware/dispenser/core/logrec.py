@@ -12,7 +12,7 @@ next valid record (resync), never misread.
 import struct
 
 from dispenser.compat import const
-from dispenser.crc import crc32
+from dispenser.core.crc import crc32
 
 _HEADER_SIZE = const(10)
 _CRC_SIZE = const(4)
@@ -59,7 +59,7 @@ _FORMATS = (
 )  # fmt: skip
 
 # Their payload sizes (struct.calcsize of the above), so that no read parses a format.
-_SIZES = (0, 1, 4, 4, 3, 2, 6, 2, 3, 4, 3, 3, 2, 3, 0, 36, 4)
+_SIZES = (0, 1, 4, 4, 3, 2, 6, 2, 3, 4, 3, 3, 2, 3, 0, 36, 4, 4, 48, 33)
 
 # Names of each kind's fields, for readers (pillctl logs --format jsonl/csv).
 FIELD_NAMES = (
