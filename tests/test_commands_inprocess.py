@@ -233,7 +233,7 @@ def test_a_command_that_fails_inside_answers_internal_and_the_app_lives_on(world
         def broken(args):
             raise RuntimeError("boom")
 
-        world.app.commands["hello"] = broken
+        world.app._commands.table["hello"] = broken
         verb, error = await world.request("hello")
         assert (verb, error["code"]) == ("err", "internal")
         verb, _ = await world.request("status")

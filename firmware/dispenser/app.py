@@ -18,10 +18,10 @@ the outputs in their safe state first.
 import asyncio
 import sys
 
-from dispenser import supervisor
+from dispenser import CRASH_LIMIT, supervisor
 from dispenser.arbiter import TEST, Arbiter
-from dispenser.commands import Commands, RefusedError
-from dispenser.compat import unload
+from dispenser.cmdargs import RefusedError
+from dispenser.commands import Commands
 from dispenser.controller import Controller
 from dispenser.core import logrec, protocol, timekeep
 from dispenser.drivers.button import LONG, Button
@@ -38,11 +38,12 @@ class App:
         self.link = LineLink(board.serial_in, board.serial_out)
         self.button = Button(board.button_pin, board.button_edge)
         self.arbiter = Arbiter()  # the one owner of the button's presses (dispenser.arbiter)
-        self.controller = Controller(board, self.record_event)
+        self.controller = Controller(board)
+        self.controller.subscribe(self.record_event)
         self.supervisor = Supervisor(board, self.log_error)
         self.crashes = _crash_count(board.scratch)
-        self.halted = self.crashes >= supervisor.CRASH_LIMIT
-        self.commands = Commands(self).table
+        self.halted = self.crashes >= CRASH_LIMIT
+        self._commands = Commands(self)
         self._leave = asyncio.Event()  # set once maintenance was confirmed at the device
 
     # --- tasks -------------------------------------------------------------------------
@@ -104,7 +105,7 @@ class App:
         if frame is None:
             return  # not a frame: a stray newline or line noise
         frame_id, verb, args = frame
-        handler = self.commands.get(verb)
+        handler = self._commands.table.get(verb)
         if handler is None:
             self.link.send(frame_id, "err", _error(protocol.E_UNKNOWN, "no command " + verb))
             return
@@ -130,6 +131,19 @@ class App:
             self.link.send(frame_id, "err", _error(protocol.E_INTERNAL, repr(exc)))
             return
         self.link.send(frame_id, "ok", reply)
+
+    # --- hooks: how other parts (dispenser.net) extend the app ----------------------------
+    def add_command(self, verb, handler):
+        """`handler(args)` answers the serial command `verb` (a new verb only)."""
+        self._commands.add(verb, handler)
+
+    def add_status(self, name, section):
+        """`status` replies carry `name`: `section()`'s object."""
+        self._commands.status_sections.append((name, section))
+
+    def subscribe(self, listener):
+        """`listener((seq, t, kind, fields))` is called with each record logged."""
+        self.controller.subscribe(listener)
 
     def event(self, payload):
         self.link.send(0, "evt", payload)
@@ -171,14 +185,11 @@ class App:
 
 
 def _crash_count(scratch):
-    """The crashes in a row so far, from dispenser.rescue, which only failures need: it is
-    unloaded again at once (compat.unload)."""
-    from dispenser.rescue import crash_count
+    """The crashes in a row so far, from dispenser.rescue, which only failures need."""
+    with supervisor.RESCUE_CODE:
+        from dispenser.rescue import crash_count
 
-    try:
         return crash_count(scratch)
-    finally:
-        unload(("dispenser.rescue",))
 
 
 def _error(code, message):

@@ -92,6 +92,12 @@ class LogStore:
         # which saves a second scan of the newest segment.
         self._last = -1
 
+    def checkpoint_with(self, snapshot, carry):
+        """From now on each rotation writes `snapshot()` as its CHECKPOINT, then `carry()`'s
+        records (the controller's engine and override confirmation)."""
+        self.snapshot = snapshot
+        self.carry = carry
+
     def _list_segments(self):
         numbers = []
         for name in os.listdir(self.root):

@@ -38,6 +38,14 @@ class Servo:
         pwm.freq(_SERVO_FREQ_HZ)
         self.release()
 
+    def calibrate(self, rest_us, drop_us, at_rest=False):
+        """New pulse widths from the next movement on; `at_rest`: the servo is known to be at
+        the new rest (at boot, before any movement)."""
+        self.rest_us = rest_us
+        self.drop_us = drop_us
+        if at_rest:
+            self.position_us = rest_us
+
     def release(self):
         """Stop the pulses: the servo holds by friction, silent and cool."""
         self.pwm.duty_ns(0)
