@@ -20,7 +20,6 @@ import sys
 
 from dispenser import CRASH_LIMIT, supervisor
 from dispenser.arbiter import TEST, Arbiter
-from dispenser.cmdargs import RefusedError
 from dispenser.commands import Commands
 from dispenser.controller import Controller
 from dispenser.core import logrec, protocol, timekeep
@@ -38,12 +37,19 @@ class App:
         self.link = LineLink(board.serial_in, board.serial_out)
         self.button = Button(board.button_pin, board.button_edge)
         self.arbiter = Arbiter()  # the one owner of the button's presses (dispenser.arbiter)
-        self.controller = Controller(board)
-        self.controller.subscribe(self.record_event)
+        self.controller = controller = Controller(board)
+        # The hooks through which other parts (dispenser.net) extend the app, and the only
+        # ones: add_command(verb, handler) for a new serial command, add_status(name,
+        # section) for a section of `status` replies, subscribe(listener) for each record
+        # logged, as (seq, t, kind, fields).
+        self.subscribe = controller.subscribe
+        controller.subscribe(self.record_event)
         self.supervisor = Supervisor(board, self.log_error)
         self.crashes = _crash_count(board.scratch)
         self.halted = self.crashes >= CRASH_LIMIT
-        self._commands = Commands(self)
+        self._commands = commands = Commands(self)
+        self.add_command = commands.add
+        self.add_status = commands.add_status
         self._leave = asyncio.Event()  # set once maintenance was confirmed at the device
 
     # --- tasks -------------------------------------------------------------------------
@@ -123,7 +129,7 @@ class App:
         except ValueError as exc:  # a handler's verdict on its arguments
             self.link.send(frame_id, "err", _error(protocol.E_ARGS, str(exc)))
             return
-        except RefusedError as exc:
+        except protocol.RefusedError as exc:
             self.link.send(frame_id, "err", _error(protocol.E_REFUSED, str(exc)))
             return
         except Exception as exc:  # never let one command take the app down
@@ -131,19 +137,6 @@ class App:
             self.link.send(frame_id, "err", _error(protocol.E_INTERNAL, repr(exc)))
             return
         self.link.send(frame_id, "ok", reply)
-
-    # --- hooks: how other parts (dispenser.net) extend the app ----------------------------
-    def add_command(self, verb, handler):
-        """`handler(args)` answers the serial command `verb` (a new verb only)."""
-        self._commands.add(verb, handler)
-
-    def add_status(self, name, section):
-        """`status` replies carry `name`: `section()`'s object."""
-        self._commands.status_sections.append((name, section))
-
-    def subscribe(self, listener):
-        """`listener((seq, t, kind, fields))` is called with each record logged."""
-        self.controller.subscribe(listener)
 
     def event(self, payload):
         self.link.send(0, "evt", payload)

@@ -8,10 +8,10 @@ refusal; both leave the state as it was.
 import gc
 
 from dispenser import PROTOCOL_VERSION, VERSION
-from dispenser.cmdargs import MAX_CHUNK, b64, int_arg
 from dispenser.compat import Transient
 from dispenser.core import engine, forecast, logrec
 from dispenser.core.localtime import local_day
+from dispenser.core.protocol import MAX_CHUNK, b64, int_arg
 
 # The commands that change the device's set-up or move it outside the schedule, and the
 # bench commands, are rare: their code (about 3 KB of .mpy each) is resident only for the
@@ -48,10 +48,14 @@ class Commands:
         }
 
     def add(self, verb, handler):
-        """A command more (the app's add_command): `handler(args)` answers `verb`."""
+        """A command more (App.add_command): `handler(args)` answers `verb`."""
         if verb in self.table:
             raise ValueError("command %s exists" % verb)
         self.table[verb] = handler
+
+    def add_status(self, name, section):
+        """`status` replies carry `name`: `section()`'s object (App.add_status)."""
+        self.status_sections.append((name, section))
 
     def hello(self, args):
         board = self.board

@@ -12,10 +12,10 @@ press first (a calibration, once, at its start), as dispense.test does.
 import asyncio
 import os
 
-from dispenser.cmdargs import RefusedError, int_arg
 from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms
 from dispenser.controller import SETUP_FILES
 from dispenser.core import patterns
+from dispenser.core.protocol import RefusedError, int_arg
 from dispenser.drivers.delivery import deliver
 
 WAIT_MS_MAX = const(60000)  # how long a step may wait for the person

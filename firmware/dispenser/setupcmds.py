@@ -13,12 +13,12 @@ import hashlib
 from binascii import a2b_base64, hexlify
 
 from dispenser.arbiter import CONFIRM
-from dispenser.cmdargs import MAX_CHUNK, RefusedError, b64, int_arg
 from dispenser.compat import const
 from dispenser.controller import SCHEDULE_CODE
 from dispenser.core import logrec, timekeep
 from dispenser.core.engine import ScheduleError
 from dispenser.core.localtime import MIN_VALID_TIME
+from dispenser.core.protocol import MAX_CHUNK, RefusedError, b64, int_arg
 
 MAX_SCHEDULE = const(8192)  # bytes; compiled schedules are under 4 KB
 TEST_HOLD_WINDOW_MS = const(10000)

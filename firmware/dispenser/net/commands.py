@@ -7,7 +7,7 @@ reply echoes them, nothing is logged about them.
 
 from binascii import a2b_base64
 
-from dispenser.cmdargs import RefusedError
+from dispenser.core.protocol import RefusedError
 from dispenser.net import config, messages
 
 
