@@ -39,7 +39,7 @@ Controller._decide opened before the engine call.
 """
 
 from dispenser.compat import const
-from dispenser.core import logrec
+from dispenser.core import caps, checkpoint, logrec
 from dispenser.core.localtime import (
     MIN_VALID_TIME,
     MINUTE_S,
@@ -48,10 +48,6 @@ from dispenser.core.localtime import (
     to_utc,
     weekday,
 )
-
-# Only these values: the rest of dispenser.core.nutrients serves the schedule check and is unloaded
-# with it (Controller.schedstore).
-from dispenser.core.nutrients import CEILINGS, D_DOSE_CEILING, D_WEEK_CEILING
 
 
 class ScheduleError(Exception):
@@ -138,9 +134,6 @@ DONE = const(1)  # dispensed, or item confirmed
 MISSED = const(2)
 _REFUSED_CAP = const(3)  # a cap refusal cannot get better later the same day
 NOT_DUE = const(4)  # its window closed before the schedule was installed or the clock known
-# In a checkpoint's resolved list, this bit marks an entry refused earlier that day
-# (Engine.refusals); the rest of the byte is its resolution (0: still open).
-_REFUSED_BIT = const(0x10)
 
 # How long a press's answer (nothing due / refused) is shown.
 FLASH_S = const(3)
@@ -203,7 +196,21 @@ class Engine:
         elif kind == logrec.JAM:
             self.jam_flags |= 1 << fields[1]
         elif kind == logrec.CHECKPOINT:
-            self._load_checkpoint(fields)
+            (
+                self.day,
+                self.stock,
+                self.low_flags,
+                self.jam_flags,
+                self.totals,
+                self.confirms,
+                self.resolved,
+                self.refusals,
+                self.reminded,
+                self.snoozed,
+                self.past_d,
+                self.schedule_hash,
+            ) = checkpoint.decode(fields)
+            self._windows = None
         elif kind == logrec.CONFIRM:
             self.confirms[fields[0]] = t
             self._windows = None  # a spacing hold may move
@@ -277,7 +284,7 @@ class Engine:
         if day > self.day:
             if self.on_day_end is not None and self.day >= 0:
                 self.on_day_end(self)
-            self._shift_week(day - self.day)
+            caps.shift_week(self.past_d, day - self.day, self.day >= 0, self.totals[0])
             self.day = day
             self.totals = [0, 0, 0, 0]
             self.resolved = {}
@@ -291,100 +298,19 @@ class Engine:
                 del self.confirms[key]
             self._windows = None
 
-    def _shift_week(self, days):
-        """Move the 7-day vitamin D window `days` days on: today's total becomes the one of
-        `days` days ago, days in between gave nothing."""
-        past = self.past_d
-        for i in range(5, -1, -1):  # past[i] is the day i + 1 days before the new day
-            src = i - days
-            if self.day < 0 or src < -1:
-                past[i] = 0
-            elif src == -1:
-                past[i] = self.totals[0]
-            else:
-                past[i] = past[src]
-
-    def _over_ceiling(self, nut, amount):
-        """Whether `amount` more of nutrient `nut` today would pass a firmware ceiling, which
-        no schedule and no override lifts (docs/safety-rules.md)."""
-        ceiling = CEILINGS[nut]
-        if ceiling is not None and self.totals[nut] + amount > ceiling:
-            return True
-        if nut != 0:
-            return False
-        if amount > D_DOSE_CEILING:
-            return True
-        week = self.totals[0] + amount
-        for total in self.past_d:
-            week += total
-        return week > D_WEEK_CEILING
-
     def checkpoint(self):
-        """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation.
-        The current schedule's entries always fit (its check bounds them with
-        logrec.checkpoint_worst_size); entries left by an earlier schedule of the same day
-        follow while there is room, so switching back to it keeps their lockout if it can."""
-        week = tuple(
-            (i + 1, min(self.past_d[i], 0xFFFF))
-            for i in range(logrec.WEEK_ENTRIES)
-            if self.past_d[i]
-        )
-        room = logrec.MAX_RECORD - logrec.CHECKPOINT_FIXED - 3 * len(week)
-        verdicts = self.resolved
-        if self.refusals:  # one entry per key either way, so the size bound holds
-            verdicts = dict(verdicts)
-            for key in self.refusals:
-                verdicts[key] = verdicts.get(key, 0) | _REFUSED_BIT
-        parts = (
-            (self.confirms, self._timed_keys, 6),
-            (verdicts, self._entry_keys, 3),
-            (self.reminded, self._slot_keys, 3),
-            (self.snoozed, self._slot_keys, 6),
-        )
-        out = ([], [], [], [])
-        for foreign in (False, True):
-            for i in range(4):
-                state, keys, size = parts[i]
-                for key in state:
-                    if (key not in keys) == foreign and (not foreign or room >= size):
-                        out[i].append((key, state[key]))
-                        room -= size
-        return (
-            max(self.day, 0),
-            tuple(self.stock),
+        """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation
+        (dispenser.core.checkpoint)."""
+        return checkpoint.encode(
+            self.day,
+            self.stock,
             logrec.pack_flags(self.low_flags, self.jam_flags),
-            tuple(self.totals),
-            tuple(out[0]),
-            tuple(out[1]),
-            tuple(out[2]),
-            tuple(out[3]),
-            week,
+            self.totals,
+            self.past_d,
             self.schedule_hash,
+            (self.confirms, self.resolved, self.refusals, self.reminded, self.snoozed),
+            (self._timed_keys, self._entry_keys, self._slot_keys),
         )
-
-    def _load_checkpoint(self, fields):
-        day, stock, flags, totals, confirms, resolved, reminded, snoozed = fields[:8]
-        self.schedule_hash = fields[9]
-        self.day = day
-        self.stock = list(stock)
-        self.low_flags, self.jam_flags = logrec.unpack_flags(flags)
-        self.totals = list(totals)
-        self.confirms = dict(confirms)
-        self._windows = None
-        self.resolved = {}
-        self.refusals = {}
-        for key, how in resolved:
-            if how & _REFUSED_BIT:
-                self.refusals[key] = 0  # a checkpoint keeps that it was refused, not why
-                how &= ~_REFUSED_BIT
-            if how:
-                self.resolved[key] = how
-        self.reminded = dict(reminded)
-        self.snoozed = dict(snoozed)
-        self.past_d = [0] * logrec.WEEK_ENTRIES
-        for ago, total in fields[8]:
-            # a saturated entry stands for at least that much: count the whole ceiling
-            self.past_d[ago - 1] = D_WEEK_CEILING if total == 0xFFFF else total
 
     # ----- lifecycle ---------------------------------------------------------------------
 
@@ -644,18 +570,17 @@ class Engine:
 
     def _dispense(self, dose, now, hold, events):
         comp = dose.comp
-        reason = 0
-        stock = self.stock[comp.hopper]
-        if self.jam_flags & (1 << comp.hopper):
-            reason = logrec.REASON_JAMMED
-        elif now < hold:
-            reason = logrec.REASON_SPACING
-        elif self.totals[comp.nut] + dose.amount > self.schedule.caps[comp.nut]:
-            reason = logrec.REASON_CAP
-        elif self._over_ceiling(comp.nut, dose.amount):
-            reason = logrec.REASON_CEILING
-        elif stock != logrec.UNKNOWN_STOCK and stock < dose.pills:
-            reason = logrec.REASON_EMPTY
+        hopper = comp.hopper
+        reason = caps.refusal(
+            dose,
+            now,
+            hold,
+            self.stock[hopper],
+            self.jam_flags & (1 << hopper),
+            self.totals,
+            self.schedule.caps,
+            self.past_d,
+        )
         if reason:
             self._emit(events, now, logrec.REFUSED, (dose.key, reason))
             return False
