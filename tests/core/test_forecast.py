@@ -7,9 +7,9 @@ bone-health: breakfast 07:30 (calcium), lunch 12:30 (D3 + K2), dinner 18:30 (cal
 from coretools import DAY, at, bone_health_obj, fresh_engine, parse
 
 from dispenser.core import forecast, logrec
-from dispenser.core.engine import occurs_on
 from dispenser.core.localtime import weekday
 from dispenser.core.logrec import id_key
+from dispenser.core.windows import occurs_on
 
 CA = 2
 

@@ -40,14 +40,8 @@ Controller._decide opened before the engine call.
 
 from dispenser.compat import const
 from dispenser.core import caps, checkpoint, logrec
-from dispenser.core.localtime import (
-    MIN_VALID_TIME,
-    MINUTE_S,
-    local_day,
-    minutes_into,
-    to_utc,
-    weekday,
-)
+from dispenser.core.localtime import MIN_VALID_TIME, MINUTE_S, local_day, to_utc
+from dispenser.core.windows import DayPlan, slots_in_use, waited_doses
 
 
 class ScheduleError(Exception):
@@ -94,29 +88,6 @@ class Schedule:
             if comp.hopper == hopper:
                 return comp
         return None
-
-
-def occurs_on(entry, day, weekday):
-    """Whether a dose or item exists on local `day` (with `weekday`, Monday = 0)."""
-    return entry.first_day <= day <= entry.last_day and (entry.days >> weekday) & 1
-
-
-def waited_doses(sched):
-    """The doses whose intake time a spacing rule waits on: those of a nutrient after which
-    an item's reminder must wait (the rule's `wait`)."""
-    nuts = 0
-    for spacing in sched.spacing:
-        if spacing[3]:
-            nuts |= 1 << spacing[1]
-    return [dose for dose in sched.doses if nuts >> dose.comp.nut & 1]
-
-
-def slots_in_use(sched):
-    """Indices of the slots that hold at least one dose or item, in order."""
-    used = [False] * len(sched.slots)
-    for entry in sched.doses + sched.items:
-        used[entry.slot] = True
-    return [i for i in range(len(used)) if used[i]]
 
 
 # Indication.status values (which one wins is decided in Engine.indication).
@@ -210,17 +181,17 @@ class Engine:
                 self.past_d,
                 self.schedule_hash,
             ) = checkpoint.decode(fields)
-            self._windows = None
+            self.plan.moved()
         elif kind == logrec.CONFIRM:
             self.confirms[fields[0]] = t
-            self._windows = None  # a spacing hold may move
+            self.plan.moved()  # a spacing hold may move
             self._resolve(t, fields[0], DONE)
         elif kind == logrec.DISPENSE:
             key, packed, pills, amount = fields
             if self._resolve(t, key, DONE):
                 if key in self._timed_keys:  # an item's reminder waits on this intake
                     self.confirms[key] = t
-                    self._windows = None
+                    self.plan.moved()
                 self.totals[logrec.unpack_nutrient(packed)] += amount
                 hopper = logrec.unpack_hopper(packed)
                 if self.stock[hopper] != logrec.UNKNOWN_STOCK:
@@ -260,10 +231,10 @@ class Engine:
             self._excuse_day(day, t)
 
     def _excuse_day(self, day, t):
-        self._plan(day)
-        for i in range(len(self._today)):
-            key = self._today[i].key
-            if key not in self.resolved and self._win(i)[2] < t:
+        self.plan.go_to(day)
+        for i in range(len(self.plan.today)):
+            key = self.plan.today[i].key
+            if key not in self.resolved and self.plan.window(i, self.confirms)[2] < t:
                 self.resolved[key] = NOT_DUE
 
     def _same_day(self, t):
@@ -296,7 +267,7 @@ class Engine:
             tab = self.schedule.utc
             for key in [k for k in self.confirms if local_day(tab, self.confirms[k]) < day - 1]:
                 del self.confirms[key]
-            self._windows = None
+            self.plan.moved()
 
     def checkpoint(self):
         """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation
@@ -376,81 +347,7 @@ class Engine:
         n_items = len(sched.items)
         self.batch_bytes = 32 * (n_doses + n_items) + 33 * len(used) + 54 * n_doses
         self.batch_bytes += 17 * n_items + 34
-        n = len(sched.slots)
-        self._opens = [0] * n
-        self._starts = [0] * n
-        self._closes = [0] * n
-        self._today = []
-        self._windows = None
-        self._plan_day = -1
-
-    def _plan(self, day):
-        """Today's entries and slot windows in UTC, computed once per day (the entries'
-        windows, with spacing holds, on demand: _win)."""
-        if day != self._plan_day:
-            sched = self.schedule
-            tab = sched.utc
-            for i in range(len(sched.slots)):
-                slot = sched.slots[i]
-                self._opens[i] = to_utc(tab, day, slot.opens)
-                self._starts[i] = to_utc(tab, day, slot.at)
-                self._closes[i] = to_utc(tab, day, slot.closes)
-            wd = weekday(day)
-            self._today = [e for e in sched.doses + sched.items if occurs_on(e, day, wd)]
-            self._midnight = to_utc(tab, day + 1, 0)
-            self._plan_day = day
-            self._windows = None
-
-    def _win(self, i):
-        """The window of `_today[i]`, computed again after a confirmation or a day roll
-        (which may happen in the middle of a loop over the entries)."""
-        if self._windows is None:
-            self._windows = [self._window(entry) for entry in self._today]
-        return self._windows[i]
-
-    def _hold(self, entry):
-        """(UTC time before which a spacing rule holds this entry back, the dose or item
-        whose intake holds it; (0, None): none). A dose waits `gap` minutes after its rule's
-        item was confirmed; an item's reminder waits `wait` minutes after a dose of its
-        rule's nutrient was dispensed, both from the times actually logged."""
-        sched = self.schedule
-        hold = 0
-        cause = None
-        for item_index, nut, gap, wait in sched.spacing:
-            item = sched.items[item_index]
-            if entry.comp is not None:
-                if nut == entry.comp.nut:
-                    hold, cause = self._later_hold(hold, cause, item, gap)
-            elif wait and item.key == entry.key:
-                for dose in sched.doses:
-                    if dose.comp.nut == nut:
-                        hold, cause = self._later_hold(hold, cause, dose, wait)
-        return hold, cause
-
-    def _later_hold(self, hold, cause, taken, minutes):
-        """The later of (hold, cause) and `minutes` after `taken` was last taken."""
-        t = self.confirms.get(taken.key)
-        if t is not None and t + minutes * MINUTE_S > hold:
-            return t + minutes * MINUTE_S, taken
-        return hold, cause
-
-    def _window(self, entry):
-        """(opens, reminder start, closes, held until) in UTC for an entry of the plan's
-        day. A spacing hold moves the reminder to the hold's end and stretches the window to
-        the hold's end plus the slot's `late`, at most to local midnight. Called by _win
-        only: per wake the cached windows are read, not computed."""
-        slot = self.schedule.slots[entry.slot]
-        opens = self._opens[entry.slot]
-        start = self._starts[entry.slot]
-        closes = self._closes[entry.slot]
-        hold = self._hold(entry)[0]
-        if hold > opens:
-            start = max(start, hold)
-            tab = self.schedule.utc
-            day = self._plan_day
-            minute = minutes_into(tab, day, hold)
-            closes = max(closes, to_utc(tab, day, min(minute + slot.closes - slot.at, 1440)))
-        return opens, start, closes, hold
+        self.plan = DayPlan(sched)
 
     def _catch_up(self, now, events):
         """Log what the passage of time decided: missed entries, a new day, reminders.
@@ -459,19 +356,19 @@ class Engine:
         if day < self.day:
             return False
         if self.day >= 0 and day > self.day:
-            self._plan(self.day)
-            self._log_missed(self._midnight + 1, events)  # every pending entry of the old day
+            self.plan.go_to(self.day)
+            self._log_missed(self.plan.midnight + 1, events)  # every pending entry of the old day
         self._roll_to(day)
-        self._plan(day)
+        self.plan.go_to(day)
         self._log_missed(now, events)
         self._log_reminders(now, events)
         return True
 
     def _log_missed(self, now, events):
-        for i in range(len(self._today)):
-            key = self._today[i].key
+        for i in range(len(self.plan.today)):
+            key = self.plan.today[i].key
             if key not in self.resolved:
-                closes = self._win(i)[2]
+                closes = self.plan.window(i, self.confirms)[2]
                 if closes < now:
                     self._emit(events, closes, logrec.MISSED, (key,))
 
@@ -479,11 +376,11 @@ class Engine:
         """(hopper mask, reminder start) of slot si's entries due at `now` (start 0: none)."""
         mask = 0
         start = 0
-        for i in range(len(self._today)):
-            entry = self._today[i]
+        for i in range(len(self.plan.today)):
+            entry = self.plan.today[i]
             if entry.slot != si or entry.key in self.resolved:
                 continue
-            _, entry_start, closes, _ = self._win(i)
+            _, entry_start, closes, _ = self.plan.window(i, self.confirms)
             if entry_start <= now <= closes:
                 if start == 0 or entry_start < start:
                     start = entry_start
@@ -547,11 +444,11 @@ class Engine:
         refused = False
         # items first, so a confirmation in this very press already holds spaced doses
         for pass_doses in (False, True):
-            for i in range(len(self._today)):
-                entry = self._today[i]
+            for i in range(len(self.plan.today)):
+                entry = self.plan.today[i]
                 if entry.key in self.resolved or (entry.comp is not None) != pass_doses:
                     continue
-                opens, _, closes, hold = self._win(i)
+                opens, _, closes, hold = self.plan.window(i, self.confirms)
                 if not opens <= now <= closes:
                     continue
                 found = True
@@ -602,16 +499,18 @@ class Engine:
         unusable or behind the engine's day)."""
         if not self._usable(now) or local_day(self.schedule.utc, now) != self.day:
             return []
-        self._plan(self.day)
-        return [i for i in range(len(self._today)) if self._today[i].key not in self.resolved]
+        self.plan.go_to(self.day)
+        return [
+            i for i in range(len(self.plan.today)) if self.plan.today[i].key not in self.resolved
+        ]
 
     def pending(self, now):
         """Today's unresolved doses and items, for `status`: a list of
         (id, slot id, window opens, reminder start, window closes) in UTC, schedule order."""
         result = []
         for i in self._open_today(now):
-            entry = self._today[i]
-            opens, start, closes, _ = self._win(i)
+            entry = self.plan.today[i]
+            opens, start, closes, _ = self.plan.window(i, self.confirms)
             result.append((entry.id, self.schedule.slots[entry.slot].id, opens, start, closes))
         return result
 
@@ -621,9 +520,9 @@ class Engine:
         it was taken)."""
         result = []
         for i in self._open_today(now):
-            entry = self._today[i]
-            hold, cause = self._hold(entry)
-            if cause is not None and hold > self._win(i)[0]:
+            entry = self.plan.today[i]
+            hold, cause = self.plan.hold(entry, self.confirms)
+            if cause is not None and hold > self.plan.window(i, self.confirms)[0]:
                 result.append((entry.id, hold, cause.id, self.confirms[cause.key]))
         return result
 
@@ -660,7 +559,7 @@ class Engine:
         due = False
         day = local_day(self.schedule.utc, now)
         if day == self.day:
-            self._plan(day)
+            self.plan.go_to(day)
             for si in range(len(self.schedule.slots)):
                 mask, start = self._slot_reminder(si, now)
                 if start:
@@ -688,16 +587,16 @@ class Engine:
         day = local_day(self.schedule.utc, now)
         if day < self.day:
             return to_utc(self.schedule.utc, self.day, 0)
-        self._plan(day)
+        self.plan.go_to(day)
         # Seconds after now (small ints): only the result is a new epoch value.
-        best = self._midnight - now if day == self.day else 1
+        best = self.plan.midnight - now if day == self.day else 1
         left = self._flash_left(now)
         if 0 < left < best:
             best = left
-        for i in range(len(self._today)):
-            if self._today[i].key in self.resolved:
+        for i in range(len(self.plan.today)):
+            if self.plan.today[i].key in self.resolved:
                 continue
-            _, start, closes, hold = self._win(i)
+            _, start, closes, hold = self.plan.window(i, self.confirms)
             wait = start - now
             if 0 < wait < best:
                 best = wait

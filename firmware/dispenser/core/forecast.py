@@ -9,8 +9,9 @@ year), and a day's tally looks at that day's entries only, never at the log.
 
 from dispenser.compat import const
 from dispenser.core import logrec
-from dispenser.core.engine import DONE, NOT_DUE, occurs_on
+from dispenser.core.engine import DONE, NOT_DUE
 from dispenser.core.localtime import civil_from_days, weekday
+from dispenser.core.windows import occurs_on
 
 HORIZON_DAYS = const(400)  # further out than this, "runs out" is not news
 
