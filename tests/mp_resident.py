@@ -1,6 +1,6 @@
 """Boots the real App in the MicroPython unix port and says which firmware modules stay
 resident. Usage: micropython tests/mp_resident.py FLASH_DIR (MICROPYPATH reaching the
-firmware; FLASH_DIR holds schedule.json). Prints one JSON line. Run by
+firmware and tests/core; FLASH_DIR holds schedule.json). Prints one JSON line. Run by
 tests/test_resident_modules.py.
 
 The board is the least App needs (see dispenser/__init__.py for the contract); the clock
@@ -20,6 +20,8 @@ import sys  # noqa: E402
 
 os.chdir(sys.argv[1])
 
+from supervisetools import FakePwm, FakeScratch  # noqa: E402
+
 from dispenser.app import App  # noqa: E402
 from dispenser.clock import Clock  # noqa: E402
 
@@ -29,31 +31,6 @@ T = 1796000000  # 2026-11-29, a valid time
 class Pin:
     def value(self, v=None):
         return 1  # the button is not pressed (active low)
-
-    def irq(self, *args, **kwargs):
-        pass
-
-
-class Pwm:
-    def freq(self, hz):
-        pass
-
-    def duty_ns(self, ns):
-        pass
-
-    def duty_u16(self, v):
-        pass
-
-
-class Scratch:
-    def __init__(self):
-        self.words = [0, 0, 0, 0]
-
-    def read(self, i):
-        return self.words[i]
-
-    def write(self, i, value):
-        self.words[i] = value
 
 
 class FixedClock(Clock):
@@ -77,14 +54,14 @@ class Board:
     button_edge = None
 
     def __init__(self):
-        self.scratch = Scratch()
+        self.scratch = FakeScratch()
         self.clock = FixedClock()
         self.serial_in = sys.stdin.buffer
         self.serial_out = sys.stdout
         self.status_led = Pin()
         self.compartment_leds = [Pin(), Pin(), Pin()]
-        self.buzzer_pwm = Pwm()
-        self.servo_pwms = [Pwm(), Pwm(), Pwm()]
+        self.buzzer_pwm = FakePwm()
+        self.servo_pwms = [FakePwm(), FakePwm(), FakePwm()]
         self.servo_calibration = [(1000, 2000)] * 3
         self.button_pin = Pin()
 

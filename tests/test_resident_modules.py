@@ -38,7 +38,7 @@ def test_after_boot_no_boot_or_rescue_module_stays_resident(tmp_path):
         [*micropython_command(), str(ROOT / "tests" / "mp_resident.py"), str(tmp_path)],
         capture_output=True,
         text=True,
-        env={"MICROPYPATH": f".frozen:{compiled_firmware()}"},
+        env={"MICROPYPATH": f".frozen:{compiled_firmware()}:{ROOT / 'tests' / 'core'}"},
         timeout=120,
         stdin=subprocess.DEVNULL,
     )

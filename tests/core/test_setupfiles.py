@@ -2,17 +2,10 @@
 out-of-bounds file is told apart from a missing one and never read as other numbers."""
 
 from coretools import remove_tree, temp_dir
+from supervisetools import FakePwm
 
 from dispenser import checkedfile, setupfiles
 from dispenser.drivers.delivery import Servo
-
-
-class FakePwm:
-    def freq(self, hz):
-        pass
-
-    def duty_ns(self, ns):
-        pass
 
 
 def _servo(rest, drop):
