@@ -2,8 +2,8 @@
 fresh log, and the first simulated day with the clock known."""
 
 from dispenser import schedstore
-from dispenser.engine import Engine
-from dispenser.localtime import to_utc
+from dispenser.core.engine import Engine
+from dispenser.core.localtime import to_utc
 from dispenser.logstore import LogStore
 
 

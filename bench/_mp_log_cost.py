@@ -14,9 +14,10 @@ import json
 import sys
 import time
 
-from dispenser import protocol, schedstore
+from dispenser import schedstore
 from dispenser.commands import Commands
-from dispenser.engine import Engine
+from dispenser.core import protocol
+from dispenser.core.engine import Engine
 from dispenser.logstore import LogStore
 
 _CHUNK = 2048

@@ -12,8 +12,8 @@ import sys
 
 from _mp_engine_start import start
 
-from dispenser import logrec
-from dispenser.localtime import to_utc
+from dispenser.core import logrec
+from dispenser.core.localtime import to_utc
 
 _PRESS_DELAY_MIN = 5
 

@@ -43,7 +43,7 @@ from pathlib import Path
 
 from bench.engine_figures import DRIVER, SCHEDULE
 from bench.micropython_run import json_line
-from dispenser import logrec
+from dispenser.core import logrec
 from pillctl.device import Device, open_device
 from pillctl.errors import PillctlError
 from pillctl.sim.firmware_image import ROOT, install_source

@@ -10,7 +10,7 @@ import time
 
 import machine
 
-from dispenser import timekeep
+from dispenser.core import timekeep
 from dispenser.drivers.ds3231 import ADDRESS as DS3231_ADDRESS
 from dispenser.drivers.ds3231 import DS3231
 from dispenser.rtcclock import RtcClock
@@ -120,7 +120,7 @@ class Rp2Board:
 
     def feed_for(self, watchdog, seconds):
         """Maintenance: a timer feeds the watchdog while the REPL runs, saving the time for
-        dispenser.timekeep, until the deadline; then it resets the board back into the
+        dispenser.core.timekeep, until the deadline; then it resets the board back into the
         dispenser. (A soft reset that stops the timer leaves it to the watchdog.)"""
         deadline = time.ticks_add(time.ticks_ms(), seconds * 1000)
         timer = machine.Timer(-1)  # a virtual (software) timer: runs as a scheduled callback

@@ -23,10 +23,10 @@ import os
 import struct
 import sys
 
-from dispenser import timekeep
 from dispenser.clock import MAX_NAP_MS, Clock
 from dispenser.compat import ticks_diff, ticks_ms
-from dispenser.localtime import MIN_VALID_TIME
+from dispenser.core import timekeep
+from dispenser.core.localtime import MIN_VALID_TIME
 
 NAME = "sim"
 

@@ -16,8 +16,9 @@ import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from dispenser import cpython_shim, logrec
+from dispenser import cpython_shim
 from dispenser.clock import Clock
+from dispenser.core import logrec
 from dispenser.logstore import LogStore
 from dispenser.schedstore import SCHEDULE_PATH
 
@@ -389,7 +390,7 @@ class World:
 
     async def request(self, verb: str, args=None) -> tuple[str, dict]:
         """One protocol request through the app's frame handling: (ok|err, payload)."""
-        from dispenser import protocol
+        from dispenser.core import protocol
 
         assert self.app is not None
         link = self.app.link

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dispenser import logrec
+from dispenser.core import logrec
 from dispenser.logstore import LogStore
 from pillctl.device import Device
 from pillctl.schedule import compile_file

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import ROOT
 
-from dispenser import logrec
+from dispenser.core import logrec
 from dispenser.logstore import LogStore
 from pillctl.device import Device
 from pillctl.errors import PillctlError

@@ -20,7 +20,7 @@ from bench.micropython_run import json_line  # noqa: E402
 
 def test_a_micropython_failure_is_reported_in_micropython_s_words(tmp_path):
     script = tmp_path / "fails.py"
-    script.write_text("import dispenser.logrec\nraise ValueError('no such figure')\n")
+    script.write_text("import dispenser.core.logrec\nraise ValueError('no such figure')\n")
     with pytest.raises(RuntimeError, match="ValueError: no such figure"):
         json_line(str(script))
 

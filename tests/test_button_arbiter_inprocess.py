@@ -11,8 +11,8 @@ from inprocess import run, until
 from simhelpers import compiled, utc
 from test_commands_inprocess import upload
 
-from dispenser import logrec
 from dispenser.confirm import CONFIRM_HOLD_MS
+from dispenser.core import logrec
 from pillctl.schedule.hashing import with_hash
 
 BONE = compiled("bone-health")

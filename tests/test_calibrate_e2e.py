@@ -12,7 +12,8 @@ from benchdrive import PRESS, drive
 from conftest import run_pillctl
 from simhelpers import SIGNAL_TIMEOUT_S, board_with, log_records
 
-from dispenser import logrec, setupfiles
+from dispenser import setupfiles
+from dispenser.core import logrec
 from pillctl.device import Device, DeviceError
 
 DEFAULTS = [[600, 2400]] * 3

@@ -22,8 +22,7 @@ from inprocess import (
 from simhelpers import compiled, utc
 
 from dispenser import app as app_module
-from dispenser import logrec, protocol, timekeep
-from dispenser.drivers import patterns
+from dispenser.core import logrec, patterns, protocol, timekeep
 from dispenser.setupcmds import TEST_HOLD_WINDOW_MS
 from pillctl.schedule.hashing import embedded_hash, with_hash
 
@@ -234,7 +233,7 @@ def test_a_command_that_fails_inside_answers_internal_and_the_app_lives_on(world
         def broken(args):
             raise RuntimeError("boom")
 
-        world.app.commands["hello"] = broken
+        world.app._commands.table["hello"] = broken
         verb, error = await world.request("hello")
         assert (verb, error["code"]) == ("err", "internal")
         verb, _ = await world.request("status")
@@ -450,3 +449,23 @@ def test_a_double_press_answers_one_selftest_step_not_the_next(world):
 
     scenario_of(world, body)
     assert world.board.actuations() == [0, 0, 0]
+
+
+def test_other_parts_extend_the_app_only_through_its_hooks(world):
+    # what dispenser.net uses: a new verb, a status section, each logged record
+    world.boot_with(BONE, utc(11, 35))
+
+    async def body():
+        seen = []
+        world.app.add_command("echo", lambda args: {"said": args.get("x")})
+        world.app.add_status("extra", lambda: {"here": True})
+        world.app.subscribe(seen.append)
+        with pytest.raises(ValueError, match="hello"):
+            world.app.add_command("hello", lambda args: {})  # a verb is never replaced
+        assert await world.request("echo", {"x": 3}) == ("ok", {"said": 3})
+        verb, status = await world.request("status")
+        assert verb == "ok" and status["extra"] == {"here": True}
+        assert (await world.request("refill", {"hopper": 0, "count": 30}))[0] == "ok"
+        assert [record[2] for record in seen][:1] == [logrec.REFILL]
+
+    scenario_of(world, body)

@@ -16,8 +16,7 @@ from inprocess import (
 )
 from simhelpers import SCHEDULES, compiled, compiled_unchecked, utc
 
-from dispenser import logrec
-from dispenser.drivers import patterns
+from dispenser.core import logrec, patterns
 from dispenser.drivers.delivery import DEFAULT_RETRIES
 
 BONE = compiled("bone-health")

@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT / "tests" / "core"))
 
 from coretools import DAY, at, parse  # noqa: E402
 
-from dispenser import localtime, logrec  # noqa: E402
-from dispenser.engine import Engine  # noqa: E402
+from dispenser.core import localtime, logrec  # noqa: E402
+from dispenser.core.engine import Engine  # noqa: E402
 from dispenser.logstore import LogStore  # noqa: E402
 
 

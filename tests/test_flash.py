@@ -86,7 +86,8 @@ def test_flash_a_blank_sim_deploys_mpy_restarts_and_sets_the_clock(blank_board):
     assert "board.py" not in root
     assert not [name for name in root if "cpython_shim" in name]
     package = {p.name for p in (blank_board.fs / "dispenser").iterdir()}
-    assert {"app.mpy", "protocol.mpy"} <= package
+    assert {"app.mpy", "core"} <= package
+    assert (blank_board.fs / "dispenser" / "core" / "protocol.mpy").is_file()
     assert not [name for name in package if name.endswith(".py")]
 
 

@@ -17,10 +17,10 @@ from inprocess import run
 from rich.console import Console
 from simhelpers import SCHEDULES, compiled, utc
 
-from dispenser import logrec
+from dispenser.core import logrec
+from dispenser.core.schedule import parse
 from dispenser.logstore import LogStore
 from dispenser.net import messages
-from dispenser.schedule import parse
 from pillctl.adherence import build_report
 from pillctl.commands.status import render
 from pillctl.history import DATA_ENV, DeviceHistory

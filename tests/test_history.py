@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dispenser import logrec
+from dispenser.core import logrec
 from pillctl.errors import PillctlError
 from pillctl.history import DATA_ENV, DeviceHistory, csv_columns, data_root, known_devices
 

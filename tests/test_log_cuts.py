@@ -20,11 +20,12 @@ sys.path.insert(0, str(ROOT / "tests" / "core"))
 from coretools import DAY, at, bone_health_obj, schedule_bytes  # noqa: E402
 
 from dispenser import controller as controller_module  # noqa: E402
-from dispenser import logrec, schedstore  # noqa: E402
+from dispenser import schedstore  # noqa: E402
 from dispenser.clock import Clock  # noqa: E402
 from dispenser.controller import Controller  # noqa: E402
+from dispenser.core import logrec  # noqa: E402
+from dispenser.core.schedule import parse  # noqa: E402
 from dispenser.logstore import LogStore  # noqa: E402
-from dispenser.schedule import parse  # noqa: E402
 
 
 class Cut(BaseException):

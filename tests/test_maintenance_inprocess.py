@@ -15,7 +15,7 @@ from inprocess import run, until
 from simhelpers import compiled, utc
 
 from dispenser import app as app_module
-from dispenser import logrec
+from dispenser.core import logrec
 from dispenser.setupcmds import MAINTENANCE_HOLD_MS, MAINTENANCE_WINDOW_MS
 
 BONE = compiled("bone-health")

@@ -159,7 +159,7 @@ def test_every_event_type_retained_state_and_discovery(tmp_path, broker):
     state = state_msg.json()
     assert (state["jam"], state["low_stock"], state["missed"]) == ("ON", "ON", "ON")
     assert state["clock"] == "set"
-    # one pill: for tonight's dinner, none for tomorrow's breakfast (dispenser.forecast)
+    # one pill: for tonight's dinner, none for tomorrow's breakfast (dispenser.core.forecast)
     assert state["stock"]["ca"] == {"count": 1, "runs_out": "2026-12-02"}
     assert state["stock"]["k2"]["count"] == 28
     assert (state["next_dose"], state["next_dose_at"]) == ("d3-lunch", "2026-12-01T11:30:00+00:00")

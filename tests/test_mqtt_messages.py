@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "core"))
 from coretools import DAY, at, fresh_engine  # noqa: E402
 from mqtthelpers import check_discovery  # noqa: E402
 
-from dispenser import localtime, logrec  # noqa: E402
+from dispenser.core import localtime, logrec  # noqa: E402
 from dispenser.net import messages  # noqa: E402
 
 

@@ -13,7 +13,7 @@ import sys
 from conftest import ROOT, run_pillctl
 from simhelpers import board_with, compiled, log_records, unlock, utc
 
-from dispenser import logrec
+from dispenser.core import logrec
 from pillctl.device import DeviceError, open_device
 from pillctl.executables import require_tool
 from pillctl.schedule.hashing import with_hash

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from simhelpers import board_with, compiled, press_and_settle, servo_moves, utc
 
-from dispenser import protocol
-from dispenser.localtime import MIN_VALID_TIME
+from dispenser.core import protocol
+from dispenser.core.localtime import MIN_VALID_TIME
 from pillctl.device import open_device
 
 VERBS = (

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dispenser import logrec
-from dispenser.engine import Engine
-from dispenser.localtime import days_from_civil, to_utc
+from dispenser.core import logrec
+from dispenser.core.engine import Engine
+from dispenser.core.localtime import days_from_civil, to_utc
+from dispenser.core.schedule import parse
 from dispenser.logstore import LogStore
-from dispenser.schedule import parse
 from pillctl.adherence import BANDS, build_report
 from pillctl.cli import main
 from pillctl.history import DATA_ENV, DeviceHistory

@@ -9,9 +9,9 @@ from __future__ import annotations
 from click.testing import CliRunner
 from test_report import DEVICE, FIRST, _schedule_bytes, data_root, history, pull, simulate  # noqa: F401
 
-from dispenser import logrec
-from dispenser.localtime import to_utc
-from dispenser.schedule import parse
+from dispenser.core import logrec
+from dispenser.core.localtime import to_utc
+from dispenser.core.schedule import parse
 from pillctl.adherence import BANDS, NO_DATA_COLOUR, PENDING_COLOUR, TEXT_COLOUR, build_report
 from pillctl.adherence_html import render_html
 from pillctl.cli import main

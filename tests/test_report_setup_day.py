@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from dispenser import logrec
-from dispenser.engine import Engine
-from dispenser.localtime import days_from_civil, to_utc
+from dispenser.core import logrec
+from dispenser.core.engine import Engine
+from dispenser.core.localtime import days_from_civil, to_utc
+from dispenser.core.schedule import parse
 from dispenser.logstore import LogStore
-from dispenser.schedule import parse
 from pillctl.adherence import build_report
 from pillctl.history import DATA_ENV, DeviceHistory
 from pillctl.schedule import compile_file

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from simhelpers import compiled_unchecked
 
-from dispenser import logrec
-from dispenser.engine import Engine
-from dispenser.localtime import days_from_civil, to_utc
+from dispenser.core import logrec
+from dispenser.core.engine import Engine
+from dispenser.core.localtime import days_from_civil, to_utc
+from dispenser.core.schedule import parse
 from dispenser.logstore import LogStore
-from dispenser.schedule import parse
 from pillctl.adherence import build_report
 from pillctl.history import DATA_ENV, DeviceHistory
 

@@ -20,7 +20,7 @@ from conftest import run_pillctl
 from mqtthelpers import configure, expected_events, needs_mosquitto, wait_published
 from simhelpers import SCHEDULES, compiled, log_records, utc
 
-from dispenser.logrec import id_key
+from dispenser.core.logrec import id_key
 from pillctl.device import open_device
 from pillctl.mosquitto import Mosquitto
 from pillctl.mqttwatch import Watcher

@@ -13,7 +13,7 @@ import serial
 from conftest import run_pillctl
 from simhelpers import run_pillctl_with_hold, wait_hello
 
-from dispenser import protocol
+from dispenser.core import protocol
 from pillctl.device import Device
 from pillctl.sim import serialpty
 from pillctl.sim.firmware_image import install_source

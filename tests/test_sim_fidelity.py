@@ -16,7 +16,7 @@ import serial
 from conftest import ROOT, run_pillctl
 from simhelpers import board_with, compiled, log_records, unlock, utc
 
-from dispenser import logrec
+from dispenser.core import logrec
 from dispenser.logstore import LogStore
 from dispenser.schedstore import SCHEDULE_PATH
 from pillctl.device import open_device
@@ -115,7 +115,7 @@ def test_unique_id_is_fixed_per_flash_folder(tmp_path):
 
 def test_without_ds3231_every_hard_reset_restarts_the_clock_at_2021(tmp_path):
     """And the scratch registers survive the watchdog reset: the firmware keeps its time
-    there (dispenser/timekeep.py), so only a power cut or a spoilt record loses it."""
+    there (dispenser/core/timekeep.py), so only a power cut or a spoilt record loses it."""
     with SimProcess(tmp_path / "b", "--no-rtc", env={"PILLCTL_SIM_MAINTENANCE_S": "1"}) as board:
         control = board.control
         assert hello(board)["clock"] == "unknown"

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "tests" / "core"))
 
 from coretools import DAY, at, fresh_engine, levo_spacing_obj, parse  # noqa: E402
 
-from dispenser import logrec  # noqa: E402
+from dispenser.core import logrec  # noqa: E402
 
 SMALL = 1 << 30
 FIRMWARE = str(ROOT / "firmware")

@@ -22,7 +22,7 @@ from simhelpers import (
     utc,
 )
 
-from dispenser import logrec
+from dispenser.core import logrec
 from pillctl.device import Device
 from pillctl.schedule.hashing import with_hash
 

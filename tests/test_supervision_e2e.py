@@ -15,7 +15,8 @@ import serial
 from conftest import run_pillctl
 from simhelpers import board_with, compiled, kinds, log_records, servo_moves, unlock, utc
 
-from dispenser import logrec, protocol, rescue
+from dispenser import rescue
+from dispenser.core import logrec, protocol
 from pillctl.device import Device, open_device, probe_hello
 from pillctl.errors import PillctlError
 from pillctl.sim.process import SimProcess

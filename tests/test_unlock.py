@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dispenser import protocol
+from dispenser.core import protocol
 from pillctl import unlock
 from pillctl.device import DeviceError
 from pillctl.errors import PillctlError

@@ -11,7 +11,7 @@ import serial
 from conftest import run_pillctl
 from simhelpers import board_with, compiled, log_records, run_pillctl_with_hold, utc
 
-from dispenser import logrec
+from dispenser.core import logrec
 from pillctl.device import probe_hello
 from pillctl.executables import require_tool
 

@@ -18,11 +18,11 @@ the outputs in their safe state first.
 import asyncio
 import sys
 
-from dispenser import logrec, protocol, supervisor, timekeep
+from dispenser import CRASH_LIMIT, supervisor
 from dispenser.arbiter import TEST, Arbiter
-from dispenser.commands import Commands, RefusedError
-from dispenser.compat import unload
+from dispenser.commands import Commands
 from dispenser.controller import Controller
+from dispenser.core import logrec, protocol, timekeep
 from dispenser.drivers.button import LONG, Button
 from dispenser.link import LineLink
 from dispenser.supervisor import CHECKIN_MS, Supervisor
@@ -37,11 +37,19 @@ class App:
         self.link = LineLink(board.serial_in, board.serial_out)
         self.button = Button(board.button_pin, board.button_edge)
         self.arbiter = Arbiter()  # the one owner of the button's presses (dispenser.arbiter)
-        self.controller = Controller(board, self.record_event)
+        self.controller = controller = Controller(board)
+        # The hooks through which other parts (dispenser.net) extend the app, and the only
+        # ones: add_command(verb, handler) for a new serial command, add_status(name,
+        # section) for a section of `status` replies, subscribe(listener) for each record
+        # logged, as (seq, t, kind, fields).
+        self.subscribe = controller.subscribe
+        controller.subscribe(self.record_event)
         self.supervisor = Supervisor(board, self.log_error)
         self.crashes = _crash_count(board.scratch)
-        self.halted = self.crashes >= supervisor.CRASH_LIMIT
-        self.commands = Commands(self).table
+        self.halted = self.crashes >= CRASH_LIMIT
+        self._commands = commands = Commands(self)
+        self.add_command = commands.add
+        self.add_status = commands.add_status
         self._leave = asyncio.Event()  # set once maintenance was confirmed at the device
 
     # --- tasks -------------------------------------------------------------------------
@@ -103,7 +111,7 @@ class App:
         if frame is None:
             return  # not a frame: a stray newline or line noise
         frame_id, verb, args = frame
-        handler = self.commands.get(verb)
+        handler = self._commands.table.get(verb)
         if handler is None:
             self.link.send(frame_id, "err", _error(protocol.E_UNKNOWN, "no command " + verb))
             return
@@ -121,7 +129,7 @@ class App:
         except ValueError as exc:  # a handler's verdict on its arguments
             self.link.send(frame_id, "err", _error(protocol.E_ARGS, str(exc)))
             return
-        except RefusedError as exc:
+        except protocol.RefusedError as exc:
             self.link.send(frame_id, "err", _error(protocol.E_REFUSED, str(exc)))
             return
         except Exception as exc:  # never let one command take the app down
@@ -170,14 +178,11 @@ class App:
 
 
 def _crash_count(scratch):
-    """The crashes in a row so far, from dispenser.rescue, which only failures need: it is
-    unloaded again at once (compat.unload)."""
-    from dispenser.rescue import crash_count
+    """The crashes in a row so far, from dispenser.rescue, which only failures need."""
+    with supervisor.RESCUE_CODE:
+        from dispenser.rescue import crash_count
 
-    try:
         return crash_count(scratch)
-    finally:
-        unload(("dispenser.rescue",))
 
 
 def _error(code, message):

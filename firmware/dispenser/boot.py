@@ -1,22 +1,23 @@
 """What only a boot runs, for Controller.boot: load the schedule, replay the log into the
-engine, log the boot. Imported for the boot and unloaded after it (compat.unload, issue 8's
-memory rule), like the schedule check it calls.
+engine, log the boot, read the set-up files. Resident only for the boot (compat.Transient),
+like the schedule check and the set-up files it uses.
 """
 
-from dispenser import logrec
-from dispenser.engine import ScheduleError
+from dispenser import setupfiles
+from dispenser.core import logrec
+from dispenser.core.engine import ScheduleError
 
 
 def boot(controller):
-    """Controller.boot's work on `controller`."""
+    """Controller.boot's work on `controller`; returns the last self-test (setupfiles)."""
     now = controller.clock.now()
     rejected = None
     try:
-        schedule = controller.schedstore(lambda s: s.load(s.SCHEDULE_PATH))
+        schedule = controller.load_schedule()
     except ScheduleError as exc:
         schedule, rejected = None, exc
     if schedule is not None:
-        controller._start_engine(schedule, now)
+        controller.start_engine(schedule, now)
     t = now or 0
     controller.append(t, logrec.BOOT, (logrec.boot_cause(controller.board.reset_cause),))
     store = controller.store
@@ -26,7 +27,7 @@ def boot(controller):
         )
     if rejected is not None:
         controller.append(t, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, 0))
-    _set_up(controller, t)
+    last_selftest = _set_up(controller, t)
     if not controller.overrides_applied:  # no confirmation here: held to normal limits
         controller.append(t, logrec.ERROR, (logrec.ERR_OVERRIDE_UNBOUND, 0))
     engine = controller.engine
@@ -35,14 +36,13 @@ def boot(controller):
         # now, so the log names the active schedule. Its true time lies between the last
         # record and now; dated now, the windows closed meanwhile (the board was off and
         # reminded nobody) are excused rather than logged as missed.
-        controller._decide(t, engine.install, t, engine.schedule)
+        controller.decide(t, engine.install, t, engine.schedule)
+    return last_selftest
 
 
 def _set_up(controller, t):
-    """The servo calibration and the last self-test from the flash (dispenser.setupfiles,
-    unloaded with this module). A rejected calibration is logged; the board's stay."""
-    from dispenser import setupfiles
-
+    """The servo calibration and the last self-test from the flash. A rejected
+    calibration is logged; the board's stay."""
     try:
         pairs = setupfiles.load()
     except setupfiles.CalibrationError as exc:
@@ -50,4 +50,4 @@ def _set_up(controller, t):
         pairs = None
     if pairs is not None:
         setupfiles.apply(controller.servos, pairs)
-    controller.last_selftest = setupfiles.load_selftest()
+    return setupfiles.load_selftest()

@@ -9,7 +9,7 @@ file or the new one is there, never a mix.
 import os
 import struct
 
-from dispenser.crc import crc32
+from dispenser.core.crc import crc32
 
 _TMP_SUFFIX = ".tmp"
 

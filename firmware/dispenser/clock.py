@@ -10,8 +10,8 @@ re-evaluated immediately rather than after a stale sleep.
 import asyncio
 
 from dispenser.compat import const
-from dispenser.drivers.timing import sleep_ms, wait_for_ms
-from dispenser.localtime import MIN_VALID_TIME
+from dispenser.core.localtime import MIN_VALID_TIME
+from dispenser.timing import sleep_ms, wait_for_ms
 
 MAX_NAP_MS = const(60000)  # re-check at least once a minute: tolerate RTC drift corrections
 
@@ -32,7 +32,7 @@ class Clock:
         return self.now() is not None
 
     def counter(self):
-        """The raw seconds, valid or not (None without a counter): dispenser.timekeep adds
+        """The raw seconds, valid or not (None without a counter): dispenser.core.timekeep adds
         what an RTC restarted at a reset has counted to the time saved before it."""
         return self._read()
 

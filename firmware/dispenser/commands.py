@@ -6,19 +6,17 @@ refusal; both leave the state as it was.
 """
 
 import gc
-from binascii import b2a_base64
 
-from dispenser import PROTOCOL_VERSION, VERSION, engine, forecast, logrec
-from dispenser.compat import const, unload
-from dispenser.localtime import local_day
+from dispenser import PROTOCOL_VERSION, VERSION
+from dispenser.compat import Transient
+from dispenser.core import engine, forecast, logrec
+from dispenser.core.localtime import local_day
+from dispenser.core.protocol import MAX_CHUNK, b64, int_arg
 
-MAX_CHUNK = const(2048)  # bytes per log.read or schedule.get reply
-_SETUP_MODULE = ("dispenser.setupcmds",)
-_SERVICE_MODULE = ("dispenser.servicecmds",)
-
-
-class RefusedError(Exception):
-    """The device will not do it; the message says why."""
+# The commands that change the device's set-up or move it outside the schedule, and the
+# bench commands, are rare: their code (about 3 KB of .mpy each) is resident only for the
+# request, and the set-up commands' while a schedule upload is in progress.
+_SERVICE_CODE = Transient(("dispenser.servicecmds",))
 
 
 class Commands:
@@ -26,10 +24,13 @@ class Commands:
         self.app = app
         self.board = app.board
         self.controller = app.controller
-        self._upload = None  # bytearray of a schedule upload in progress
-        self._upload_sha = None
-        self._confirming = None  # the last dispenser.confirm.Confirmation started
-        self._calibrating = None  # [hopper, ticks of its last step] (dispenser.servicecmds)
+        # The state of the requests that span several (dispenser.setupcmds, servicecmds)
+        self.upload = None  # bytearray of a schedule upload in progress
+        self.upload_sha = None
+        self.confirming = None  # the last dispenser.confirm.Confirmation started
+        self.calibrating = None  # [hopper, ticks of its last step]
+        self.status_sections = []  # (name, function) adding a section to `status`
+        self._setup_code = Transient(("dispenser.setupcmds",), self._uploading)
         self.table = {
             "hello": self.hello,
             "status": self.status,
@@ -45,6 +46,16 @@ class Commands:
             "calibrate": self.calibrate,
             "maintenance": self.maintenance,
         }
+
+    def add(self, verb, handler):
+        """A command more (App.add_command): `handler(args)` answers `verb`."""
+        if verb in self.table:
+            raise ValueError("command %s exists" % verb)
+        self.table[verb] = handler
+
+    def add_status(self, name, section):
+        """`status` replies carry `name`: `section()`'s object (App.add_status)."""
+        self.status_sections.append((name, section))
 
     def hello(self, args):
         board = self.board
@@ -72,7 +83,9 @@ class Commands:
             reply["state"] = "halted"
             reply["crashes"] = self.app.crashes
             return reply
-        confirming = self._confirming
+        for name, section in self.status_sections:
+            reply[name] = section()
+        confirming = self.confirming
         if confirming is not None and self.controller.pending is confirming.schedule:
             reply["confirm"] = confirming.status()
         if eng is None:
@@ -118,74 +131,69 @@ class Commands:
         return info
 
     def log_read(self, args):
-        since = _int_arg(args, "since", 0, 0x7FFFFFFF)
-        limit = _int_arg(args, "max", 64, MAX_CHUNK) if "max" in args else MAX_CHUNK
+        since = int_arg(args, "since", 0, 0x7FFFFFFF)
+        limit = int_arg(args, "max", 64, MAX_CHUNK) if "max" in args else MAX_CHUNK
         store = self.controller.store
         data, last = store.read_since(since, limit)
-        return {"b64": _b64(data), "last": last, "more": last < store.last_seq}
+        return {"b64": b64(data), "last": last, "more": last < store.last_seq}
 
-    # The commands that change the device's set-up or move it outside the schedule are
-    # rare: their code (dispenser/setupcmds.py) is loaded for the request and unloaded
-    # after it, except while a schedule upload is in progress (compat.unload).
+    def _uploading(self):
+        return self.upload is not None
+
     def time_set(self, args):
-        return self._setup("time_set", args)
+        with self._setup_code:
+            from dispenser import setupcmds
+
+            return setupcmds.time_set(self, args)
 
     def schedule_put(self, args):
-        return self._setup("schedule_put", args)
+        with self._setup_code:
+            from dispenser import setupcmds
+
+            return setupcmds.schedule_put(self, args)
 
     def schedule_get(self, args):
-        return self._setup("schedule_get", args)
+        with self._setup_code:
+            from dispenser import setupcmds
+
+            return setupcmds.schedule_get(self, args)
 
     def refill(self, args):
-        return self._setup("refill", args)
+        with self._setup_code:
+            from dispenser import setupcmds
+
+            return setupcmds.refill(self, args)
 
     def identify(self, args):
-        return self._setup("identify", args)
+        with self._setup_code:
+            from dispenser import setupcmds
+
+            return setupcmds.identify(self, args)
 
     def dispense_test(self, args):
-        return self._setup("dispense_test", args)
+        with self._setup_code:
+            from dispenser import setupcmds
+
+            return setupcmds.dispense_test(self, args)
 
     def maintenance(self, args):
-        return self._setup("maintenance", args)
+        with self._setup_code:
+            from dispenser import setupcmds
 
-    def _setup(self, name, args):
-        from dispenser import setupcmds
+            return setupcmds.maintenance(self, args)
 
-        try:
-            return getattr(setupcmds, name)(self, args)
-        finally:
-            if self._upload is None:
-                unload(_SETUP_MODULE)
-
-    # The bench commands (dispenser/servicecmds.py): self-test and calibration, loaded
-    # for the request and unloaded after it.
     def selftest(self, args):
-        return self._service("selftest", args)
+        with _SERVICE_CODE:
+            from dispenser import servicecmds
+
+            return servicecmds.selftest(self, args)
 
     def calibrate(self, args):
-        return self._service("calibrate", args)
+        with _SERVICE_CODE:
+            from dispenser import servicecmds
 
-    def _service(self, name, args):
-        from dispenser import servicecmds
-
-        try:
-            return getattr(servicecmds, name)(self, args)
-        finally:
-            unload(_SERVICE_MODULE)
+            return servicecmds.calibrate(self, args)
 
 
 def _stock(count):
     return None if count == logrec.UNKNOWN_STOCK else count
-
-
-def _int_arg(args, name, low, high):
-    value = args.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValueError("%s must be an integer from %d to %d" % (name, low, high))
-    return value
-
-
-def _b64(data):
-    """Base64 as bytes, not str: the link writes them into the reply frame as they are
-    (protocol.write), with no copy and no JSON escaping pass."""
-    return b2a_base64(data, newline=False)

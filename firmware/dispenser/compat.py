@@ -4,13 +4,16 @@ The core imports `const`, `print_exception` and the `ticks_*` helpers from here 
 same source runs on the Pico, on the unix port and under CPython (pytest, the host's log
 reader).
 
-`unload(names)` forgets modules that only boot, an install or a failure needs (the schedule
-check, its file store): on a Pico a module's bytecode lives in the heap for as long as the
-module is in sys.modules or any of its functions is reachable, so such code stays
-resident only while it runs (DESIGN.md, "Figures": unload only what the measurements show
-pays). The caller must hold nothing defined in those
-modules afterwards (no function, no instance of a class with methods): that would keep the
-whole module alive, as every function refers to its module's globals. Under CPython it does
+`Transient(names)` is the one way the firmware keeps code off the heap: the modules `names`
+are resident only inside `with` blocks over it. On a Pico a module's bytecode lives in the
+heap for as long as the module is in sys.modules or any of its functions is reachable, and
+the stock firmware has no ROMFS; the measurements say where unloading pays (DESIGN.md,
+"Figures"): the boot path (boot, the schedule check and its file store, the set-up files,
+9.5 KB), the rescue path (1.8 KB) and the rare serial commands (setupcmds, servicecmds,
+about 3 KB of .mpy each). Nowhere else: lazy imports that save under 1 KB cost clarity for
+nothing. The caller must hold nothing defined in those modules afterwards (no function, no
+instance of a class with methods): that would keep the whole module alive, as every
+function refers to its module's globals. Under CPython it does
 nothing: the host imports these modules for good and relies on their classes staying the
 same objects.
 """
@@ -45,4 +48,25 @@ except ImportError:  # CPython: stand-ins with the same semantics
         unload,
     )
 
-__all__ = ["const", "print_exception", "ticks_add", "ticks_diff", "ticks_ms", "unload"]
+
+class Transient:
+    """Modules resident only while a `with` block over this runs: import them inside it.
+    Nested blocks share one load; the last to end unloads them, unless `keep()` (when
+    given) says they are still in use."""
+
+    def __init__(self, names, keep=None):
+        self.names = names
+        self.keep = keep
+        self._users = 0
+
+    def __enter__(self):
+        self._users += 1
+        return self
+
+    def __exit__(self, *exc):
+        self._users -= 1
+        if not self._users and not (self.keep is not None and self.keep()):
+            unload(self.names)
+
+
+__all__ = ["Transient", "const", "print_exception", "ticks_add", "ticks_diff", "ticks_ms"]

@@ -14,10 +14,10 @@ Imported only when such a schedule arrives, so the code stays off the heap other
 import asyncio
 from binascii import unhexlify
 
-from dispenser import logrec
 from dispenser.arbiter import CONFIRM
 from dispenser.compat import const, ticks_diff, ticks_ms
-from dispenser.engine import ScheduleError
+from dispenser.core import logrec
+from dispenser.core.engine import ScheduleError
 
 CONFIRM_WINDOW_S = const(60)  # an override schedule waits this long for the hold
 CONFIRM_HOLD_MS = const(2000)  # how long the hold that confirms it must last
@@ -39,7 +39,7 @@ class Confirmation:
     def start(self):
         """Hold the schedule pending (logged, shown on the LED) and wait for the hold."""
         controller = self.controller
-        controller.pending = self.schedule
+        controller.await_hold(self.schedule)
         now = controller.clock.now()
         controller.append(now or 0, logrec.OVERRIDE_PENDING, (self.schedule.hash_prefix(),))
         controller.show(now)
@@ -83,9 +83,8 @@ class Confirmation:
 
     def _drop(self, code):
         controller = self.controller
-        if controller.pending is not self.schedule:
+        if not controller.end_wait(self.schedule):
             return
-        controller.pending = None
         now = controller.clock.now()
         controller.append(now or 0, logrec.ERROR, (code, 0))
         controller.show(now)
@@ -94,7 +93,7 @@ class Confirmation:
         """The hold came: bind the confirmation to this device and schedule in the log
         (boot applies the overrides only then), install the schedule, log who signed it."""
         controller = self.controller
-        controller.pending = None
+        controller.end_wait(self.schedule)
         device = controller.board.device_id.encode()[:_DEVICE_BYTES]
         fields = (unhexlify(self.schedule.sha), device)
         controller.bound_confirmation(controller.clock.now() or 0, fields)

@@ -8,31 +8,33 @@ begin()/end(), so a rotation's checkpoint never counts an event that is not on f
 
 import asyncio
 
-from dispenser import logrec
-from dispenser.compat import const, unload
-from dispenser.drivers import patterns
+from dispenser.compat import Transient, const
+from dispenser.core import logrec, patterns
+from dispenser.core.engine import Engine, ScheduleError
 from dispenser.drivers.buzzer import Buzzer
 from dispenser.drivers.delivery import DropSensor, Servo, deliver
 from dispenser.drivers.leds import Led
-from dispenser.drivers.timing import wait_for_ms
-from dispenser.engine import Engine, ScheduleError
 from dispenser.logstore import LogStore
+from dispenser.timing import wait_for_ms
 
 LOG_DIR = "log"
 _IDLE_WAKE_S = const(3600)  # with nothing scheduled, still look again hourly
 _BEEP_REPEAT_MS = const(5000)
-# Loaded only for a boot, a check or an install (Controller.schedstore); the engine keeps
-# the few nutrient ceilings it needs by value.
-_SCHEDULE_CODE = ("dispenser.schedstore", "dispenser.schedule", "dispenser.nutrients")
-# Loaded only for a boot (and the self-test and calibrate commands): the set-up files.
-SETUP_FILES_CODE = ("dispenser.setupfiles", "dispenser.checkedfile")
+# Resident only for a boot, a check, an install or a schedule.get (compat.Transient); the
+# engine keeps the few nutrient ceilings it needs by value.
+SCHEDULE_CODE = Transient(
+    ("dispenser.schedstore", "dispenser.core.schedule", "dispenser.core.nutrients")
+)
+# Resident only for a boot and the self-test and calibrate commands: the set-up files.
+SETUP_FILES = Transient(("dispenser.setupfiles", "dispenser.checkedfile"))
+_BOOT_CODE = Transient(("dispenser.boot",))
 
 
 class Controller:
-    def __init__(self, board, on_record=None):
+    def __init__(self, board):
         self.board = board
         self.clock = board.clock
-        self.on_record = on_record  # called with each (seq, t, kind, fields) logged
+        self._listeners = []  # called with each (seq, t, kind, fields) logged: subscribe()
         self.status_led = Led(board.status_led)
         self.compartment_leds = [Led(pin) for pin in board.compartment_leds]
         self.buzzer = Buzzer(board.buzzer_pwm)
@@ -52,26 +54,31 @@ class Controller:
         self.bound = None  # (sha256 digest, device id) of that OVERRIDE_BOUND record
         self.confirmed_at = None
         self.overrides_applied = True  # False: the schedule's overrides had no confirmation
-        self._store_users = 0  # schedstore() calls in progress
         self.last_selftest = None  # (UTC time, passed, failed) of the last self-test
+
+    def subscribe(self, listener):
+        """`listener((seq, t, kind, fields))` is called with each record once it is logged."""
+        self._listeners.append(listener)
 
     # --- boot --------------------------------------------------------------------------
     def boot(self):
-        """Load the schedule, replay the log into the engine, log the boot
-        (dispenser.boot, which only a boot needs: unloaded after it)."""
-        from dispenser.boot import boot
+        """Load the schedule, replay the log into the engine, log the boot (dispenser.boot:
+        resident only for the boot, with the set-up files it reads)."""
+        with _BOOT_CODE, SETUP_FILES:
+            from dispenser.boot import boot
 
-        try:
-            boot(self)
-        finally:
-            unload(("dispenser.boot",) + SETUP_FILES_CODE)
+            self.last_selftest = boot(self)
 
-    def _start_engine(self, schedule, now):
+    def selftest_done(self, t, passed, failed):
+        """Log a guided self-test's outcome; `status` reports it from now on."""
+        seq = self.append(t, logrec.SELFTEST, (passed, failed))
+        self.last_selftest = (t, passed, failed)
+        return seq
+
+    def start_engine(self, schedule, now):
         """An engine for `schedule`, its state replayed from the newest checkpoint on."""
         engine = Engine(schedule)
-        store = self.store
-        store.snapshot = engine.checkpoint
-        store.carry = self._carry
+        self.store.checkpoint_with(engine.checkpoint, self._carry)
         engine.restore(self._replay(), now is not None)
         self.engine = engine
         self._bind(schedule)
@@ -94,10 +101,24 @@ class Controller:
     def _bind(self, schedule):
         """Apply `schedule`'s overrides only if this device confirmed this exact schedule;
         otherwise its caps are held to the normal limits (dispenser.schedstore.bind)."""
-        bound = self.bound
-        if not self.schedstore(lambda s: s.bind(schedule, bound)):
+        with SCHEDULE_CODE:
+            from dispenser import schedstore
+
+            confirmed = schedstore.bind(schedule, self.bound)
+        if not confirmed:
             self.bound = self.confirmed_at = None  # it confirmed another schedule, or none
         self.overrides_applied = not schedule.overrides or self.bound is not None
+
+    def await_hold(self, schedule):
+        """`schedule` (checked, with overrides) waits for its hold (dispenser.confirm)."""
+        self.pending = schedule
+
+    def end_wait(self, schedule):
+        """Whether `schedule` was the one waiting; it waits no longer."""
+        if self.pending is not schedule:
+            return False
+        self.pending = None
+        return True
 
     def bound_confirmation(self, t, fields):
         """Log OVERRIDE_BOUND `fields` (dispenser.confirm): a person at this device confirmed
@@ -112,27 +133,21 @@ class Controller:
             return ()
         return ((self.confirmed_at, logrec.OVERRIDE_BOUND, self.bound),)
 
-    def schedstore(self, use):
-        """`use(dispenser.schedstore)`'s result. That module and the schedule check it runs
-        are needed only at boot and for a push, so they are imported for the call and
-        unloaded after it (compat.unload): the running app does not keep their code in RAM.
-        What they return (a Schedule and its parts) keeps none of it alive. Nested calls
-        (a push's check, then its install) share one load."""
-        from dispenser import schedstore
+    def load_schedule(self):
+        """The installed schedule, checked (ScheduleError if refused), or None."""
+        with SCHEDULE_CODE:
+            from dispenser import schedstore
 
-        self._store_users += 1
-        try:
-            return use(schedstore)
-        finally:
-            self._store_users -= 1
-            if not self._store_users:
-                unload(_SCHEDULE_CODE)
+            return schedstore.load(schedstore.SCHEDULE_PATH)
 
     def check(self, data):
         """The Schedule `data` would install, checked, not installed; a refusal is logged
         and raised as ScheduleError."""
         try:
-            return self.schedstore(lambda s: s.check(data))
+            with SCHEDULE_CODE:
+                from dispenser import schedstore
+
+                return schedstore.check(data)
         except ScheduleError as exc:
             self.append(
                 self.clock.now() or 0, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, exc.code)
@@ -144,18 +159,21 @@ class Controller:
         Raises ScheduleError with the device's reason."""
         now = self.clock.now() or 0
         try:
-            schedule = self.schedstore(lambda s: s.install(s.SCHEDULE_PATH, data))
+            with SCHEDULE_CODE:
+                from dispenser import schedstore
+
+                schedule = schedstore.install(schedstore.SCHEDULE_PATH, data)
         except ScheduleError as exc:
             self.append(now, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, exc.code))
             raise
         engine = self.engine
         if engine is None:
-            engine = self._start_engine(schedule, now or None)
+            engine = self.start_engine(schedule, now or None)
         else:
             self._bind(schedule)
         if not self.overrides_applied:
             self.append(now, logrec.ERROR, (logrec.ERR_OVERRIDE_UNBOUND, 0))
-        self._decide(now, engine.install, now, schedule)
+        self.decide(now, engine.install, now, schedule)
         self.clock.changed()
         return schedule
 
@@ -164,7 +182,7 @@ class Controller:
         engine = self.engine
         assert engine is not None
         now = self.clock.now() or 0
-        self._decide(now, engine.refill, now, hopper, count)
+        self.decide(now, engine.refill, now, hopper, count)
         self.clock.changed()
 
     async def test_dispense(self, hopper):
@@ -181,15 +199,15 @@ class Controller:
     # --- logging -----------------------------------------------------------------------
     def append(self, t, kind, fields):
         seq = self.store.append(t, kind, fields)
-        if self.on_record is not None:
-            self.on_record((seq, t, kind, fields))
+        for listener in self._listeners:
+            listener((seq, t, kind, fields))
         return seq
 
     def log(self, events):
         for t, kind, fields in events:
             self.append(t, kind, fields)
 
-    def _decide(self, t, method, *args):
+    def decide(self, t, method, *args):
         """Log the events of one synchronous engine call, inside a log batch (see LogStore
         .begin): the engine applies them before they are written."""
         engine = self.engine
@@ -208,7 +226,7 @@ class Controller:
         # An append failed (flash full or failing): the engine has applied events that are
         # not on flash. Rebuild it from the log, so neither it nor a later checkpoint counts
         # them (a dose whose DISPENSE was not written is still due).
-        self._start_engine(engine.schedule, self.clock.now() if engine.clock_known else None)
+        self.start_engine(engine.schedule, self.clock.now() if engine.clock_known else None)
 
     # --- tasks -------------------------------------------------------------------------
     def tasks(self):
@@ -226,8 +244,8 @@ class Controller:
         assert engine is not None
         if not engine.clock_known:
             # The clock became valid without time.set (an RTC, the sim's clock).
-            self._decide(now, engine.clock_set, now, 0)
-        self._decide(now, engine.tick, now)
+            self.decide(now, engine.clock_set, now, 0)
+        self.decide(now, engine.tick, now)
 
     async def schedule_loop(self, check_in):
         """Sleep on the wall clock until the engine's next change; log what happened. The
@@ -314,7 +332,7 @@ class Controller:
     def clock_was_set(self, previous):
         now = self.clock.now()
         if self.engine is not None:
-            self._decide(now, self.engine.clock_set, now, previous or 0)
+            self.decide(now, self.engine.clock_set, now, previous or 0)
         else:
             self.append(now, logrec.CLOCK_SET, (previous or 0,))
 

@@ -12,9 +12,9 @@ so mpremote can always reach the REPL.
 import asyncio
 import select
 
-from dispenser import protocol
 from dispenser.compat import const, ticks_diff, ticks_ms
-from dispenser.drivers.timing import sleep_ms, wait_for_ms
+from dispenser.core import protocol
+from dispenser.timing import sleep_ms, wait_for_ms
 
 IDLE_GAP_MS = const(2000)  # a request line arrives in one go: a pause this long ends it
 

@@ -31,9 +31,9 @@ into the reply's buffer; appends encode into one buffer allocated once.
 
 import os
 
-from dispenser import logrec
 from dispenser.compat import const
-from dispenser.localtime import DAY_S, MIN_VALID_TIME
+from dispenser.core import logrec
+from dispenser.core.localtime import DAY_S, MIN_VALID_TIME
 
 DEFAULT_BUDGET = const(65536)
 # Segments of one littlefs block each (a Pico's is 4 KB), and at least four: a boot replays
@@ -91,6 +91,12 @@ class LogStore:
         # The newest seq, found when first needed: at boot the replay passes it on its way,
         # which saves a second scan of the newest segment.
         self._last = -1
+
+    def checkpoint_with(self, snapshot, carry):
+        """From now on each rotation writes `snapshot()` as its CHECKPOINT, then `carry()`'s
+        records (the controller's engine and override confirmation)."""
+        self.snapshot = snapshot
+        self.carry = carry
 
     def _list_segments(self):
         numbers = []
@@ -325,7 +331,7 @@ class LogStore:
         """Raw records with sequence > `seq`, whole valid records only, at most `max_bytes`
         (but always at least one record if there is one). Returns (data, last seq included
         or `seq`): `data` is a memoryview of a buffer allocated for this call; decode it
-        with dispenser.logrec.scan. For the protocol's `log.read`.
+        with dispenser.core.logrec.scan. For the protocol's `log.read`.
 
         The file's bytes are read straight into the reply buffer and checked in place, a
         length and a CRC per record (logrec.valid_size): nothing is decoded or copied per

@@ -10,9 +10,11 @@ power loss: CRASH_LIMIT crashes within _CRASH_WINDOW_S seconds of running time h
 in a safe state at the next boot (app.py). Words 0-1 hold the time (timekeep.py).
 """
 
-from dispenser import logrec, timekeep
+import asyncio
+
+from dispenser import CRASH_LIMIT, WATCHDOG_MS
 from dispenser.compat import const, print_exception
-from dispenser.supervisor import CRASH_LIMIT, WATCHDOG_MS
+from dispenser.core import logrec, patterns, timekeep
 
 _CRASH_WINDOW_S = const(600)
 _CRASH_WORD = const(2)  # _CRASH_MAGIC << 16 | crashes in the current streak
@@ -137,10 +139,6 @@ def boot_failed(board, exc):
 async def halt(app):
     """The safe error state: nothing moves, the status LED shows the error, and the
     serial line answers (not critical: a failure there restarts it, never the board)."""
-    import asyncio
-
-    from dispenser.drivers import patterns
-
     controller = app.controller
     controller.safe()
     controller.status_led.show(patterns.ERROR)

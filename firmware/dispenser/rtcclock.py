@@ -13,7 +13,7 @@ dispenser.drivers.ds3231.DS3231 or None; `now_s()` returns the RTC's seconds sin
 import time
 
 from dispenser.clock import Clock
-from dispenser.localtime import DAY_S, civil_from_days, weekday
+from dispenser.core.localtime import DAY_S, civil_from_days, weekday
 
 
 class RtcClock(Clock):

@@ -4,11 +4,14 @@ A new schedule is written to a temporary file and renamed over the old one; litt
 POSIX both make the rename atomic, so after a power cut either the old or the new file is
 in place, never a mix. A failed check or write leaves the old schedule untouched.
 
-On the device this module and the check it runs (dispenser.schedule) are loaded only for a
-boot, a check or an install, and unloaded afterwards (Controller.schedstore).
+On the device this module and the check it runs (dispenser.core.schedule) are resident only
+for a boot, a check, an install or a schedule.get (controller.SCHEDULE_CODE).
 """
 
 import os
+from binascii import unhexlify
+
+from dispenser.core.nutrients import ABSOLUTE_CAPS
 
 SCHEDULE_PATH = "schedule.json"  # where the installed schedule lives on the flash
 _TMP_SUFFIX = ".tmp"
@@ -26,7 +29,7 @@ def load(path):
 
 
 def _parse(data):
-    from dispenser import schedule
+    from dispenser.core import schedule
 
     return schedule.parse(data)
 
@@ -69,8 +72,6 @@ def read(path, off, size):
 def bind(schedule, bound):
     """Whether the OVERRIDE_BOUND fields `bound` (None: none) confirm `schedule`. If they
     do not and it has overrides, it is held to the normal limits (docs/safety-rules.md)."""
-    from binascii import unhexlify
-
     if bound is not None and bytes(bound[0]) == unhexlify(schedule.sha):
         return True
     if schedule.overrides:
@@ -81,8 +82,6 @@ def bind(schedule, bound):
 def _normal_limits(schedule):
     """Each daily cap at most the firmware's absolute cap, as in a schedule without
     overrides (in place; the engine reads the caps at each dose)."""
-    from dispenser.nutrients import ABSOLUTE_CAPS
-
     caps = schedule.caps
     for code in range(len(caps)):
         absolute = ABSOLUTE_CAPS[code]

@@ -4,7 +4,7 @@ docs/protocol.md and docs/hardware.md.
 
 Like dispenser.setupcmds they are loaded for a request and unloaded after it, so normal
 dispensing keeps none of this code in RAM. Each function takes the Commands object as
-`self` and keeps its state there. Every wait for the person at the device goes through
+`cmds` and keeps its state there. Every wait for the person at the device goes through
 App.confirming_press, whose presses never dispense; every servo movement waits for such a
 press first (a calibration, once, at its start), as dispense.test does.
 """
@@ -12,11 +12,10 @@ press first (a calibration, once, at its start), as dispense.test does.
 import asyncio
 import os
 
-from dispenser import logrec
-from dispenser.commands import RefusedError, _int_arg
-from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms, unload
-from dispenser.controller import SETUP_FILES_CODE
-from dispenser.drivers import patterns
+from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms
+from dispenser.controller import SETUP_FILES
+from dispenser.core import patterns
+from dispenser.core.protocol import RefusedError, int_arg
 from dispenser.drivers.delivery import deliver
 
 WAIT_MS_MAX = const(60000)  # how long a step may wait for the person
@@ -28,62 +27,62 @@ _IDLE_POLL_MS = const(1000)
 LED_NAMES = ("status", "0", "1", "2")
 
 
-def selftest(self, args):
+def selftest(cmds, args):
     step = args.get("step")
     if step == "clock":
-        return _clock(self)
+        return _clock(cmds)
     if step == "flash":
-        return _flash(self)
+        return _flash(cmds)
     if step == "done":
-        return _done(self, args)
-    wait_ms = _int_arg(args, "wait_ms", 1000, WAIT_MS_MAX)
+        return _done(cmds, args)
+    wait_ms = int_arg(args, "wait_ms", 1000, WAIT_MS_MAX)
     if step == "press":
-        return _person(self, "press", wait_ms, 0)
+        return _person(cmds, "press", wait_ms, 0)
     if step == "hold":
-        return _person(self, "hold", wait_ms, _HOLD_MS)
+        return _person(cmds, "hold", wait_ms, _HOLD_MS)
     if step == "led":
-        return _led(self, _int_arg(args, "led", 0, 3), wait_ms)
+        return _led(cmds, int_arg(args, "led", 0, 3), wait_ms)
     if step == "buzzer":
-        return _buzzer(self, _int_arg(args, "level", 2, 3), wait_ms)
+        return _buzzer(cmds, int_arg(args, "level", 2, 3), wait_ms)
     if step == "servo":
-        return _servo(self, _int_arg(args, "hopper", 0, 2), wait_ms)
+        return _servo(cmds, int_arg(args, "hopper", 0, 2), wait_ms)
     raise ValueError("step must be press, hold, led, buzzer, servo, clock, flash or done")
 
 
-async def _person(self, what, wait_ms, hold_ms=0):
+async def _person(cmds, what, wait_ms, hold_ms=0):
     """{"ok": True} once the person pressed (held) the button in time."""
     # A press in the first moments is the tail of the last step's answer (a double
     # press), not this step's: it is taken, as no dose press, and the wait starts after.
     settle = ticks_add(ticks_ms(), _SETTLE_MS)
     left = _SETTLE_MS
     while left > 0:
-        await self.app.confirming_press(left)
+        await cmds.app.confirming_press(left)
         left = ticks_diff(settle, ticks_ms())
     # The event says the device waits from now on: a person (or a test) acts on it.
-    self.app.event({"kind": "waiting", "for": what, "ms": wait_ms})
-    return {"ok": await self.app.confirming_press(wait_ms, hold_ms)}
+    cmds.app.event({"kind": "waiting", "for": what, "ms": wait_ms})
+    return {"ok": await cmds.app.confirming_press(wait_ms, hold_ms)}
 
 
-async def _led(self, index, wait_ms):
+async def _led(cmds, index, wait_ms):
     """One LED lit alone (0: status, 1-3: compartments 0-2) until the person presses."""
-    controller = self.controller
+    controller = cmds.controller
     leds = [controller.status_led] + controller.compartment_leds
     for i, led in enumerate(leds):
         led.show(patterns.STEADY_ON if i == index else patterns.OFF)
     try:
-        return await _person(self, "led " + LED_NAMES[index], wait_ms)
+        return await _person(cmds, "led " + LED_NAMES[index], wait_ms)
     finally:
-        controller.show(self.board.clock.now())
+        controller.show(cmds.board.clock.now())
 
 
-async def _buzzer(self, level, wait_ms):
+async def _buzzer(cmds, level, wait_ms):
     """The reminder level's beeps, over and over, until the person presses."""
-    beeps = asyncio.create_task(_beep(self.controller.buzzer, level))
+    beeps = asyncio.create_task(_beep(cmds.controller.buzzer, level))
     try:
-        return await _person(self, "buzzer %d" % level, wait_ms)
+        return await _person(cmds, "buzzer %d" % level, wait_ms)
     finally:
         beeps.cancel()
-        self.controller.buzzer.off()
+        cmds.controller.buzzer.off()
 
 
 async def _beep(buzzer, level):
@@ -92,13 +91,13 @@ async def _beep(buzzer, level):
         await asyncio.sleep_ms(_BEEP_GAP_MS)
 
 
-async def _servo(self, hopper, wait_ms):
+async def _servo(cmds, hopper, wait_ms):
     """After a press, one sweep to the drop position and back; `pill` says whether the drop
     sensor saw one (None: no sensor fitted)."""
-    reply = await _person(self, "servo %d" % hopper, wait_ms)
+    reply = await _person(cmds, "servo %d" % hopper, wait_ms)
     if not reply["ok"]:
         return reply
-    controller = self.controller
+    controller = cmds.controller
     servo = controller.servos[hopper]
     reply["rest"] = servo.rest_us
     reply["drop"] = servo.drop_us
@@ -110,11 +109,11 @@ async def _servo(self, hopper, wait_ms):
     return reply
 
 
-def _clock(self):
+def _clock(cmds):
     """The board's time and what its DS3231 holds (None: no DS3231 answers; lost: it lost
     its time), for the host to compare with its own."""
-    reply = {"t": self.board.clock.now(), "ds3231": None}
-    ds3231 = getattr(self.board, "ds3231", None)
+    reply = {"t": cmds.board.clock.now(), "ds3231": None}
+    ds3231 = getattr(cmds.board, "ds3231", None)
     if ds3231 is not None:
         try:
             t = ds3231.read_time()
@@ -124,10 +123,10 @@ def _clock(self):
     return reply
 
 
-def _flash(self):
+def _flash(cmds):
     """Free space on the flash filesystem and the log's health."""
     st = os.statvfs(".")  # the flash's root on a Pico, the sim's flash folder
-    store = self.controller.store
+    store = cmds.controller.store
     return {
         "free": st[0] * st[4],
         "size": st[0] * st[2],
@@ -136,89 +135,85 @@ def _flash(self):
     }
 
 
-def _done(self, args):
+def _done(cmds, args):
     """The SELFTEST record, with the masks of the steps that passed and failed."""
-    passed = _int_arg(args, "passed", 0, 0xFFFF)
-    failed = _int_arg(args, "failed", 0, 0xFFFF)
-    controller = self.controller
-    t = self.board.clock.now() or 0
-    seq = controller.append(t, logrec.SELFTEST, (passed, failed))
-    controller.last_selftest = (t, passed, failed)
-    from dispenser import setupfiles
+    passed = int_arg(args, "passed", 0, 0xFFFF)
+    failed = int_arg(args, "failed", 0, 0xFFFF)
+    controller = cmds.controller
+    t = cmds.board.clock.now() or 0
+    seq = controller.selftest_done(t, passed, failed)
+    with SETUP_FILES:
+        from dispenser import setupfiles
 
-    try:
-        setupfiles.save_selftest(controller.last_selftest)
-    except OSError:
-        pass  # best effort: the record is in the log
-    finally:
-        unload(SETUP_FILES_CODE)
+        try:
+            setupfiles.save_selftest(controller.last_selftest)
+        except OSError:
+            pass  # best effort: the record is in the log
     return {"seq": seq, "t": t}
 
 
 # --- calibration ---------------------------------------------------------------------
-def calibrate(self, args):
+def calibrate(cmds, args):
     """op begin (waits for a press), move (a pulse width), sweep, save, end; save also
     works without a session: it moves nothing."""
     op = args.get("op")
-    hopper = _int_arg(args, "hopper", 0, 2)
-    servo = self.controller.servos[hopper]
+    hopper = int_arg(args, "hopper", 0, 2)
+    servo = cmds.controller.servos[hopper]
     if op == "save":
-        return _save(self, servo, args)
+        return _save(cmds, servo, args)
     if op == "begin":
-        return _begin(self, hopper, _int_arg(args, "wait_ms", 1000, WAIT_MS_MAX))
-    session = self._calibrating
+        return _begin(cmds, hopper, int_arg(args, "wait_ms", 1000, WAIT_MS_MAX))
+    session = cmds.calibrating
     if session is None or session[0] != hopper:
         raise RefusedError("no calibration of hopper %d in progress: begin first" % hopper)
     session[1] = ticks_ms()
     if op == "move":
         return _move(servo, args)
     if op == "sweep":
-        return _sweep(self, servo)
+        return _sweep(cmds, servo)
     if op == "end":
-        self._calibrating = None
+        cmds.calibrating = None
         return _rest(servo)
     raise ValueError("op must be begin, move, sweep, save or end")
 
 
-async def _begin(self, hopper, wait_ms):
-    if self._calibrating is not None:
-        raise RefusedError("hopper %d is being calibrated" % self._calibrating[0])
-    reply = await _person(self, "calibrate %d" % hopper, wait_ms)
+async def _begin(cmds, hopper, wait_ms):
+    if cmds.calibrating is not None:
+        raise RefusedError("hopper %d is being calibrated" % cmds.calibrating[0])
+    reply = await _person(cmds, "calibrate %d" % hopper, wait_ms)
     if reply["ok"]:
-        servo = self.controller.servos[hopper]
+        servo = cmds.controller.servos[hopper]
         reply["rest"] = servo.rest_us
         reply["drop"] = servo.drop_us
-        self._calibrating = [hopper, ticks_ms()]
-        asyncio.create_task(_end_when_idle(self, self._calibrating, servo))
+        cmds.calibrating = [hopper, ticks_ms()]
+        asyncio.create_task(_end_when_idle(cmds, cmds.calibrating, servo))
     return reply
 
 
-async def _end_when_idle(self, session, servo):
+async def _end_when_idle(cmds, session, servo):
     # A host that went away must not leave a servo powered at some position.
-    while self._calibrating is session:
+    while cmds.calibrating is session:
         if ticks_diff(ticks_ms(), session[1]) > CALIBRATE_IDLE_MS:
-            self._calibrating = None
+            cmds.calibrating = None
             await _rest(servo)
             return
         await asyncio.sleep_ms(_IDLE_POLL_MS)
 
 
 async def _move(servo, args):
-    from dispenser.setupfiles import check_us
+    with SETUP_FILES:
+        from dispenser.setupfiles import check_us
 
-    try:
         us = check_us("us", args.get("us"))
-    finally:
-        unload(SETUP_FILES_CODE)
     servo.hold()
     await servo.move_to(us)  # and it stays there, powered, for the person to look
     return {"us": us}
 
 
-async def _sweep(self, servo):
-    """One full sweep with the pulse widths in use, from rest; `pill` as in the self-test."""
+async def _sweep(cmds, servo):
+    """One full sweep with the pulse widths in use, from rest; `pill` as in the cmds-test."""
     await _rest(servo)
-    sensor = self.controller.sensor
+    sensor = cmds.controller.sensor
     if sensor is None:
         await servo.actuate()
         return {"pill": None}
@@ -233,23 +228,21 @@ async def _rest(servo):
     return {"rest": servo.rest_us}
 
 
-def _save(self, servo, args):
+def _save(cmds, servo, args):
     """Store the hopper's rest and drop pulse widths; the servo uses them from its next
     movement on."""
-    from dispenser import setupfiles
+    with SETUP_FILES:
+        from dispenser import setupfiles
 
-    try:
         rest = setupfiles.check_us("rest", args.get("rest"))
         drop = setupfiles.check_us("drop", args.get("drop"))
         if rest == drop:
             raise ValueError("rest and drop must differ, or the hopper never moves")
         old = servo.rest_us, servo.drop_us
-        servo.rest_us, servo.drop_us = rest, drop
+        servo.calibrate(rest, drop)
         try:
-            setupfiles.save(self.controller.servos)
+            setupfiles.save(cmds.controller.servos)
         except OSError:
-            servo.rest_us, servo.drop_us = old
+            servo.calibrate(*old)
             raise RefusedError("the flash did not take the calibration: nothing changed")
-    finally:
-        unload(SETUP_FILES_CODE)
     return {"rest": rest, "drop": drop}

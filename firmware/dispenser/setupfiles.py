@@ -69,9 +69,7 @@ def save(servos, path=PATH):
 def apply(servos, pairs):
     """At boot, before any movement: the servos take the stored pulse widths."""
     for servo, (rest, drop) in zip(servos, pairs):
-        servo.rest_us = rest
-        servo.drop_us = drop
-        servo.position_us = rest
+        servo.calibrate(rest, drop, True)
 
 
 def load_selftest(path=SELFTEST_PATH):

@@ -20,11 +20,11 @@ row halt the board in a safe state at the next boot (app.py).
 
 import asyncio
 
-from dispenser import timekeep
-from dispenser.compat import const, ticks_diff, ticks_ms, unload
-from dispenser.drivers.timing import sleep_ms
+from dispenser import WATCHDOG_MS
+from dispenser.compat import Transient, const, ticks_diff, ticks_ms
+from dispenser.core import timekeep
+from dispenser.timing import sleep_ms
 
-WATCHDOG_MS = const(8000)  # the RP2040's longest watchdog period is 8.3 s
 _FEED_MS = const(1000)
 # The longest a critical task may go without checking in. The schedule loop naps at most
 # clock.MAX_NAP_MS (60 s) between check-ins; the serial and button loops check in every
@@ -33,7 +33,8 @@ _STALE_MS = const(75000)
 CHECKIN_MS = const(20000)
 _BACKOFF_MIN_MS = const(1000)
 _BACKOFF_MAX_MS = const(300000)
-CRASH_LIMIT = const(3)
+# What only a failure needs (1.8 KB on the rp2 heap): resident only while it is handled.
+RESCUE_CODE = Transient(("dispenser.rescue",))
 
 
 class Supervisor:
@@ -121,12 +122,10 @@ class Supervisor:
 
     def _record(self, name, exc):
         """A non-critical task failed: logged, then it restarts (rescue unloaded again)."""
-        from dispenser.rescue import record_failure
+        with RESCUE_CODE:
+            from dispenser.rescue import record_failure
 
-        try:
             record_failure(self._log_error, name, exc)
-        finally:
-            unload(("dispenser.rescue",))
 
 
 def _no_check_in():

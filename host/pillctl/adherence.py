@@ -1,7 +1,7 @@
 """Adherence from a device's stored log: every scheduled instance, classified.
 
 An instance is a dose or reminder-only item of the schedule on one local day (the days
-bitmask and from/to range decide which exist; `dispenser.schedule.occurs_on`). Records name
+bitmask and from/to range decide which exist; `dispenser.core.schedule.occurs_on`). Records name
 it by `logrec.id_key(id)` and the local day of their time, from the schedule's UTC offset
 table. A dose instance is:
 
@@ -20,7 +20,7 @@ table. A dose instance is:
   as missed).
 
 Which of these an instance is (taken, refused, missed, pending, not counted) is the firmware
-core's decision (`dispenser.forecast.day_outcomes`, from the verdicts of the device's own
+core's decision (`dispenser.core.forecast.day_outcomes`, from the verdicts of the device's own
 Engine replaying the log), the same one the device's `status` and MQTT state use for today.
 
 A reminder-only item is confirmed (a confirm record) or missed (as above). Adherence is
@@ -39,10 +39,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from dispenser import forecast, logrec
-from dispenser.engine import Engine
-from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, to_utc, weekday
-from dispenser.schedule import Schedule, ScheduleError, build
+from dispenser.core import forecast, logrec
+from dispenser.core.engine import Engine
+from dispenser.core.localtime import MIN_VALID_TIME, MINUTE_S, local_day, to_utc, weekday
+from dispenser.core.schedule import Schedule, ScheduleError, build
 from pillctl.devicename import device_name
 from pillctl.errors import PillctlError
 from pillctl.history import DeviceHistory
@@ -404,7 +404,7 @@ def _refusal(base: dict, refusals: list[dict]) -> Instance:
 
 
 def _classify(entry, day, sched, events, found) -> Instance:
-    """One instance of `entry` on `day`, whose outcome (dispenser.forecast) is `found`,
+    """One instance of `entry` on `day`, whose outcome (dispenser.core.forecast) is `found`,
     told with the records that decided it: when, on time or late, why refused."""
     slot = sched.slots[entry.slot]
     reminder_only = entry.comp is None
@@ -511,7 +511,7 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
 
 def _run_out_lines(engine: Engine, names: Names, today: int) -> list[str]:
     """`d3 (vitamin D3): 62 pills, runs out 2027-01-28, in 60 days`, per compartment, from
-    the stock the engine holds at the log's end (dispenser.forecast, as the device says)."""
+    the stock the engine holds at the log's end (dispenser.core.forecast, as the device says)."""
     lines = []
     for comp in engine.schedule.comps:
         stock = engine.stock[comp.hopper]

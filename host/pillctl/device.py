@@ -10,7 +10,7 @@ from typing import Any
 
 import serial
 
-from dispenser import protocol
+from dispenser.core import protocol
 from pillctl.errors import PillctlError
 
 DEFAULT_TIMEOUT_S = 3.0

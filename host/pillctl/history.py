@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from dispenser import logrec
-from dispenser.schedule import ScheduleError, verify_hash
+from dispenser.core import logrec
+from dispenser.core.schedule import ScheduleError, verify_hash
 from pillctl.errors import PillctlError
 from pillctl.names import Names, amount_unit
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dispenser import logrec, nutrients
+from dispenser.core import logrec, nutrients
 from pillctl.schedule.units import NUTRIENT_UNITS
 from pillctl.selftest import step_names
 

@@ -1,6 +1,6 @@
 """How a run-out date reads to a person: the date, how far off, and a warning days ahead.
 
-The date itself is the firmware core's answer (`dispenser.forecast.run_out_day`): the device
+The date itself is the firmware core's answer (`dispenser.core.forecast.run_out_day`): the device
 puts it in its `status` reply and its MQTT state, and the report asks the same function of
 the engine it replayed, so all of them say the same day.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from dispenser.forecast import HORIZON_DAYS
+from dispenser.core.forecast import HORIZON_DAYS
 
 WARN_DAYS = 7  # warn a week ahead: time to order more
 _EPOCH = date(1970, 1, 1)

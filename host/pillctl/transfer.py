@@ -7,7 +7,7 @@ import time
 from base64 import b64decode, b64encode
 from collections.abc import Callable
 
-from dispenser import logrec
+from dispenser.core import logrec
 from pillctl.device import Device
 from pillctl.errors import PillctlError
 from pillctl.schedule.hashing import embedded_hash

@@ -10,7 +10,7 @@ import getpass
 import socket
 from collections.abc import Callable
 
-from dispenser import protocol
+from dispenser.core import protocol
 from pillctl.device import DeviceError, open_device
 from pillctl.errors import PillctlError
 

@@ -6,8 +6,8 @@ import os
 import random
 from binascii import hexlify
 
-from dispenser import localtime, logrec, schedule
-from dispenser.engine import Engine
+from dispenser.core import localtime, logrec, schedule
+from dispenser.core.engine import Engine
 
 DATA = __file__.rsplit("/", 2)[0] + "/data/device/bone-health.json"
 # A Friday inside the bone-health offset table (winter time, UTC+1).

@@ -1,7 +1,23 @@
-"""Fakes for the supervision tests: a board with scratch words, a clock and a watchdog
-(runs under CPython and MicroPython alike)."""
+"""Fakes of a board's parts for the supervision and driver tests: scratch words, a clock, a
+watchdog, a PWM (runs under CPython and MicroPython alike; imports no firmware module)."""
 
 T0 = 1795651200  # 2026-11-26T00:00:00Z
+
+
+class FakePwm:
+    """freq(hz), duty_ns(ns), duty_u16(v): records every call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def freq(self, hz):
+        self.calls.append(("freq", hz))
+
+    def duty_ns(self, ns):
+        self.calls.append(("ns", ns))
+
+    def duty_u16(self, v):
+        self.calls.append(("u16", v))
 
 
 class FakeScratch:

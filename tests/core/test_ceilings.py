@@ -5,9 +5,9 @@ one, with the 7-day vitamin D window kept across schedule changes, restarts and 
 
 from coretools import DAY, as_records, at, bone_health_obj, dispensed_keys, parse
 
-from dispenser import engine as eng
-from dispenser import logrec, nutrients, schedule
-from dispenser.logrec import id_key
+from dispenser.core import engine as eng
+from dispenser.core import logrec, nutrients, schedule
+from dispenser.core.logrec import id_key
 
 D3_LUNCH = id_key("d3-lunch")
 SIGNED = [{"rule": "D3-UL", "by": "Dr. A", "why": "deficiency"}]

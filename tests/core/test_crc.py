@@ -1,6 +1,6 @@
 """CRC-32 matches zlib's, and continues across pieces."""
 
-from dispenser import crc
+from dispenser.core import crc
 
 
 def test_known_check_value():

@@ -2,30 +2,15 @@
 
 import asyncio
 
-from dispenser import engine
-from dispenser.drivers import patterns
+from supervisetools import FakePwm
+
+from dispenser.core import engine, patterns
 from dispenser.drivers.button import LONG, SHORT, Button
 from dispenser.drivers.buzzer import Buzzer
 from dispenser.drivers.delivery import DropSensor, Servo, deliver
 from dispenser.drivers.ds3231 import DS3231
 from dispenser.drivers.leds import Led
 from dispenser.rtcclock import RtcClock
-
-
-class FakePwm:
-    """freq(hz), duty_ns(ns), duty_u16(v): records every call."""
-
-    def __init__(self):
-        self.calls = []
-
-    def freq(self, hz):
-        self.calls.append(("freq", hz))
-
-    def duty_ns(self, ns):
-        self.calls.append(("ns", ns))
-
-    def duty_u16(self, v):
-        self.calls.append(("u16", v))
 
 
 class FakePin:

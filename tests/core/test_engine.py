@@ -15,9 +15,9 @@ from coretools import (
     parse,
 )
 
-from dispenser import engine as eng
-from dispenser import logrec
-from dispenser.logrec import id_key
+from dispenser.core import engine as eng
+from dispenser.core import logrec
+from dispenser.core.logrec import id_key
 
 CA_BREAKFAST = id_key("ca-breakfast")
 D3_LUNCH = id_key("d3-lunch")

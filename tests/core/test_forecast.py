@@ -1,4 +1,4 @@
-"""dispenser.forecast: when a compartment runs out and how a day went, the one answer the
+"""dispenser.core.forecast: when a compartment runs out and how a day went, the one answer the
 device's status and MQTT state and the host's status and report all give.
 
 bone-health: breakfast 07:30 (calcium), lunch 12:30 (D3 + K2), dinner 18:30 (calcium).
@@ -6,10 +6,10 @@ bone-health: breakfast 07:30 (calcium), lunch 12:30 (D3 + K2), dinner 18:30 (cal
 
 from coretools import DAY, at, bone_health_obj, fresh_engine, parse
 
-from dispenser import forecast, logrec
-from dispenser.engine import occurs_on
-from dispenser.localtime import weekday
-from dispenser.logrec import id_key
+from dispenser.core import forecast, logrec
+from dispenser.core.localtime import weekday
+from dispenser.core.logrec import id_key
+from dispenser.core.windows import occurs_on
 
 CA = 2
 

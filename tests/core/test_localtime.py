@@ -1,6 +1,6 @@
 """Local day, weekday and minute from the schedule's UTC offset table, across DST."""
 
-from dispenser import localtime
+from dispenser.core import localtime
 
 # Offsets like Europe/Berlin's: winter +60, summer +120 from 2027-03-28 01:00 UTC.
 TABLE = [(1795651200, 60), (1806195600, 120), (1824944400, 60)]

@@ -14,8 +14,9 @@ from coretools import (
     temp_dir,
 )
 
-from dispenser import logrec, logstore, schedule
-from dispenser.engine import Engine
+from dispenser import logstore
+from dispenser.core import logrec, schedule
+from dispenser.core.engine import Engine
 from dispenser.logstore import LogStore
 
 

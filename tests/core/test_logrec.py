@@ -2,7 +2,7 @@
 
 import struct
 
-from dispenser import logrec
+from dispenser.core import logrec
 
 
 def test_round_trip_every_fixed_kind():
@@ -97,7 +97,7 @@ def test_unknown_kind_is_kept_as_raw_payload():
     # write a BOOT record, then relabel it with a future kind and fix the CRC
     n = logrec.encode_into(buf, 1, 10, logrec.BOOT, (7,))
     buf[9] = 99
-    from dispenser.crc import crc32
+    from dispenser.core.crc import crc32
 
     crc = crc32(bytes(buf[: n - 4]))
     buf[n - 4 : n] = bytes([crc & 255, (crc >> 8) & 255, (crc >> 16) & 255, crc >> 24])

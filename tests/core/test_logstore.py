@@ -2,8 +2,8 @@
 
 from coretools import DAY, at, fresh_engine, remove_tree, temp_dir
 
-from dispenser import logrec
-from dispenser.engine import Engine
+from dispenser.core import logrec
+from dispenser.core.engine import Engine
 from dispenser.logstore import LogStore
 
 

@@ -7,8 +7,8 @@ from binascii import hexlify
 
 from coretools import bone_health_obj, parse, schedule_bytes
 
-from dispenser import schedule
-from dispenser.engine import ScheduleError
+from dispenser.core import schedule
+from dispenser.core.engine import ScheduleError
 
 
 def _with_names(name, item_name="L-Thyroxin 50 \u00b5g"):

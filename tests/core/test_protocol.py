@@ -5,7 +5,7 @@ The same file is read by the host tests, so device and host agree on every frame
 
 import json
 
-from dispenser import protocol
+from dispenser.core import protocol
 
 _FRAMES_PATH = __file__.rsplit("/", 2)[0] + "/data/frames.json"
 

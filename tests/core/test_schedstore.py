@@ -2,7 +2,8 @@
 
 from coretools import bone_health_bytes, bone_health_obj, remove_tree, schedule_bytes, temp_dir
 
-from dispenser import schedstore, schedule
+from dispenser import schedstore
+from dispenser.core import schedule
 
 
 def test_install_then_load():

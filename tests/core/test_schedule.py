@@ -2,7 +2,7 @@
 
 from coretools import bone_health_bytes, bone_health_obj, parse, schedule_bytes
 
-from dispenser import schedule
+from dispenser.core import schedule
 
 
 def _error_code(obj):

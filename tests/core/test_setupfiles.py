@@ -2,19 +2,18 @@
 out-of-bounds file is told apart from a missing one and never read as other numbers."""
 
 from coretools import remove_tree, temp_dir
+from supervisetools import FakePwm
 
 from dispenser import checkedfile, setupfiles
+from dispenser.drivers.delivery import Servo
 
 
-class FakeServo:
-    def __init__(self, rest, drop):
-        self.rest_us = rest
-        self.drop_us = drop
-        self.position_us = 600
+def _servo(rest, drop):
+    return Servo(FakePwm(), rest, drop)
 
 
 def _servos():
-    return [FakeServo(620, 2380), FakeServo(700, 2300), FakeServo(500, 2500)]
+    return [_servo(620, 2380), _servo(700, 2300), _servo(500, 2500)]
 
 
 def _rejected(path):
@@ -33,7 +32,7 @@ def test_calibration_round_trip_and_apply():
         setupfiles.save(_servos(), path)
         pairs = setupfiles.load(path)
         assert pairs == [(620, 2380), (700, 2300), (500, 2500)]
-        servos = [FakeServo(600, 2400) for _ in range(3)]
+        servos = [_servo(600, 2400) for _ in range(3)]
         setupfiles.apply(servos, pairs)
         assert [(s.rest_us, s.drop_us, s.position_us) for s in servos] == [
             (620, 2380, 620), (700, 2300, 700), (500, 2500, 500),

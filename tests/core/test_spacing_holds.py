@@ -16,9 +16,9 @@ from coretools import (
     parse,
 )
 
-from dispenser import engine as eng
-from dispenser import logrec
-from dispenser.logrec import id_key
+from dispenser.core import engine as eng
+from dispenser.core import logrec, windows
+from dispenser.core.logrec import id_key
 
 CIPRO = id_key("cipro")
 CIPRO_SLOT = id_key("t1445")
@@ -115,7 +115,7 @@ def test_the_hold_survives_a_restart_and_a_checkpoint():
 
 def test_a_dose_a_rule_waits_on_counts_against_the_checkpoint_budget():
     s = _cipro_schedule()
-    assert [d.id for d in eng.waited_doses(s)] == ["ca-breakfast", "ca-dinner"]
+    assert [d.id for d in windows.waited_doses(s)] == ["ca-breakfast", "ca-dinner"]
     e = fresh_engine(s)
     e.press(at(s, DAY, 535))
     assert (id_key("ca-breakfast"), at(s, DAY, 535)) in e.checkpoint()[4]

@@ -6,9 +6,10 @@ import asyncio
 
 from supervisetools import T0, FakeBoard, Recorder
 
-from dispenser import logrec, rescue, supervisor, timekeep
-from dispenser.drivers.timing import sleep_ms
+from dispenser import CRASH_LIMIT, rescue
+from dispenser.core import logrec, timekeep
 from dispenser.supervisor import Supervisor
+from dispenser.timing import sleep_ms
 
 
 def _run_until_reset(board, sup, *tasks):
@@ -121,8 +122,8 @@ def test_crashes_in_a_row_are_counted_and_a_long_good_run_starts_over():
     assert rescue.crash_count(scratch) == 0  # power-on: the words read zero
     assert rescue.note_crash(scratch, 30) == 1
     assert rescue.note_crash(scratch, 100) == 2
-    assert rescue.note_crash(scratch, 5) == supervisor.CRASH_LIMIT
-    assert rescue.crash_count(scratch) == supervisor.CRASH_LIMIT
+    assert rescue.note_crash(scratch, 5) == CRASH_LIMIT
+    assert rescue.crash_count(scratch) == CRASH_LIMIT
     # A crash after more than the window of running time: a new streak.
     assert rescue.note_crash(scratch, 601)  # the window is 600 s == 1
     scratch.words = [0, 0, 0, 0]  # power loss
@@ -132,12 +133,12 @@ def test_crashes_in_a_row_are_counted_and_a_long_good_run_starts_over():
 
 def test_a_boot_failure_is_counted_and_resets_until_the_limit():
     board = FakeBoard()
-    for count in range(1, supervisor.CRASH_LIMIT + 1):
+    for count in range(1, CRASH_LIMIT + 1):
         rescue.boot_failed(board, OSError(5))
         assert rescue.crash_count(board.scratch) == count and board.resets == count
     # The app's halted state failed to start as well: stay put rather than boot-loop.
     rescue.boot_failed(board, OSError(5))
-    assert board.resets == supervisor.CRASH_LIMIT
+    assert board.resets == CRASH_LIMIT
 
 
 def test_task_failure_names_the_task_and_the_exception_type():

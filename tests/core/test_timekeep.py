@@ -3,7 +3,7 @@ from the RTC's count since its 2021-01-01 restart."""
 
 from supervisetools import T0, FakeClock, FakeScratch
 
-from dispenser import timekeep
+from dispenser.core import timekeep
 
 
 def test_a_reset_rtc_gets_the_saved_time_plus_what_it_counted_since():

@@ -1,10 +1,10 @@
-"""Timed waits (dispenser.drivers.timing): a wait ends at its event or at its timeout, and a
+"""Timed waits (dispenser.timing): a wait ends at its event or at its timeout, and a
 timeout the timers cannot take fails the caller at once. It never leaves the caller waiting
 for ever, past every watchdog check-in (the sim's stall at reminders and cut-offs)."""
 
 import asyncio
 
-from dispenser.drivers.timing import sleep_ms, wait_for_ms
+from dispenser.timing import sleep_ms, wait_for_ms
 
 
 def _outcome(ms, set_after_ms=None):

@@ -44,7 +44,7 @@ def test_a_cap_over_the_absolute_cap_points_at_the_doses(tmp_path):
 def test_the_calcium_limit_of_adults_is_the_firmware_s_absolute_cap():
     # Change the firmware's number and the host's rule follows: it is written once.
     code = (
-        "from dispenser import nutrients\n"
+        "from dispenser.core import nutrients\n"
         "nutrients.ABSOLUTE_CAPS = (4000, 2400, None, 45000)\n"
         "from pillctl.schedule import rules\n"
         "print(rules.calcium_ul_mg(30), '2400 mg' in rules.THRESHOLDS['CA-UL'])\n"

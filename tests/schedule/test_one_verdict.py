@@ -13,15 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schedule_builder import base, write
 
-from dispenser import logrec
-from dispenser import schedule as device
+from dispenser.core import logrec
+from dispenser.core import schedule as device
 from pillctl.micropython import micropython_command
 from pillctl.schedule import check_file
 
 ROOT = Path(__file__).resolve().parents[2]
 _MP_KEYS = """
 import sys, json
-from dispenser import schedule
+from dispenser.core import schedule
 for path in sys.argv[1:]:
     with open(path, "rb") as f:
         data = f.read()

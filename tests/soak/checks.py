@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from dispenser import logrec, nutrients, schedule
+from dispenser.core import logrec, nutrients, schedule
 from dispenser.schedstore import SCHEDULE_PATH
 from pillctl.history import _jsonable
 from soak.doses import Due

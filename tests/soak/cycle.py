@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from dispenser import logrec
+from dispenser.core import logrec
 from pillctl.commands.logs import pull
 from pillctl.device import Device
 from pillctl.errors import PillctlError

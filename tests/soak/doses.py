@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dispenser import schedule
-from dispenser.engine import Engine
-from dispenser.localtime import local_day
+from dispenser.core import schedule
+from dispenser.core.engine import Engine
+from dispenser.core.localtime import local_day
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import json
 import time
 from base64 import b64encode
 
-from dispenser import logrec, protocol
+from dispenser.core import logrec, protocol
 from dispenser.logstore import LogStore
 from dispenser.schedstore import SCHEDULE_PATH
 from pillctl.errors import PillctlError

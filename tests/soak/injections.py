@@ -15,7 +15,7 @@ from base64 import b64encode
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dispenser import protocol
+from dispenser.core import protocol
 from pillctl.device import Device
 from pillctl.errors import PillctlError
 from pillctl.executables import require_tool

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dispenser import logrec
+from dispenser.core import logrec
 from dispenser.logstore import LogStore
 from dispenser.schedstore import SCHEDULE_PATH
 from pillctl.device import Device

@@ -14,7 +14,7 @@ chattering contact during a long hold (snooze) never ends it early as a short pr
 import asyncio
 
 from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms
-from dispenser.drivers.timing import sleep_ms, wait_for_ms
+from dispenser.timing import sleep_ms, wait_for_ms
 
 SHORT = const(1)
 LONG = const(2)

@@ -5,7 +5,7 @@ piezo; duty 0 is silence.
 """
 
 from dispenser.compat import const
-from dispenser.drivers.timing import sleep_ms
+from dispenser.timing import sleep_ms
 
 _QUIET = const(0)
 # Per reminder level: (frequency Hz, duty, beep ms, gap ms, beeps). Level 1 is LEDs only.

@@ -21,7 +21,7 @@ board does not busy-poll.
 import asyncio
 
 from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms
-from dispenser.drivers.timing import sleep_ms
+from dispenser.timing import sleep_ms
 
 _SERVO_FREQ_HZ = const(50)
 
@@ -37,6 +37,14 @@ class Servo:
         self.position_us = rest_us  # assumed at rest after power-up; release() keeps it there
         pwm.freq(_SERVO_FREQ_HZ)
         self.release()
+
+    def calibrate(self, rest_us, drop_us, at_rest=False):
+        """New pulse widths from the next movement on; `at_rest`: the servo is known to be at
+        the new rest (at boot, before any movement)."""
+        self.rest_us = rest_us
+        self.drop_us = drop_us
+        if at_rest:
+            self.position_us = rest_us
 
     def release(self):
         """Stop the pulses: the servo holds by friction, silent and cool."""

@@ -6,7 +6,7 @@ the time was lost (battery flat or removed), and the clock counts as unknown unt
 """
 
 from dispenser.compat import const
-from dispenser.localtime import DAY_S, civil_from_days, days_from_civil, weekday
+from dispenser.core.localtime import DAY_S, civil_from_days, days_from_civil, weekday
 
 ADDRESS = const(0x68)
 _REG_TIME = const(0x00)

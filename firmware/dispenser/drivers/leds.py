@@ -1,4 +1,4 @@
-"""An LED that plays a blink pattern (dispenser.drivers.patterns) in its own asyncio task.
+"""An LED that plays a blink pattern (dispenser.core.patterns) in its own asyncio task.
 
 Contract: `pin.value(v)` with v in (0, 1). Changing the pattern wakes the task at once;
 between changes the task only wakes at the pattern's own edges, and a steady pattern (on or
@@ -7,7 +7,7 @@ off) leaves it waiting on an Event: no polling.
 
 import asyncio
 
-from dispenser.drivers.timing import wait_for_ms
+from dispenser.timing import wait_for_ms
 
 
 class Led:

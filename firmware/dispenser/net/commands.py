@@ -7,7 +7,7 @@ reply echoes them, nothing is logged about them.
 
 from binascii import a2b_base64
 
-from dispenser.commands import RefusedError
+from dispenser.core.protocol import RefusedError
 from dispenser.net import config, messages
 
 
@@ -23,14 +23,6 @@ def _text(args, name, low, high):
 
 
 def add_commands(app, publisher):
-    table = app.commands
-    plain_status = table["status"]
-
-    def status(args):
-        reply = plain_status(args)
-        reply["net"] = publisher.status()
-        return reply
-
     def wifi_set(args):
         ssid = _text(args, "ssid", 1, 32)
         config.save_wifi(ssid, _text(args, "psk", 0, 63))  # WPA2: at most 63 characters
@@ -88,10 +80,10 @@ def add_commands(app, publisher):
         reply["published"] = topic if ok else None
         return reply
 
-    table["status"] = status
-    table["wifi.set"] = wifi_set
-    table["wifi.clear"] = wifi_clear
-    table["mqtt.set"] = mqtt_set
-    table["mqtt.ca"] = mqtt_ca
-    table["mqtt.clear"] = mqtt_clear
-    table["mqtt.test"] = mqtt_test
+    app.add_status("net", publisher.status)
+    app.add_command("wifi.set", wifi_set)
+    app.add_command("wifi.clear", wifi_clear)
+    app.add_command("mqtt.set", mqtt_set)
+    app.add_command("mqtt.ca", mqtt_ca)
+    app.add_command("mqtt.clear", mqtt_clear)
+    app.add_command("mqtt.test", mqtt_test)

@@ -11,8 +11,9 @@ Topic tree (docs/caregiver-alerts.md):
 
 import json
 
-from dispenser import VERSION, forecast, logrec
-from dispenser.localtime import DAY_S, civil_from_days, local_day
+from dispenser import VERSION
+from dispenser.core import forecast, logrec
+from dispenser.core.localtime import DAY_S, civil_from_days, local_day
 
 # Log kinds published as events, with the name a caregiver reads. REMIND, CONFIRM and
 # CHECKPOINT are the device's own bookkeeping and stay on the device.

@@ -13,8 +13,8 @@ the controller's record hook, so publishing them reads no flash at all.
 
 import asyncio
 
-from dispenser import logrec
 from dispenser.compat import const
+from dispenser.core import logrec
 from dispenser.net import config, messages
 from dispenser.net.mqtt import Client, MQTTError
 
@@ -24,7 +24,7 @@ _POLL_MS = const(1000)  # how often an idle session looks at the Wi-Fi link
 _QUEUE = const(8)  # live records kept in RAM; more than that are read back from the log
 _READ_CHUNK = const(256)
 
-# ERROR record codes 40-49 (dispenser.logrec); logged once per distinct failure, not on
+# ERROR record codes 40-49 (dispenser.core.logrec); logged once per distinct failure, not on
 # every retry, so a long outage does not wear the flash.
 ERR_MQTT_REFUSED = const(41)  # the broker refused the login (detail: CONNACK code)
 ERR_MQTT_UNREACHABLE = const(42)  # no connection to the broker (detail: errno or 0)

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from dispenser import protocol
-from dispenser.schedule import Schedule, ScheduleError, parse
+from dispenser.core import protocol
+from dispenser.core.schedule import Schedule, ScheduleError, parse
 from pillctl.device import DEFAULT_TIMEOUT_S, Device, DeviceError, NoAnswerError, open_device
 from pillctl.errors import PillctlError
 from pillctl.maintenance import recover

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress
 
-from dispenser import protocol
+from dispenser.core import protocol
 from pillctl.commands.common import connect, port_option, timeout_option
 from pillctl.device import DeviceError
 from pillctl.errors import PillctlError

@@ -9,10 +9,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from dispenser import logrec
-from dispenser.forecast import percent
-from dispenser.localtime import local_day
-from dispenser.schedule import Schedule
+from dispenser.core import logrec
+from dispenser.core.forecast import percent
+from dispenser.core.localtime import local_day
+from dispenser.core.schedule import Schedule
 from pillctl.clocksync import device_time, format_epoch
 from pillctl.commands.common import (
     connect,
@@ -74,7 +74,7 @@ def _due_text(status: dict) -> Text | None:
 
 
 def _today_text(today: dict) -> str:
-    """`2 taken, 0 refused, 1 missed (67%)`: the device's tally (dispenser.forecast), as
+    """`2 taken, 0 refused, 1 missed (67%)`: the device's tally (dispenser.core.forecast), as
     its MQTT state and the report count it."""
     taken, refused, missed = today["taken"], today["refused"], today["missed"]
     counted = percent(taken, taken + refused + missed)
@@ -132,7 +132,7 @@ def _stock_table(status: dict, names: Names, sched: Schedule | None) -> Table:
         if count is not None and today is not None:
             when = Text("")  # firmware older than the device's own forecast
             if "runs_out" in comp:
-                # the device's own forecast (dispenser.forecast), as its MQTT state says it
+                # the device's own forecast (dispenser.core.forecast), as its MQTT state says it
                 found = RunOut.from_text(comp["runs_out"])
                 when = Text(found.text(today), style="bold" if found.warn(today) else "")
         supplement = names.supplement(names.comps.get(comp["id"], {"id": comp["id"]}))

@@ -1,6 +1,6 @@
 """The device's own verdict on a compiled schedule, as located findings.
 
-The firmware's check (``dispenser.schedule.parse``) is the one the dispenser runs before it
+The firmware's check (``dispenser.core.schedule.parse``) is the one the dispenser runs before it
 installs a schedule. ``pillctl`` runs the very same code on what it compiled, so whatever the
 host accepts the device accepts, and a refusal is reported at the host, with its place in
 the file, instead of after a push.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from dispenser import schedule as device
+from dispenser.core import schedule as device
 from pillctl.schedule.findings import DEVICE_RULE, Finding
 from pillctl.schedule.model import Schedule
 from pillctl.schedule.rules import ERROR

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from dispenser import schedule as device
+from dispenser.core import schedule as device
 
 _HASH_MEMBER = b',"sha256":"'
 _HEX_DIGITS = 64
@@ -36,7 +36,7 @@ def embedded_hash(data: bytes) -> str:
 
 
 def verify(data: bytes) -> bool:
-    """The device's own check (dispenser.schedule.verify_hash), run on the host."""
+    """The device's own check (dispenser.core.schedule.verify_hash), run on the host."""
     try:
         device.verify_hash(data)
     except device.ScheduleError:

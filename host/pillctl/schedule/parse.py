@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from dispenser import schedule as device
+from dispenser.core import schedule as device
 from pillctl.schedule.findings import Finding
 from pillctl.schedule.model import (
     EVERY_DAY,

@@ -3,14 +3,14 @@
 Every domain finding names one of these rules, so a report can always say which published
 figure it is enforcing and where that figure comes from. docs/safety-rules.md is checked
 against this table by tests/schedule/test_safety_rules_doc.py, so the two cannot drift.
-The device's own caps and ceilings come from the firmware (dispenser.nutrients).
+The device's own caps and ceilings come from the firmware (dispenser.core.nutrients).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dispenser import nutrients
+from dispenser.core import nutrients
 
 ERROR = "error"
 WARNING = "warning"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dispenser import nutrients
+from dispenser.core import nutrients
 from pillctl.schedule.rules import CHILD_BANDS, RULES, THRESHOLDS
 from pillctl.schedule.units import NUTRIENT_NAMES, NUTRIENT_UNITS
 

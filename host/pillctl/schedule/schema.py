@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from dispenser import schedule as device
+from dispenser.core import schedule as device
 from pillctl.schedule.findings import SCHEMA_RULE, Finding
 from pillctl.schedule.model import EVERY_DAY, WEEKDAYS
 from pillctl.schedule.rules import ERROR
@@ -61,7 +61,7 @@ def unprintable(value: str) -> str | None:
 
 def printable_name(value: str) -> bool:
     """Any printable Unicode (umlauts, µ, dashes, any script, emoji), and what the device's
-    own check of a name accepts (dispenser.schedule.name_ok, a looser one)."""
+    own check of a name accepts (dispenser.core.schedule.name_ok, a looser one)."""
     return unprintable(value) is None and device.name_ok(value)
 
 
@@ -70,7 +70,7 @@ CHARSETS = {
     "text": (device.text_ok, "printable ASCII characters (no accents or emoji)"),
     "name": (printable_name, "printable characters (any script, no control characters)"),
 }
-"""What the device accepts in ids, texts and names, by its own checks (dispenser.schedule).
+"""What the device accepts in ids, texts and names, by its own checks (dispenser.core.schedule).
 Names are counted in UTF-8 bytes, as the device counts them; ids and texts in characters."""
 
 

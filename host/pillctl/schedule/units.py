@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from dispenser import nutrients
+from dispenser.core import nutrients
 
 IU_PER_UG_VITAMIN_D = 40
 """1 µg vitamin D = 40 IU (FDA ergocalciferol label; docs/safety-rules.md)."""

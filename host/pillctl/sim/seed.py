@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dispenser import logrec
+from dispenser.core import logrec
 from dispenser.logstore import LogStore
 
 FIRST_T = 1_795_000_000

@@ -1,5 +1,5 @@
 """Words for the live sim view: the board's compartments by the schedule's names, a legend
-of the LED patterns (dispenser.drivers.patterns), and what the last press did, read from
+of the LED patterns (dispenser.core.patterns), and what the last press did, read from
 the board's own log."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dispenser import logrec
+from dispenser.core import logrec
 from dispenser.logstore import LogStore
 from pillctl.names import Names
 
-# What each pattern means (firmware/dispenser/drivers/patterns.py), for the view and README.
+# What each pattern means (firmware/dispenser/core/patterns.py), for the view and README.
 STATUS_LED_LEGEND = (
     ("faint blink every 3 s", "idle, all well"),
     ("blinks once a second", "a dose is due: press the button"),

@@ -1,7 +1,7 @@
 """The dose state machine: what is due, what to remind, what was missed, what may drop.
 
 Pure: every method takes the current UTC time `now` (epoch seconds) and returns the events
-the app must log, as `(t, kind, fields)` tuples (kinds and fields in dispenser.logrec).
+the app must log, as `(t, kind, fields)` tuples (kinds and fields in dispenser.core.logrec).
 
 Epoch seconds are above 2^30: on a Pico (31-bit small ints) each one is a heap object, and
 each sum that yields one allocates. So what runs at every wake compares epoch values and
@@ -38,20 +38,17 @@ where log(events) appends each (t, kind, fields) to the store in order, inside t
 Controller._decide opened before the engine call.
 """
 
-from dispenser import logrec
 from dispenser.compat import const
-from dispenser.localtime import MIN_VALID_TIME, MINUTE_S, local_day, minutes_into, to_utc, weekday
-
-# Only these values: the rest of dispenser.nutrients serves the schedule check and is unloaded
-# with it (Controller.schedstore).
-from dispenser.nutrients import CEILINGS, D_DOSE_CEILING, D_WEEK_CEILING
+from dispenser.core import caps, checkpoint, logrec
+from dispenser.core.localtime import MIN_VALID_TIME, MINUTE_S, local_day, to_utc
+from dispenser.core.windows import DayPlan, slots_in_use, waited_doses
 
 
 class ScheduleError(Exception):
-    """A schedule the device refuses; `code` (dispenser.schedule's E_*) is logged. `path`
+    """A schedule the device refuses; `code` (dispenser.core.schedule's E_*) is logged. `path`
     names the member at fault in the schedule object (keys and list indices, as
     ("doses", 2, "pills")) and `values` the numbers concerned, as (found, limit): the host
-    locates the refusal from these, never from the message (dispenser.schedule._fail)."""
+    locates the refusal from these, never from the message (dispenser.core.schedule._fail)."""
 
     path: tuple = ()
     values: tuple = ()
@@ -62,9 +59,9 @@ class ScheduleError(Exception):
 
 
 class Schedule:
-    """A checked schedule, as `dispenser.schedule.parse(data)` builds it. It lives here, with
+    """A checked schedule, as `dispenser.core.schedule.parse(data)` builds it. It lives here, with
     the little the running engine needs, so the check itself can be unloaded once it ran
-    (compat.unload): nothing that stays in RAM refers to dispenser.schedule's code."""
+    (compat.unload): nothing that stays in RAM refers to dispenser.core.schedule's code."""
 
     sha: str
     name: str
@@ -93,29 +90,6 @@ class Schedule:
         return None
 
 
-def occurs_on(entry, day, weekday):
-    """Whether a dose or item exists on local `day` (with `weekday`, Monday = 0)."""
-    return entry.first_day <= day <= entry.last_day and (entry.days >> weekday) & 1
-
-
-def waited_doses(sched):
-    """The doses whose intake time a spacing rule waits on: those of a nutrient after which
-    an item's reminder must wait (the rule's `wait`)."""
-    nuts = 0
-    for spacing in sched.spacing:
-        if spacing[3]:
-            nuts |= 1 << spacing[1]
-    return [dose for dose in sched.doses if nuts >> dose.comp.nut & 1]
-
-
-def slots_in_use(sched):
-    """Indices of the slots that hold at least one dose or item, in order."""
-    used = [False] * len(sched.slots)
-    for entry in sched.doses + sched.items:
-        used[entry.slot] = True
-    return [i for i in range(len(used)) if used[i]]
-
-
 # Indication.status values (which one wins is decided in Engine.indication).
 STATUS_IDLE = const(0)
 STATUS_DUE = const(1)
@@ -131,9 +105,6 @@ DONE = const(1)  # dispensed, or item confirmed
 MISSED = const(2)
 _REFUSED_CAP = const(3)  # a cap refusal cannot get better later the same day
 NOT_DUE = const(4)  # its window closed before the schedule was installed or the clock known
-# In a checkpoint's resolved list, this bit marks an entry refused earlier that day
-# (Engine.refusals); the rest of the byte is its resolution (0: still open).
-_REFUSED_BIT = const(0x10)
 
 # How long a press's answer (nothing due / refused) is shown.
 FLASH_S = const(3)
@@ -196,17 +167,31 @@ class Engine:
         elif kind == logrec.JAM:
             self.jam_flags |= 1 << fields[1]
         elif kind == logrec.CHECKPOINT:
-            self._load_checkpoint(fields)
+            (
+                self.day,
+                self.stock,
+                self.low_flags,
+                self.jam_flags,
+                self.totals,
+                self.confirms,
+                self.resolved,
+                self.refusals,
+                self.reminded,
+                self.snoozed,
+                self.past_d,
+                self.schedule_hash,
+            ) = checkpoint.decode(fields)
+            self.plan.moved()
         elif kind == logrec.CONFIRM:
             self.confirms[fields[0]] = t
-            self._windows = None  # a spacing hold may move
+            self.plan.moved()  # a spacing hold may move
             self._resolve(t, fields[0], DONE)
         elif kind == logrec.DISPENSE:
             key, packed, pills, amount = fields
             if self._resolve(t, key, DONE):
                 if key in self._timed_keys:  # an item's reminder waits on this intake
                     self.confirms[key] = t
-                    self._windows = None
+                    self.plan.moved()
                 self.totals[logrec.unpack_nutrient(packed)] += amount
                 hopper = logrec.unpack_hopper(packed)
                 if self.stock[hopper] != logrec.UNKNOWN_STOCK:
@@ -246,10 +231,10 @@ class Engine:
             self._excuse_day(day, t)
 
     def _excuse_day(self, day, t):
-        self._plan(day)
-        for i in range(len(self._today)):
-            key = self._today[i].key
-            if key not in self.resolved and self._win(i)[2] < t:
+        self.plan.go_to(day)
+        for i in range(len(self.plan.today)):
+            key = self.plan.today[i].key
+            if key not in self.resolved and self.plan.window(i, self.confirms)[2] < t:
                 self.resolved[key] = NOT_DUE
 
     def _same_day(self, t):
@@ -270,7 +255,7 @@ class Engine:
         if day > self.day:
             if self.on_day_end is not None and self.day >= 0:
                 self.on_day_end(self)
-            self._shift_week(day - self.day)
+            caps.shift_week(self.past_d, day - self.day, self.day >= 0, self.totals[0])
             self.day = day
             self.totals = [0, 0, 0, 0]
             self.resolved = {}
@@ -282,102 +267,21 @@ class Engine:
             tab = self.schedule.utc
             for key in [k for k in self.confirms if local_day(tab, self.confirms[k]) < day - 1]:
                 del self.confirms[key]
-            self._windows = None
-
-    def _shift_week(self, days):
-        """Move the 7-day vitamin D window `days` days on: today's total becomes the one of
-        `days` days ago, days in between gave nothing."""
-        past = self.past_d
-        for i in range(5, -1, -1):  # past[i] is the day i + 1 days before the new day
-            src = i - days
-            if self.day < 0 or src < -1:
-                past[i] = 0
-            elif src == -1:
-                past[i] = self.totals[0]
-            else:
-                past[i] = past[src]
-
-    def _over_ceiling(self, nut, amount):
-        """Whether `amount` more of nutrient `nut` today would pass a firmware ceiling, which
-        no schedule and no override lifts (docs/safety-rules.md)."""
-        ceiling = CEILINGS[nut]
-        if ceiling is not None and self.totals[nut] + amount > ceiling:
-            return True
-        if nut != 0:
-            return False
-        if amount > D_DOSE_CEILING:
-            return True
-        week = self.totals[0] + amount
-        for total in self.past_d:
-            week += total
-        return week > D_WEEK_CEILING
+            self.plan.moved()
 
     def checkpoint(self):
-        """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation.
-        The current schedule's entries always fit (its check bounds them with
-        logrec.checkpoint_worst_size); entries left by an earlier schedule of the same day
-        follow while there is room, so switching back to it keeps their lockout if it can."""
-        week = tuple(
-            (i + 1, min(self.past_d[i], 0xFFFF))
-            for i in range(logrec.WEEK_ENTRIES)
-            if self.past_d[i]
-        )
-        room = logrec.MAX_RECORD - logrec.CHECKPOINT_FIXED - 3 * len(week)
-        verdicts = self.resolved
-        if self.refusals:  # one entry per key either way, so the size bound holds
-            verdicts = dict(verdicts)
-            for key in self.refusals:
-                verdicts[key] = verdicts.get(key, 0) | _REFUSED_BIT
-        parts = (
-            (self.confirms, self._timed_keys, 6),
-            (verdicts, self._entry_keys, 3),
-            (self.reminded, self._slot_keys, 3),
-            (self.snoozed, self._slot_keys, 6),
-        )
-        out = ([], [], [], [])
-        for foreign in (False, True):
-            for i in range(4):
-                state, keys, size = parts[i]
-                for key in state:
-                    if (key not in keys) == foreign and (not foreign or room >= size):
-                        out[i].append((key, state[key]))
-                        room -= size
-        return (
-            max(self.day, 0),
-            tuple(self.stock),
+        """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation
+        (dispenser.core.checkpoint)."""
+        return checkpoint.encode(
+            self.day,
+            self.stock,
             logrec.pack_flags(self.low_flags, self.jam_flags),
-            tuple(self.totals),
-            tuple(out[0]),
-            tuple(out[1]),
-            tuple(out[2]),
-            tuple(out[3]),
-            week,
+            self.totals,
+            self.past_d,
             self.schedule_hash,
+            (self.confirms, self.resolved, self.refusals, self.reminded, self.snoozed),
+            (self._timed_keys, self._entry_keys, self._slot_keys),
         )
-
-    def _load_checkpoint(self, fields):
-        day, stock, flags, totals, confirms, resolved, reminded, snoozed = fields[:8]
-        self.schedule_hash = fields[9]
-        self.day = day
-        self.stock = list(stock)
-        self.low_flags, self.jam_flags = logrec.unpack_flags(flags)
-        self.totals = list(totals)
-        self.confirms = dict(confirms)
-        self._windows = None
-        self.resolved = {}
-        self.refusals = {}
-        for key, how in resolved:
-            if how & _REFUSED_BIT:
-                self.refusals[key] = 0  # a checkpoint keeps that it was refused, not why
-                how &= ~_REFUSED_BIT
-            if how:
-                self.resolved[key] = how
-        self.reminded = dict(reminded)
-        self.snoozed = dict(snoozed)
-        self.past_d = [0] * logrec.WEEK_ENTRIES
-        for ago, total in fields[8]:
-            # a saturated entry stands for at least that much: count the whole ceiling
-            self.past_d[ago - 1] = D_WEEK_CEILING if total == 0xFFFF else total
 
     # ----- lifecycle ---------------------------------------------------------------------
 
@@ -399,7 +303,7 @@ class Engine:
         return events
 
     def install(self, now, schedule):
-        """Switch to a checked schedule (dispenser.schedule.parse). The day's lockout and
+        """Switch to a checked schedule (dispenser.core.schedule.parse). The day's lockout and
         totals carry over, because records name doses by id key, not by position."""
         self.schedule = schedule
         self._alloc_plan()
@@ -443,81 +347,7 @@ class Engine:
         n_items = len(sched.items)
         self.batch_bytes = 32 * (n_doses + n_items) + 33 * len(used) + 54 * n_doses
         self.batch_bytes += 17 * n_items + 34
-        n = len(sched.slots)
-        self._opens = [0] * n
-        self._starts = [0] * n
-        self._closes = [0] * n
-        self._today = []
-        self._windows = None
-        self._plan_day = -1
-
-    def _plan(self, day):
-        """Today's entries and slot windows in UTC, computed once per day (the entries'
-        windows, with spacing holds, on demand: _win)."""
-        if day != self._plan_day:
-            sched = self.schedule
-            tab = sched.utc
-            for i in range(len(sched.slots)):
-                slot = sched.slots[i]
-                self._opens[i] = to_utc(tab, day, slot.opens)
-                self._starts[i] = to_utc(tab, day, slot.at)
-                self._closes[i] = to_utc(tab, day, slot.closes)
-            wd = weekday(day)
-            self._today = [e for e in sched.doses + sched.items if occurs_on(e, day, wd)]
-            self._midnight = to_utc(tab, day + 1, 0)
-            self._plan_day = day
-            self._windows = None
-
-    def _win(self, i):
-        """The window of `_today[i]`, computed again after a confirmation or a day roll
-        (which may happen in the middle of a loop over the entries)."""
-        if self._windows is None:
-            self._windows = [self._window(entry) for entry in self._today]
-        return self._windows[i]
-
-    def _hold(self, entry):
-        """(UTC time before which a spacing rule holds this entry back, the dose or item
-        whose intake holds it; (0, None): none). A dose waits `gap` minutes after its rule's
-        item was confirmed; an item's reminder waits `wait` minutes after a dose of its
-        rule's nutrient was dispensed, both from the times actually logged."""
-        sched = self.schedule
-        hold = 0
-        cause = None
-        for item_index, nut, gap, wait in sched.spacing:
-            item = sched.items[item_index]
-            if entry.comp is not None:
-                if nut == entry.comp.nut:
-                    hold, cause = self._later_hold(hold, cause, item, gap)
-            elif wait and item.key == entry.key:
-                for dose in sched.doses:
-                    if dose.comp.nut == nut:
-                        hold, cause = self._later_hold(hold, cause, dose, wait)
-        return hold, cause
-
-    def _later_hold(self, hold, cause, taken, minutes):
-        """The later of (hold, cause) and `minutes` after `taken` was last taken."""
-        t = self.confirms.get(taken.key)
-        if t is not None and t + minutes * MINUTE_S > hold:
-            return t + minutes * MINUTE_S, taken
-        return hold, cause
-
-    def _window(self, entry):
-        """(opens, reminder start, closes, held until) in UTC for an entry of the plan's
-        day. A spacing hold moves the reminder to the hold's end and stretches the window to
-        the hold's end plus the slot's `late`, at most to local midnight. Called by _win
-        only: per wake the cached windows are read, not computed."""
-        slot = self.schedule.slots[entry.slot]
-        opens = self._opens[entry.slot]
-        start = self._starts[entry.slot]
-        closes = self._closes[entry.slot]
-        hold = self._hold(entry)[0]
-        if hold > opens:
-            start = max(start, hold)
-            tab = self.schedule.utc
-            day = self._plan_day
-            minute = minutes_into(tab, day, hold)
-            closes = max(closes, to_utc(tab, day, min(minute + slot.closes - slot.at, 1440)))
-        return opens, start, closes, hold
+        self.plan = DayPlan(sched)
 
     def _catch_up(self, now, events):
         """Log what the passage of time decided: missed entries, a new day, reminders.
@@ -526,19 +356,19 @@ class Engine:
         if day < self.day:
             return False
         if self.day >= 0 and day > self.day:
-            self._plan(self.day)
-            self._log_missed(self._midnight + 1, events)  # every pending entry of the old day
+            self.plan.go_to(self.day)
+            self._log_missed(self.plan.midnight + 1, events)  # every pending entry of the old day
         self._roll_to(day)
-        self._plan(day)
+        self.plan.go_to(day)
         self._log_missed(now, events)
         self._log_reminders(now, events)
         return True
 
     def _log_missed(self, now, events):
-        for i in range(len(self._today)):
-            key = self._today[i].key
+        for i in range(len(self.plan.today)):
+            key = self.plan.today[i].key
             if key not in self.resolved:
-                closes = self._win(i)[2]
+                closes = self.plan.window(i, self.confirms)[2]
                 if closes < now:
                     self._emit(events, closes, logrec.MISSED, (key,))
 
@@ -546,11 +376,11 @@ class Engine:
         """(hopper mask, reminder start) of slot si's entries due at `now` (start 0: none)."""
         mask = 0
         start = 0
-        for i in range(len(self._today)):
-            entry = self._today[i]
+        for i in range(len(self.plan.today)):
+            entry = self.plan.today[i]
             if entry.slot != si or entry.key in self.resolved:
                 continue
-            _, entry_start, closes, _ = self._win(i)
+            _, entry_start, closes, _ = self.plan.window(i, self.confirms)
             if entry_start <= now <= closes:
                 if start == 0 or entry_start < start:
                     start = entry_start
@@ -614,11 +444,11 @@ class Engine:
         refused = False
         # items first, so a confirmation in this very press already holds spaced doses
         for pass_doses in (False, True):
-            for i in range(len(self._today)):
-                entry = self._today[i]
+            for i in range(len(self.plan.today)):
+                entry = self.plan.today[i]
                 if entry.key in self.resolved or (entry.comp is not None) != pass_doses:
                     continue
-                opens, _, closes, hold = self._win(i)
+                opens, _, closes, hold = self.plan.window(i, self.confirms)
                 if not opens <= now <= closes:
                     continue
                 found = True
@@ -637,18 +467,17 @@ class Engine:
 
     def _dispense(self, dose, now, hold, events):
         comp = dose.comp
-        reason = 0
-        stock = self.stock[comp.hopper]
-        if self.jam_flags & (1 << comp.hopper):
-            reason = logrec.REASON_JAMMED
-        elif now < hold:
-            reason = logrec.REASON_SPACING
-        elif self.totals[comp.nut] + dose.amount > self.schedule.caps[comp.nut]:
-            reason = logrec.REASON_CAP
-        elif self._over_ceiling(comp.nut, dose.amount):
-            reason = logrec.REASON_CEILING
-        elif stock != logrec.UNKNOWN_STOCK and stock < dose.pills:
-            reason = logrec.REASON_EMPTY
+        hopper = comp.hopper
+        reason = caps.refusal(
+            dose,
+            now,
+            hold,
+            self.stock[hopper],
+            self.jam_flags & (1 << hopper),
+            self.totals,
+            self.schedule.caps,
+            self.past_d,
+        )
         if reason:
             self._emit(events, now, logrec.REFUSED, (dose.key, reason))
             return False
@@ -670,16 +499,18 @@ class Engine:
         unusable or behind the engine's day)."""
         if not self._usable(now) or local_day(self.schedule.utc, now) != self.day:
             return []
-        self._plan(self.day)
-        return [i for i in range(len(self._today)) if self._today[i].key not in self.resolved]
+        self.plan.go_to(self.day)
+        return [
+            i for i in range(len(self.plan.today)) if self.plan.today[i].key not in self.resolved
+        ]
 
     def pending(self, now):
         """Today's unresolved doses and items, for `status`: a list of
         (id, slot id, window opens, reminder start, window closes) in UTC, schedule order."""
         result = []
         for i in self._open_today(now):
-            entry = self._today[i]
-            opens, start, closes, _ = self._win(i)
+            entry = self.plan.today[i]
+            opens, start, closes, _ = self.plan.window(i, self.confirms)
             result.append((entry.id, self.schedule.slots[entry.slot].id, opens, start, closes))
         return result
 
@@ -689,9 +520,9 @@ class Engine:
         it was taken)."""
         result = []
         for i in self._open_today(now):
-            entry = self._today[i]
-            hold, cause = self._hold(entry)
-            if cause is not None and hold > self._win(i)[0]:
+            entry = self.plan.today[i]
+            hold, cause = self.plan.hold(entry, self.confirms)
+            if cause is not None and hold > self.plan.window(i, self.confirms)[0]:
                 result.append((entry.id, hold, cause.id, self.confirms[cause.key]))
         return result
 
@@ -728,7 +559,7 @@ class Engine:
         due = False
         day = local_day(self.schedule.utc, now)
         if day == self.day:
-            self._plan(day)
+            self.plan.go_to(day)
             for si in range(len(self.schedule.slots)):
                 mask, start = self._slot_reminder(si, now)
                 if start:
@@ -756,16 +587,16 @@ class Engine:
         day = local_day(self.schedule.utc, now)
         if day < self.day:
             return to_utc(self.schedule.utc, self.day, 0)
-        self._plan(day)
+        self.plan.go_to(day)
         # Seconds after now (small ints): only the result is a new epoch value.
-        best = self._midnight - now if day == self.day else 1
+        best = self.plan.midnight - now if day == self.day else 1
         left = self._flash_left(now)
         if 0 < left < best:
             best = left
-        for i in range(len(self._today)):
-            if self._today[i].key in self.resolved:
+        for i in range(len(self.plan.today)):
+            if self.plan.today[i].key in self.resolved:
                 continue
-            _, start, closes, hold = self._win(i)
+            _, start, closes, hold = self.plan.window(i, self.confirms)
             wait = start - now
             if 0 < wait < best:
                 best = wait

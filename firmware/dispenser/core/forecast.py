@@ -7,10 +7,11 @@ run per request on a Pico: a forecast walks whole weeks at once (a few dozen ste
 year), and a day's tally looks at that day's entries only, never at the log.
 """
 
-from dispenser import logrec
 from dispenser.compat import const
-from dispenser.engine import DONE, NOT_DUE, occurs_on
-from dispenser.localtime import civil_from_days, weekday
+from dispenser.core import logrec
+from dispenser.core.engine import DONE, NOT_DUE
+from dispenser.core.localtime import civil_from_days, weekday
+from dispenser.core.windows import occurs_on
 
 HORIZON_DAYS = const(400)  # further out than this, "runs out" is not news
 

@@ -10,9 +10,10 @@ by both sides.
 """
 
 import json
+from binascii import b2a_base64
 
 from dispenser.compat import const
-from dispenser.crc import crc32
+from dispenser.core.crc import crc32
 
 PREFIX = "P1"
 _RAW_END = b'"}'
@@ -27,6 +28,7 @@ E_UNKNOWN = "unknown_cmd"
 E_ARGS = "bad_args"
 E_REFUSED = "refused"
 E_INTERNAL = "internal"
+MAX_CHUNK = const(2048)  # bytes of data per log.read or schedule.get reply
 
 
 class FrameError(Exception):
@@ -100,3 +102,23 @@ def decode(line):
 
 def _crc_hex(text):
     return "%08x" % crc32(text.encode())
+
+
+# --- the device's side of a request: what every module of serial commands shares -------
+class RefusedError(Exception):
+    """The device will not do it (an E_REFUSED reply); the message says why. A ValueError
+    from a handler is an E_ARGS reply."""
+
+
+def int_arg(args, name, low, high):
+    """The request's integer argument `name`, within [low, high], or ValueError naming it."""
+    value = args.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError("%s must be an integer from %d to %d" % (name, low, high))
+    return value
+
+
+def b64(data):
+    """Base64 as bytes, not str: write() puts them into the reply frame as they are, with
+    no copy and no JSON escaping pass."""
+    return b2a_base64(data, newline=False)

@@ -8,19 +8,14 @@ import hashlib
 import json
 from binascii import hexlify
 
-from dispenser import nutrients
 from dispenser.compat import const
+from dispenser.core import nutrients
 
-# What the running app needs of a schedule lives in dispenser.engine, so that this module
+# What the running app needs of a schedule lives in dispenser.core.engine, so that this module
 # (the check) can be unloaded on the device once it ran; re-exported here for the host.
-from dispenser.engine import (  # noqa: F401
-    Schedule,
-    ScheduleError,
-    occurs_on,
-    slots_in_use,
-    waited_doses,
-)
-from dispenser.logrec import MAX_RECORD, checkpoint_worst_size, id_key
+from dispenser.core.engine import Schedule, ScheduleError  # noqa: F401
+from dispenser.core.logrec import MAX_RECORD, checkpoint_worst_size, id_key
+from dispenser.core.windows import occurs_on, slots_in_use, waited_doses  # noqa: F401
 
 FORMAT_VERSION = const(1)
 _HASH_MARK = b',"sha256":"'

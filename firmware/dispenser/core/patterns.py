@@ -4,7 +4,7 @@ A pattern is a tuple of millisecond durations, alternately on and off, starting 
 repeated. STEADY_ON / OFF are the two patterns without timing (no task wakes for them).
 """
 
-from dispenser import engine
+from dispenser.core import engine
 
 OFF = ()
 STEADY_ON = (0,)

@@ -12,7 +12,7 @@ next valid record (resync), never misread.
 import struct
 
 from dispenser.compat import const
-from dispenser.crc import crc32
+from dispenser.core.crc import crc32
 
 _HEADER_SIZE = const(10)
 _CRC_SIZE = const(4)
