@@ -426,3 +426,27 @@ def test_refusals_of_the_day_survive_a_checkpoint():
     again.tick(at(s, DAY, 541))  # window closed: missed, and it was refused
     assert again.resolved[CA_BREAKFAST] == eng.MISSED and CA_BREAKFAST in again.refusals
     assert again.tick(at(s, DAY + 1, 1)) is not None and again.refusals == {}  # a new day
+
+
+def test_the_day_plan_answers_each_wake_without_allocating():
+    # Under the MicroPython unix port (tests/test_core_on_micropython.py) gc.mem_alloc counts
+    # heap bytes: asking a planned day for its windows, as every wake does, allocates none
+    # (a comprehension in a method that runs at every wake would: its closure cells). CPython
+    # has no such counter, and this test only runs the calls there.
+    import gc
+
+    engine = fresh_engine()
+    now = at(engine.schedule, DAY, 12 * 60 + 35)
+    engine.next_wake(now)  # plans the day and fills the window cache
+    plan = engine.plan
+    counter = getattr(gc, "mem_alloc", None)
+    gc.collect()
+    if counter is not None:
+        gc.disable()
+    before = counter() if counter is not None else 0
+    plan.go_to(plan.day)
+    for i in range(len(plan.today)):
+        plan.window(i, engine.confirms)
+    used = counter() - before if counter is not None else 0
+    gc.enable()
+    assert used == 0, used

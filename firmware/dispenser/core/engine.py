@@ -262,12 +262,17 @@ class Engine:
             self.refusals = {}
             self.reminded = {}
             self.snoozed = {}
-            # A spacing gap is at most a day, so a confirmation from before yesterday holds
-            # nothing back any more; dropping it keeps the checkpoint bounded.
-            tab = self.schedule.utc
-            for key in [k for k in self.confirms if local_day(tab, self.confirms[k]) < day - 1]:
-                del self.confirms[key]
+            self._forget_confirms_before(day - 1)
             self.plan.moved()
+
+    def _forget_confirms_before(self, day):
+        # A spacing gap is at most a day, so a confirmation from before yesterday holds
+        # nothing back any more; dropping it keeps the checkpoint bounded. (A method of its
+        # own: the comprehension's closure cells would otherwise be allocated at every
+        # _roll_to call, that is at every wake.)
+        tab = self.schedule.utc
+        for key in [k for k in self.confirms if local_day(tab, self.confirms[k]) < day]:
+            del self.confirms[key]
 
     def checkpoint(self):
         """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation

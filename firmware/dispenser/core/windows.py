@@ -49,21 +49,27 @@ class DayPlan:
         self.day = -1
         self._windows = None
 
+    # The comprehensions live in methods of their own (_plan, _all_windows): a variable a
+    # comprehension uses becomes a closure cell, allocated at every call of the method that
+    # holds it, and go_to() and window() run at every wake.
     def go_to(self, day):
         """Plan `day`: its entries and slot windows, computed once per day."""
         if day != self.day:
-            sched = self.schedule
-            tab = sched.utc
-            for i in range(len(sched.slots)):
-                slot = sched.slots[i]
-                self._opens[i] = to_utc(tab, day, slot.opens)
-                self._starts[i] = to_utc(tab, day, slot.at)
-                self._closes[i] = to_utc(tab, day, slot.closes)
-            wd = weekday(day)
-            self.today = [e for e in sched.doses + sched.items if occurs_on(e, day, wd)]
-            self.midnight = to_utc(tab, day + 1, 0)
-            self.day = day
-            self._windows = None
+            self._plan(day)
+
+    def _plan(self, day):
+        sched = self.schedule
+        tab = sched.utc
+        for i in range(len(sched.slots)):
+            slot = sched.slots[i]
+            self._opens[i] = to_utc(tab, day, slot.opens)
+            self._starts[i] = to_utc(tab, day, slot.at)
+            self._closes[i] = to_utc(tab, day, slot.closes)
+        wd = weekday(day)
+        self.today = [e for e in sched.doses + sched.items if occurs_on(e, day, wd)]
+        self.midnight = to_utc(tab, day + 1, 0)
+        self.day = day
+        self._windows = None
 
     def moved(self):
         """Something was taken (or the day rolled): the entries' windows are computed
@@ -74,9 +80,13 @@ class DayPlan:
         """(opens, reminder start, closes, held until) in UTC of `today[i]`; `taken`: key ->
         UTC time it was last taken. Cached until moved(), which may come in the middle of a
         loop over the entries."""
-        if self._windows is None:
-            self._windows = [self._window(entry, taken) for entry in self.today]
-        return self._windows[i]
+        windows = self._windows
+        if windows is None:
+            windows = self._windows = self._all_windows(taken)
+        return windows[i]
+
+    def _all_windows(self, taken):
+        return [self._window(entry, taken) for entry in self.today]
 
     def hold(self, entry, taken):
         """(UTC time before which a spacing rule holds this entry back, the dose or item
