@@ -71,10 +71,13 @@ def check_next_morning_only(board, watcher: Watcher, tmp_path: Path) -> None:
     assert missed == [(CA_BREAKFAST, int(utc(8, 0, days=1)))]
 
     last = expected_events(board)[-1][0]
-    assert watcher.wait_for(lambda m: m.topic.endswith("/event") and m.json()["seq"] == last)
+    event = watcher.wait_for(lambda m: m.topic.endswith("/event") and m.json()["seq"] == last)
+    assert event is not None
     alerts = [(e["dose"], e["t"]) for e in watcher.events() if e["event"] == "dose_missed"]
     assert alerts == [("ca-breakfast", "2026-12-01T08:00:00+00:00")]
-    state = watcher.latest("/state")
+    # The board publishes its state after the events it sent: the first state message after
+    # the last event is the one that counts them (an earlier one may still be arriving).
+    state = watcher.wait_after(event, lambda m: m.topic.endswith("/state"))
     assert state is not None
     today = state.json()
     assert (today["taken_today"], today["refused_today"], today["missed_today"]) == (0, 0, 1)

@@ -77,6 +77,15 @@ class Watcher:
                     return None
                 self._lock.wait(left)
 
+    def wait_after(self, earlier: Message, predicate, timeout: float = 30) -> Message | None:
+        """The first message received after `earlier` that `predicate` accepts."""
+        with self._lock:
+            position = next(i for i, m in enumerate(self.messages) if m is earlier)
+        return self.wait_for(lambda m: predicate(m) and self._index(m) > position, timeout)
+
+    def _index(self, message: Message) -> int:
+        return next(i for i, m in enumerate(self.messages) if m is message)
+
     def events(self) -> list[dict]:
         with self._lock:
             return [m.json() for m in self.messages if m.topic.endswith("/event")]
