@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_pillctl
-from simhelpers import run_pillctl_with_hold
+from simhelpers import run_pillctl_with_hold, unlock
 
 import dispenser
 from pillctl.executables import require_tool
@@ -79,16 +79,16 @@ def test_flash_a_blank_sim_deploys_mpy_restarts_and_sets_the_clock(blank_board):
     assert hello["fw"] == dispenser.VERSION and hello["board"] == "sim"
     assert hello["reset"] == "reset"  # the flash restarted it: machine.reset()
 
-    # The app now runs, and USB alone no longer reaches its REPL (mpremote cannot list it):
-    # the sim's flash folder is the board's flash.
-    root = {p.name for p in blank_board.fs.iterdir()}
-    assert {"main.py", "board.mpy", "dispenser"} <= root
+    # The app now runs and USB alone no longer reaches its REPL: open it as a person does
+    # (pillctl maintenance and a hold), then list the flash with mpremote.
+    unlock(blank_board)
+    root = mpremote_ls(blank_board.port)
+    assert "main.py" in root and "board.mpy" in root and "dispenser/" in root
     assert "board.py" not in root
-    assert not [name for name in root if "cpython_shim" in name]
-    package = {p.name for p in (blank_board.fs / "dispenser").iterdir()}
-    assert {"app.mpy", "core"} <= package
-    assert (blank_board.fs / "dispenser" / "core" / "protocol.mpy").is_file()
-    assert not [name for name in package if name.endswith(".py")]
+    assert "cpython_shim" not in root
+    package = mpremote_ls(blank_board.port, ":dispenser")
+    assert "app.mpy" in package and "core/" in package and ".py" not in package
+    assert "protocol.mpy" in mpremote_ls(blank_board.port, ":dispenser/core")
 
 
 def test_flash_a_running_sim_asks_for_the_hold_and_replaces_the_source_modules(sim_board):
