@@ -49,10 +49,10 @@ def configure(board, broker_port: int, user: str | None = None, password: str = 
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert WIFI_PASSWORD not in done.stdout + done.stderr
-    extra = ("--user", user) if user else ()
+    extra = ("--user", user, "--password-stdin") if user else ()
     done = pillctl(
-        "mqtt", "set", f"127.0.0.1:{broker_port}", *extra, "--password-stdin",
-        "--port", board.port, stdin=password + "\n",
+        "mqtt", "set", f"127.0.0.1:{broker_port}", *extra, "--port", board.port,
+        stdin=password + "\n",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
 

@@ -74,6 +74,15 @@ def test_mqtt_set_with_the_brokers_port_in_port_says_where_it_goes():
     assert "`pillctl mqtt set 127.0.0.1:34629`" in line
 
 
+def test_mqtt_password_stdin_without_a_user_is_refused_before_any_port(tmp_path):
+    # It would read a password and then drop it: a script must hear that, not succeed.
+    done = run_pillctl(
+        "mqtt", "set", "127.0.0.1", "--password-stdin", "--port", str(tmp_path / "none"),
+        stdin="secret\n",
+    )  # fmt: skip
+    assert "--password-stdin reads the broker user's password: add --user" in one_line(done, 1)
+
+
 @pytest.mark.parametrize("count", ["-5", "ten", "2.5"])
 def test_a_refill_count_that_is_no_whole_number_is_one_line_before_any_port(count, tmp_path):
     line = one_line(run_pillctl("refill", "d3", count, "--port", str(tmp_path / "none")), 1)

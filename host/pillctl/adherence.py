@@ -174,6 +174,11 @@ class EntryResult:
     def percent(self) -> float | None:
         return _percent(sum(self.counts[s] for s in TAKEN), self.counted)
 
+    @property
+    def whole_percent(self) -> int | None:
+        """Whole percent taken, rounded as the device's status and MQTT state round it."""
+        return forecast.percent(sum(self.counts[s] for s in TAKEN), self.counted)
+
 
 @dataclass
 class Report:
@@ -202,7 +207,7 @@ class Report:
         counted = sum(counts.values())
         taken = sum(counts[s] for s in TAKEN)
         text = (
-            f"Overall {self.percent:.0f}% taken ({taken} of {counted} doses)"
+            f"Overall {forecast.percent(taken, counted)}% taken ({taken} of {counted} doses)"
             if counted
             else "No dose was due yet"
         )
@@ -444,7 +449,7 @@ def build_report(history: DeviceHistory, days: int | None = None) -> Report:
             f"no schedule saved for {history.device_id}, so its log cannot be read as doses: "
             "run `pillctl logs` again to fetch it"
         )
-    periods = _periods(history.records(), schedules)
+    periods = _periods(records, schedules)
     fallback = periods[0]
     replay = _replay(timed, periods)
 

@@ -119,7 +119,7 @@ def _dose_table(report: Report) -> str:
         cells = [name, report.meal(entry.slot_id), *(str(entry.counts[s]) for s in statuses)]
         if report.has_reasons:
             cells.append(", ".join(f"{why} ×{n}" for why, n in sorted(entry.reasons.items())))
-        cells.append("none due yet" if entry.percent is None else f"{entry.percent:.0f}%")
+        cells.append("none due yet" if entry.whole_percent is None else f"{entry.whole_percent}%")
         rows.append(f'<tr class="dose">{"".join(f"<td>{escape(c)}</td>" for c in cells)}</tr>')
     return (
         f'<table class="doses"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'

@@ -83,7 +83,7 @@ def _per_dose(report: Report) -> Table:
             report.meal(entry.slot_id),
             *(str(entry.counts[s]) for s in statuses),
             *(reasons if extra else ()),
-            "none due yet" if entry.percent is None else f"{entry.percent:.0f}%",
+            "none due yet" if entry.whole_percent is None else f"{entry.whole_percent}%",
         )
     return table
 

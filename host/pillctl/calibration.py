@@ -59,6 +59,7 @@ def key_stream() -> Iterator[TextIO]:
     saved = termios.tcgetattr(fd)
     try:
         tty.setcbreak(fd)
-        yield os.fdopen(os.dup(fd), "r", buffering=1, closefd=True)
+        with os.fdopen(os.dup(fd), "r") as keys:  # closed (the duplicate fd too) at the end
+            yield keys
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)

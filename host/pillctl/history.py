@@ -230,7 +230,7 @@ def _csv_row(record: dict, names: Names) -> dict:
         "compartment": named.get("compartment", ""),
         "pills": record.get("pills", ""),
         "amount": record.get("amount", ""),
-        "unit": amount_unit(nutrient >> 4) if isinstance(nutrient, int) else "",
+        "unit": amount_unit(logrec.unpack_nutrient(nutrient)) if isinstance(nutrient, int) else "",
         "count": record.get("count", ""),
         "reason": named.get("reason", ""),
     }

@@ -64,12 +64,13 @@ class Watcher:
             self.messages.append(Message(msg.topic, msg.payload.decode(), bool(msg.retain)))
             self._lock.notify_all()
 
-    def wait_for(self, predicate, timeout: float = 30) -> Message | None:
-        """The first message (collected so far or arriving) that `predicate` accepts."""
+    def wait_for(self, predicate, timeout: float = 30, start: int = 0) -> Message | None:
+        """The first message (collected so far or arriving), from the `start`-th one
+        received on, that `predicate` accepts."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
-                for message in self.messages:
+                for message in self.messages[start:]:
                     if predicate(message):
                         return message
                 left = deadline - time.monotonic()
@@ -78,13 +79,11 @@ class Watcher:
                 self._lock.wait(left)
 
     def wait_after(self, earlier: Message, predicate, timeout: float = 30) -> Message | None:
-        """The first message received after `earlier` that `predicate` accepts."""
+        """The first message received after `earlier` (one of this watcher's) that
+        `predicate` accepts."""
         with self._lock:
             position = next(i for i, m in enumerate(self.messages) if m is earlier)
-        return self.wait_for(lambda m: predicate(m) and self._index(m) > position, timeout)
-
-    def _index(self, message: Message) -> int:
-        return next(i for i, m in enumerate(self.messages) if m is message)
+        return self.wait_for(predicate, timeout, start=position + 1)
 
     def events(self) -> list[dict]:
         with self._lock:

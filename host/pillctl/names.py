@@ -132,7 +132,7 @@ class Names:
             elif name == "hopper" and isinstance(value, int):
                 out["compartment"] = self.hopper(value)
             elif name == "amount" and isinstance(record.get("hopper_nut"), int):
-                out[name] = f"{value} {amount_unit(record['hopper_nut'] >> 4)}"
+                out[name] = f"{value} {amount_unit(logrec.unpack_nutrient(record['hopper_nut']))}"
             elif name == "cause" and record.get("kind") == "boot" and isinstance(value, int):
                 causes = logrec.BOOT_CAUSE_NAMES
                 out[name] = causes[value] if value < len(causes) else str(value)

@@ -185,6 +185,8 @@ def mqtt_set(
         raise PillctlError("--ca is the CA for TLS: add --tls")
     if tls and ca is None:
         raise PillctlError("--tls needs --ca FILE: the dispenser has no CA store of its own")
+    if password_stdin and not user:
+        raise PillctlError("--password-stdin reads the broker user's password: add --user NAME")
     der = _ca_der(ca) if ca is not None else None
     args = {"host": host, "port": broker_port or (8883 if tls else 1883), "tls": tls}
     with connect(port, timeout) as device:
