@@ -6,7 +6,8 @@ tests/test_resident_modules.py.
 The board is the least App needs (see dispenser/__init__.py for the contract); the clock
 is fixed, nothing moves. After the boot it answers the requests that load the rare-command
 code (schedule.get: setupcmds and the schedule store; log.info; status), as a running app
-would, then collects and reports.
+would, and a dispense.test that waits for a press (its module must stay loaded while it
+waits), then collects and reports.
 """
 
 import gc
@@ -16,6 +17,7 @@ from supervisetools import FakePwm, FakeScratch  # test fakes: not counted in th
 gc.collect()
 before = gc.mem_alloc()  # before any firmware module: the figure includes their bytecode
 
+import asyncio  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -67,12 +69,31 @@ class Board:
         self.button_pin = Pin()
 
 
+async def answer(verb, args):
+    reply = table[verb](args)
+    return await reply if hasattr(reply, "send") else reply
+
+
+async def requests():
+    await answer("schedule.get", {"off": 0})
+    await answer("log.info", {})
+    # A command that waits (for a press at the device) runs its module's code all along:
+    # that module stays resident while it waits, and goes when it ends.
+    waiting = asyncio.create_task(answer("dispense.test", {"hopper": 0}))
+    await asyncio.sleep_ms(100)
+    during = "dispenser.setupcmds" in sys.modules
+    waiting.cancel()
+    try:
+        await waiting
+    except asyncio.CancelledError:
+        pass
+    return during, await answer("status", {})
+
+
 app = App(Board())
 app.controller.boot()
 table = app._commands.table
-table["schedule.get"]({"off": 0})
-table["log.info"]({})
-status = table["status"]({})
+resident_while_waiting, status = asyncio.run(requests())
 gc.collect()
 resident = sorted(name for name in sys.modules if name.startswith("dispenser"))
 print(
@@ -81,6 +102,7 @@ print(
             "resident": resident,
             "engine": app.controller.engine is not None,
             "state": status.get("state"),
+            "resident_while_waiting": resident_while_waiting,
             "heap_bytes": gc.mem_alloc() - before,
         }
     )

@@ -50,4 +50,6 @@ def test_after_boot_no_boot_or_rescue_module_stays_resident(tmp_path):
     resident = set(report["resident"])
     assert "dispenser.app" in resident and "dispenser.core.engine" in resident
     assert not resident & TRANSIENT, sorted(resident & TRANSIENT)
+    # ... but a command that waits keeps its own code loaded until it ends
+    assert report["resident_while_waiting"]
     print(f"\nbooted app heap (unix port, 64-bit): {report['heap_bytes'] / 1024:.1f} KB")

@@ -14,9 +14,10 @@ from dispenser.core.localtime import local_day
 from dispenser.core.protocol import MAX_CHUNK, b64, int_arg
 
 # The commands that change the device's set-up or move it outside the schedule, and the
-# bench commands, are rare: their code (about 3 KB of .mpy each) is resident only for the
-# request, and the set-up commands' while a schedule upload is in progress.
-_SERVICE_CODE = Transient(("dispenser.servicecmds",))
+# bench commands, are rare: their code (about 3 KB of .mpy each) is resident only while a
+# request runs (awaited inside the `with`: a waiting command's coroutine still runs that
+# code), the set-up commands' also while a schedule upload is in progress, the bench
+# commands' while a calibration is open (its idle watch is a task of that module).
 
 
 class Commands:
@@ -31,6 +32,7 @@ class Commands:
         self.calibrating = None  # [hopper, ticks of its last step]
         self.status_sections = []  # (name, function) adding a section to `status`
         self._setup_code = Transient(("dispenser.setupcmds",), self._uploading)
+        self._service_code = Transient(("dispenser.servicecmds",), self._calibrating)
         self.table = {
             "hello": self.hello,
             "status": self.status,
@@ -140,59 +142,69 @@ class Commands:
     def _uploading(self):
         return self.upload is not None
 
-    def time_set(self, args):
+    def _calibrating(self):
+        return self.calibrating is not None
+
+    async def time_set(self, args):
         with self._setup_code:
             from dispenser import setupcmds
 
-            return setupcmds.time_set(self, args)
+            return await _settled(setupcmds.time_set(self, args))
 
-    def schedule_put(self, args):
+    async def schedule_put(self, args):
         with self._setup_code:
             from dispenser import setupcmds
 
-            return setupcmds.schedule_put(self, args)
+            return await _settled(setupcmds.schedule_put(self, args))
 
-    def schedule_get(self, args):
+    async def schedule_get(self, args):
         with self._setup_code:
             from dispenser import setupcmds
 
-            return setupcmds.schedule_get(self, args)
+            return await _settled(setupcmds.schedule_get(self, args))
 
-    def refill(self, args):
+    async def refill(self, args):
         with self._setup_code:
             from dispenser import setupcmds
 
-            return setupcmds.refill(self, args)
+            return await _settled(setupcmds.refill(self, args))
 
-    def identify(self, args):
+    async def identify(self, args):
         with self._setup_code:
             from dispenser import setupcmds
 
-            return setupcmds.identify(self, args)
+            return await _settled(setupcmds.identify(self, args))
 
-    def dispense_test(self, args):
+    async def dispense_test(self, args):
         with self._setup_code:
             from dispenser import setupcmds
 
-            return setupcmds.dispense_test(self, args)
+            return await _settled(setupcmds.dispense_test(self, args))
 
-    def maintenance(self, args):
+    async def maintenance(self, args):
         with self._setup_code:
             from dispenser import setupcmds
 
-            return setupcmds.maintenance(self, args)
+            return await _settled(setupcmds.maintenance(self, args))
 
-    def selftest(self, args):
-        with _SERVICE_CODE:
+    async def selftest(self, args):
+        with self._service_code:
             from dispenser import servicecmds
 
-            return servicecmds.selftest(self, args)
+            return await _settled(servicecmds.selftest(self, args))
 
-    def calibrate(self, args):
-        with _SERVICE_CODE:
+    async def calibrate(self, args):
+        with self._service_code:
             from dispenser import servicecmds
 
-            return servicecmds.calibrate(self, args)
+            return await _settled(servicecmds.calibrate(self, args))
+
+
+async def _settled(reply):
+    """`reply`, awaited first if it is a coroutine (a command that waits)."""
+    if hasattr(reply, "send"):
+        return await reply
+    return reply
 
 
 def _stock(count):
