@@ -184,3 +184,47 @@ def test_a_confirmation_lapses_once_another_schedule_is_installed(world):
     scenario_of(world, lambda: world.press())
     assert not world.app.controller.overrides_applied
     assert _d3_given(world) == []
+
+
+def test_a_confirmation_counts_at_boot_for_a_device_id_longer_than_its_record_field(
+    world, monkeypatch
+):
+    # The record holds 16 bytes of the id: boot must compare what was written, cut alike.
+    monkeypatch.setattr(FakeBoard, "device_id", "e6614103e7a1b2c3d4e5f607")
+    world.boot_with(BONE, MORNING)
+
+    async def body():
+        await _confirm_at_device(world, _override(5000))
+
+    scenario_of(world, body)
+    _new_loop(world)
+    world.boot(LUNCH)
+
+    async def after():
+        await world.press()
+
+    scenario_of(world, after)
+    assert world.app.controller.overrides_applied
+    assert _d3_given(world) == [5000]
+
+
+def test_an_install_that_fails_after_the_hold_leaves_no_confirmation_behind(world, monkeypatch):
+    world.boot_with(BONE, MORNING)
+    from dispenser import schedstore
+
+    def flash_full(path, data):
+        raise OSError(28)
+
+    async def body():
+        verb, reply = await upload(world, _override(5000))
+        assert verb == "ok" and "confirm" in reply, reply
+        await until(lambda: world.app.controller.pending is not None)
+        monkeypatch.setattr(schedstore, "install", flash_full)
+        await world.board.press(CONFIRM_HOLD_MS + 300)
+        await until(lambda: world.app.controller.pending is None)
+
+    scenario_of(world, body)
+    controller = world.app.controller
+    assert (controller.bound, controller.confirmed_at) == (None, None)
+    assert "override_bound" not in world.kinds()  # nothing a later boot or rotation trusts
+    assert not controller.engine.schedule.overrides  # the old schedule stays in force

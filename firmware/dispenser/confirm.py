@@ -21,7 +21,6 @@ from dispenser.core.engine import ScheduleError
 
 CONFIRM_WINDOW_S = const(60)  # an override schedule waits this long for the hold
 CONFIRM_HOLD_MS = const(2000)  # how long the hold that confirms it must last
-_DEVICE_BYTES = const(16)  # the device id in an OVERRIDE_BOUND record (NUL-padded)
 
 
 class Confirmation:
@@ -94,11 +93,11 @@ class Confirmation:
         (boot applies the overrides only then), install the schedule, log who signed it."""
         controller = self.controller
         controller.end_wait(self.schedule)
-        device = controller.board.device_id.encode()[:_DEVICE_BYTES]
+        device = logrec.device_field(controller.board.device_id)
         fields = (unhexlify(self.schedule.sha), device)
-        controller.bound_confirmation(controller.clock.now() or 0, fields)
         try:
-            schedule = controller.install(self.data)  # checks again, writes atomically
+            # checks again, writes atomically, then logs the confirmation bound to it
+            schedule = controller.install(self.data, fields)
         finally:
             controller.show(controller.clock.now())
         signer = logrec.signer_bytes(schedule.signers)

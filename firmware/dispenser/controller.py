@@ -88,7 +88,7 @@ class Controller:
         """The log's replay records, passed on to the engine, noting on the way the newest
         override confirmation made on this device (no extra scan of the log); installing
         another schedule ends it."""
-        device = self.board.device_id.encode()
+        device = logrec.device_field(self.board.device_id)
         for rec in self.store.replay_records():
             kind, fields = rec[2], rec[3]
             if kind == logrec.OVERRIDE_BOUND and bytes(fields[1]).rstrip(b"\x00") == device:
@@ -120,12 +120,6 @@ class Controller:
         self.pending = None
         return True
 
-    def bound_confirmation(self, t, fields):
-        """Log OVERRIDE_BOUND `fields` (dispenser.confirm): a person at this device confirmed
-        the overrides of that schedule at `t`."""
-        self.append(t, logrec.OVERRIDE_BOUND, fields)
-        self.bound, self.confirmed_at = fields, t
-
     def _carry(self):
         """What a log rotation writes after its CHECKPOINT: the active schedule's override
         confirmation, so that no rotation drops it while the schedule is active."""
@@ -154,9 +148,13 @@ class Controller:
             )
             raise
 
-    def install(self, data):
+    def install(self, data, confirmed=None):
         """Check and atomically install a compiled schedule; the old one stays on failure.
-        Raises ScheduleError with the device's reason."""
+        Raises ScheduleError with the device's reason. `confirmed`: the OVERRIDE_BOUND
+        fields (sha256 digest, device field) of a hold made at this device for it
+        (dispenser.confirm); logged after the SCHEDULE record, once the schedule is in force,
+        so a failed install never leaves a confirmation for a schedule that is not (a cut in
+        between leaves the new schedule at normal limits, never above them)."""
         now = self.clock.now() or 0
         try:
             with SCHEDULE_CODE:
@@ -169,11 +167,14 @@ class Controller:
         engine = self.engine
         if engine is None:
             engine = self.start_engine(schedule, now or None)
-        else:
-            self._bind(schedule)
+        if confirmed is not None:
+            self.bound, self.confirmed_at = confirmed, now
+        self._bind(schedule)
         if not self.overrides_applied:
             self.append(now, logrec.ERROR, (logrec.ERR_OVERRIDE_UNBOUND, 0))
         self.decide(now, engine.install, now, schedule)
+        if confirmed is not None:
+            self.append(now, logrec.OVERRIDE_BOUND, confirmed)
         self.clock.changed()
         return schedule
 

@@ -37,14 +37,16 @@ CHECKPOINT = const(14)  # engine state summary, first record of every log segmen
 OVERRIDE = const(15)  # (hash32, signer) a schedule with overrides confirmed by a button hold
 OVERRIDE_PENDING = const(16)  # (hash32,) a schedule with overrides awaits the hold
 SELFTEST = const(17)  # (steps passed, steps failed) bit masks of a guided self-test
-# (sha256 digest, device id) the confirmation an override needs at every boot: written after
-# OVERRIDE, and again after each rotation's CHECKPOINT while that schedule is active
+# (sha256 digest, device id) the confirmation an override needs at every boot: written right
+# after the schedule's SCHEDULE record, and again after each rotation's CHECKPOINT while that
+# schedule is active
 OVERRIDE_BOUND = const(18)
 MAINTENANCE = const(19)  # (step, who) the maintenance REPL asked for over USB: MAINT_*
 MAINT_ASKED = const(0)
 MAINT_OPENED = const(1)  # a 2 s hold at the device confirmed it: the REPL opens
 MAINT_REFUSED = const(2)  # no hold within the window: the app runs on
 _SIGNER_BYTES = const(32)  # the signer's name in an OVERRIDE record, cut and NUL-padded
+_DEVICE_BYTES = const(16)  # the device id in an OVERRIDE_BOUND record (`<32s16s`)
 
 KIND_NAMES = (
     None, "boot", "clock_set", "schedule", "remind", "snooze", "dispense", "missed",
@@ -340,6 +342,12 @@ def as_dict(rec):
         out["kind"] = kind
         out["raw"] = fields
     return out
+
+
+def device_field(device_id):
+    """The OVERRIDE_BOUND record's device field: the id's bytes, cut to what the record
+    holds (written NUL-padded; compare with the padding stripped)."""
+    return device_id.encode()[:_DEVICE_BYTES]
 
 
 def signer_bytes(signers):
