@@ -250,7 +250,9 @@ def test_dispense_test_without_a_hold_is_refused_after_exactly_the_window(world)
         verb, error = await world.request("dispense.test", {"hopper": 0})
         waited = world.loop.time() - started
         assert (verb, error["code"]) == ("err", "refused")
-        assert TEST_HOLD_WINDOW_MS / 1000 <= waited <= TEST_HOLD_WINDOW_MS / 1000 + 0.05
+        # ... plus the 100 ms a wait stays open for a press released just in time to be
+        # handed over (dispenser.arbiter)
+        assert TEST_HOLD_WINDOW_MS / 1000 <= waited <= TEST_HOLD_WINDOW_MS / 1000 + 0.15
 
     scenario_of(world, body)
     assert world.board.actuations() == [0, 0, 0]

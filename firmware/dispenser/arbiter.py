@@ -17,12 +17,16 @@ no state outlives the consumer that set it, and nothing here is set from outside
 import asyncio
 
 from dispenser.compat import const, ticks_diff, ticks_ms
+from dispenser.timing import wait_for_ms
 
 CONFIRM = const(0)
 TEST = const(1)
 # After its window, a wait still ends only once a hold that began in time is released, but
 # never later than this past the window: a stuck button cannot keep it open.
 _OVERRUN_MS = const(1000)
+# The button loop hands a press over a little after its release (debounce, hold polling): a
+# wait stays open this long past its window, so a press released just in time is still its.
+_HANDOVER_MS = const(100)
 _SLICE_MS = const(100)
 
 
@@ -42,10 +46,12 @@ class Wait:
         done = self.done
         while not done.is_set():
             left = window_ms - ticks_diff(ticks_ms(), self.opened)
-            if left <= 0 and (not button.is_pressed() or left <= -(self.hold_ms + _OVERRUN_MS)):
+            if left <= -_HANDOVER_MS and (
+                not button.is_pressed() or left <= -(self.hold_ms + _OVERRUN_MS)
+            ):
                 break
             try:
-                await asyncio.wait_for_ms(done.wait(), max(left, _SLICE_MS))
+                await wait_for_ms(done.wait(), max(left, _SLICE_MS))
             except asyncio.TimeoutError:
                 pass
         return done.is_set()
@@ -81,5 +87,5 @@ class Arbiter:
         return None
 
     def busy(self):
-        """Whether any wait is open (the status LED and `status` may say so)."""
+        """Whether any wait is open (the tests' view of the arbiter)."""
         return bool(self._waits)
