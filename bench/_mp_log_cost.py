@@ -69,15 +69,6 @@ class _Servo:
     drop_us = 2400
 
 
-def _send(sink, payload):
-    write = getattr(protocol, "write", None)  # the firmware before issue 18 had only encode
-    if write is None:
-        sink.write(protocol.encode(7, "ok", payload))
-        sink.write("\n")
-    else:
-        write(sink, 7, "ok", payload)
-
-
 def _mean_ends(costs):
     return sum(costs[:5]) // len(costs[:5]), sum(costs[-5:]) // len(costs[-5:])
 
@@ -87,8 +78,7 @@ def main(schedule_path, log_dir):
     started = time.ticks_us()
     engine = Engine(sched)
     store = LogStore(log_dir, snapshot=engine.checkpoint)
-    replay = getattr(store, "replay_records", store.records)  # the firmware before issue 8
-    engine.restore(replay())
+    engine.restore(store.replay_records())
     _ = store.last_seq
     boot_us = time.ticks_diff(time.ticks_us(), started)
     reads = []
@@ -109,13 +99,13 @@ def main(schedule_path, log_dir):
     while more:
         started = time.ticks_us()
         reply = commands.log_read({"since": since, "max": _CHUNK})
-        _send(sink, reply)
+        protocol.write(sink, 7, "ok", reply)
         requests.append(time.ticks_diff(time.ticks_us(), started))
         since, more = reply["last"], reply["more"]
     status = []
     for _ in range(5):
         started = time.ticks_us()
-        _send(sink, commands.status({}))
+        protocol.write(sink, 7, "ok", commands.status({}))
         status.append(time.ticks_diff(time.ticks_us(), started))
     read_first, read_last = _mean_ends(reads)
     request_first, request_last = _mean_ends(requests)

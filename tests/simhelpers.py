@@ -132,6 +132,9 @@ def run_pillctl_with_hold(board, *args: str, hold_ms: int = HOLD_MS, timeout: fl
     import threading
 
     env = dict(os.environ, PYTHONPATH=str(ROOT / "host"))
+    # Counted before the command starts: the board may log its request before a count
+    # taken after Popen, and then the hold would wait for a record that never comes.
+    asked = _maintenance_asked(board)
     process = subprocess.Popen(
         [sys.executable, "-m", "pillctl", *args],
         stdout=subprocess.PIPE,
@@ -141,20 +144,25 @@ def run_pillctl_with_hold(board, *args: str, hold_ms: int = HOLD_MS, timeout: fl
     )
     assert process.stderr is not None and process.stdout is not None
     errors: list[str] = []
-    asked = _maintenance_asked(board)
+    failed: list[BaseException] = []
 
     def read_stderr() -> None:
         assert process.stderr is not None
         for line in process.stderr:
             errors.append(line)
             if "hold the dispenser's button" in line:
-                hold_once_asked(board, asked, hold_ms)
+                try:
+                    hold_once_asked(board, asked, hold_ms)
+                except BaseException as exc:  # raised in the caller, not lost in the thread
+                    failed.append(exc)
 
     reader = threading.Thread(target=read_stderr, daemon=True)
     reader.start()
     out = process.stdout.read()
     code = process.wait(timeout=timeout)
     reader.join(timeout)
+    if failed:
+        raise failed[0]
     return code, out, "".join(errors)
 
 

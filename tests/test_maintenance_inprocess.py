@@ -4,6 +4,7 @@ at the device, and logs who asked; the button held at power-on starts safe mode.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import runpy
 import sys
@@ -97,10 +98,26 @@ def test_main_turns_ctrl_c_off_and_a_confirmed_maintenance_opens_the_window(
     world.boot_with(BONE, utc(9, 0))
     board = world.board
     monkeypatch.setattr(app_module, "run", lambda b: True)  # maintenance was confirmed
-    monkeypatch.setitem(sys.modules, "board", types.SimpleNamespace(build=lambda: board))
+
+    def build():
+        kbd_intr.append("board built")
+        return board
+
+    monkeypatch.setitem(sys.modules, "board", types.SimpleNamespace(build=build))
     runpy.run_path(str(ROOT / "firmware" / "main.py"), run_name="__main__")
-    assert kbd_intr == [-1, 3]
+    assert kbd_intr == [-1, "board built", 3]  # off before anything of the board runs
     assert board.fed_for == board.maintenance_s
+
+
+def test_main_py_turns_ctrl_c_off_before_anything_else_it_runs():
+    # The threat model's first line: nothing may run in the window before kbd_intr(-1).
+    # Before it, main.py may only name its board variable, open the try and import
+    # micropython (a built-in module).
+    body = ast.parse((ROOT / "firmware" / "main.py").read_text()).body
+    assert isinstance(body[0], ast.Assign) and isinstance(body[1], ast.Try), ast.dump(body[0])
+    first, second = body[1].body[:2]
+    assert ast.unparse(first) == "import micropython"
+    assert ast.unparse(second) == "micropython.kbd_intr(-1)"
 
 
 def test_the_button_held_at_power_on_starts_safe_mode_not_the_app(world, monkeypatch, kbd_intr):

@@ -5,6 +5,7 @@ the button, and logs who asked; the button held at power-on starts safe mode."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import serial
@@ -55,9 +56,12 @@ def test_maintenance_opens_the_repl_only_after_a_hold_and_logs_who_asked(tmp_pat
         assert steps == [logrec.MAINT_ASKED, logrec.MAINT_OPENED]
         who = {r["who"] for r in log_records(b) if r["kind"] == "maintenance"}
         assert len(who) == 1 and "@" in who.pop()
-        # The window ends in a watchdog reset, back into dispensing.
+        # The window ends in a watchdog reset, back into dispensing (waited for on the
+        # board's own trace: `pillctl status` would restart a board it finds in the REPL).
+        assert b.control.wait_for("watchdog", 0, timeout=30) is not None
         result = run_pillctl("status", "--port", b.port, "--json", timeout=90)
         assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["hello"]["reset"] == "wdt"
 
 
 def test_the_button_held_at_power_on_starts_safe_mode_and_only_then(tmp_path):
