@@ -79,6 +79,7 @@ class Cycler:
 
         DISTURB[plan.disturbance](rig, plan, out)
         result.failures += [(checks.MISROUTE, m) for m in out.misroutes]
+        result.failures += [(checks.OVER_CAP, m) for m in out.over_cap]
         result.unsupported += out.unsupported
         result.recoveries.update(out.recoveries)
         result.notes += out.notes

@@ -65,6 +65,29 @@ def disturb_forged_override(rig: Rig, plan: Plan, out: Outcome) -> None:
     started = time.monotonic()
     rig.power_on()
     _recovered(rig, out, "forged_override", started)
+    _press_the_forged_dose(rig, out)
+
+
+def _press_the_forged_dose(rig: Rig, out: Outcome) -> None:
+    """Press where the forged D3 dose is due (the plan's meal is lunch): the board must give
+    its verdict now, whatever the cut does later, so check_caps always sees one. A verdict
+    that is no refusal for the cap is a dose over the cap's worth (FORGED_IU)."""
+    now = int(rig.runner.clock.estimate() or 0)
+    days = DayPlan(rig.schedule)
+    due = [d for d in days.doses(now - now % 86400) if d.opens <= now <= d.closes]
+    d3 = [d for d in due if d.hopper == 0]
+    if not d3:
+        out.over_cap.append("the forged override cycle found no D3 dose due to press")
+        return
+    since = rig.press()
+    rig.wait_servos_idle(since, [d.hopper for d in due if d.hopper != 0])
+    verdicts = [
+        rec[3]
+        for rec in LogStore(str(rig.log_path()), budget=LOG_BUDGET).records()
+        if rec[2] in (logrec.DISPENSE, logrec.REFUSED) and rec[3][0] == d3[0].key
+    ]
+    if not verdicts or verdicts[-1] != (d3[0].key, logrec.REASON_CAP):
+        out.over_cap.append(f"the forged D3 dose got {verdicts}, not a refusal for the cap")
 
 
 def disturb_button_overlap(rig: Rig, plan: Plan, out: Outcome) -> None:

@@ -44,6 +44,7 @@ class Outcome:
     forged: bytes | None = None  # a schedule file with an override copied onto the flash
     overlap: bytes | None = None  # the override schedule the overlapping waits pushed
     misroutes: list[str] = field(default_factory=list)  # presses that went astray
+    over_cap: list[str] = field(default_factory=list)  # a forged dose the board did not refuse
 
 
 # --- disturbances: each ends with the board answering hello ------------------------------

@@ -77,14 +77,18 @@ def make_plan(seed: int, cycle: int) -> Plan:
         "logs": (0, 400),
     }
     low, high = delays[cut]
+    day, meal, minute = rng.randrange(0, 5), rng.choice(MEALS), rng.randrange(1, 30)
+    disturbance = _pick(rng, DISTURBANCES)
+    if disturbance == "forged_override":
+        meal = "lunch"  # the forged file lifts the D3 cap: the cycle presses where D3 is due
     return Plan(
         seed=seed,
         cycle=cycle,
-        day=rng.randrange(0, 5),
-        meal=rng.choice(MEALS),
-        minute=rng.randrange(1, 30),
+        day=day,
+        meal=meal,
+        minute=minute,
         cut=cut,
-        disturbance=_pick(rng, DISTURBANCES),
+        disturbance=disturbance,
         delay_ms=rng.uniform(low, high),
         fill=rng.randrange(0, 20) if cut == "rotation" else rng.randrange(20, 1500),
         tear=rng.choice((0, 0, rng.randrange(1, 40))),
