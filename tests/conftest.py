@@ -68,6 +68,16 @@ def sim_board(tmp_path):
 
 
 @pytest.fixture
+def broker(tmp_path):
+    """A real Mosquitto on 127.0.0.1 for the test (tests/mqtthelpers.py's needs_mosquitto
+    skips where Debian's mosquitto is missing)."""
+    from pillctl.mosquitto import Mosquitto
+
+    with Mosquitto(tmp_path / "broker") as mosquitto:
+        yield mosquitto
+
+
+@pytest.fixture
 def world(tmp_path, monkeypatch):
     """An in-process App on a fake board, in virtual time (tests/inprocess.py)."""
     from inprocess import make_world

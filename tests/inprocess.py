@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import selectors
 import sys
 import traceback
+from base64 import b64encode
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -319,6 +321,28 @@ def run(loop: VirtualLoop, scenario: Awaitable) -> None:
         loop.run_until_complete(main())
     finally:
         loop.close()
+
+
+def scenario_of(world, body) -> None:
+    """Start `world`'s app, then run the coroutine function `body` in its virtual time."""
+
+    async def scenario():
+        await world.start()
+        await body()
+
+    run(world.loop, scenario())
+
+
+async def upload(world, data: bytes, sha: str | None = None) -> tuple[str, dict]:
+    """A schedule push over the app's serial commands (begin, chunks, commit), as pillctl
+    does; the commit's (verb, reply)."""
+    sha = sha or hashlib.sha256(data).hexdigest()
+    assert await world.request("schedule.put", {"op": "begin", "size": len(data), "sha256": sha})
+    for off in range(0, len(data), 512):
+        chunk = b64encode(data[off : off + 512]).decode()
+        verb, _ = await world.request("schedule.put", {"op": "data", "off": off, "b64": chunk})
+        assert verb == "ok"
+    return await world.request("schedule.put", {"op": "commit"})
 
 
 def flash_records(root: Path) -> list[dict]:

@@ -29,11 +29,12 @@ needs_mosquitto = pytest.mark.skipif(
 
 
 @contextmanager
-def pico_w(workdir: Path, schedule: bytes | None, time_iso: str | None = None):
-    """A simulated Pico W with `schedule`, its clock paused at `time_iso` (None: unknown)."""
+def pico_w(workdir: Path, schedule: bytes | None, time_iso: str | None = None, *args: str):
+    """A simulated Pico W with `schedule`, its clock paused at `time_iso` (None: unknown);
+    `args` go to `pillctl sim` as they are."""
     install_source(workdir / "fs", board="sim_w", schedule=schedule)
     clock = ("--time", time_iso, "--speed", "0") if time_iso else ()
-    with SimProcess(workdir, "--board", "pico_w", *clock) as board:
+    with SimProcess(workdir, "--board", "pico_w", *clock, *args) as board:
         yield board
 
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from inprocess import run, until
+from inprocess import scenario_of, until, upload
 from simhelpers import compiled, utc
-from test_commands_inprocess import upload
 
 from dispenser.confirm import CONFIRM_HOLD_MS
 from dispenser.core import logrec
@@ -27,14 +26,6 @@ def _override() -> bytes:
     obj["caps"]["vitd"] = 5000
     obj["ovr"] = [{"rule": "D3-UL", "by": "Dr. Ada Lovelace", "why": "deficiency"}]
     return with_hash(obj)
-
-
-def scenario_of(world, body):
-    async def scenario():
-        await world.start()
-        await body()
-
-    run(world.loop, scenario())
 
 
 def _taken(world) -> list[int]:

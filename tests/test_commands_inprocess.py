@@ -4,7 +4,6 @@ verb's reply and refusal, bad frames, the button-confirmed test dispense, mainte
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import runpy
 import sys
@@ -14,11 +13,7 @@ from base64 import b64decode, b64encode
 import pytest
 from conftest import ROOT
 from core.supervisetools import FakeScratch
-from inprocess import (
-    put_schedule,
-    run,
-    until,
-)
+from inprocess import put_schedule, scenario_of, until, upload
 from simhelpers import compiled, utc
 
 from dispenser import app as app_module
@@ -29,24 +24,6 @@ from pillctl.schedule.hashing import embedded_hash, with_hash
 BONE = compiled("bone-health")
 MORNING = utc(5, 0)  # before any dose window
 FUSION = compiled("spinal-fusion-regimen")
-
-
-def scenario_of(world, body):
-    async def scenario():
-        await world.start()
-        await body()
-
-    run(world.loop, scenario())
-
-
-async def upload(world, data: bytes, sha: str | None = None) -> tuple[str, dict]:
-    sha = sha or hashlib.sha256(data).hexdigest()
-    assert await world.request("schedule.put", {"op": "begin", "size": len(data), "sha256": sha})
-    for off in range(0, len(data), 512):
-        chunk = b64encode(data[off : off + 512]).decode()
-        verb, _ = await world.request("schedule.put", {"op": "data", "off": off, "b64": chunk})
-        assert verb == "ok"
-    return await world.request("schedule.put", {"op": "commit"})
 
 
 def test_hello_and_status_describe_the_board_and_its_day(world):

@@ -17,7 +17,7 @@ from simhelpers import compiled, utc
 
 from dispenser import app as app_module
 from dispenser.core import logrec
-from dispenser.setupcmds import MAINTENANCE_HOLD_MS, MAINTENANCE_WINDOW_MS
+from dispenser.core.protocol import MAINTENANCE_HOLD_MS, MAINTENANCE_WINDOW_MS
 
 BONE = compiled("bone-health")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 from conftest import run_pillctl
 from mqtthelpers import (
     WIFI_PASSWORD,
@@ -88,12 +87,6 @@ def published(watcher: Watcher, board) -> list[tuple[int, str]]:
     last = expected[-1][0]
     assert watcher.wait_for(lambda m: m.topic.endswith("/event") and m.json()["seq"] == last)
     return [(e["seq"], e["event"]) for e in watcher.events()]
-
-
-@pytest.fixture
-def broker(tmp_path):
-    with Mosquitto(tmp_path / "broker") as mosquitto:
-        yield mosquitto
 
 
 def test_every_event_type_retained_state_and_discovery(tmp_path, broker):

@@ -17,11 +17,11 @@ from inprocess import (
     install_micropython_names,
     make_world,
     put_schedule,
-    run,
+    scenario_of,
     until,
+    upload,
 )
 from simhelpers import compiled, utc
-from test_commands_inprocess import upload
 
 from dispenser.confirm import CONFIRM_HOLD_MS
 from dispenser.core import logrec
@@ -50,14 +50,6 @@ def _d3_given(world) -> list[int]:
 
 def _errors(world, code: int) -> int:
     return sum(1 for r in world.records() if r["kind"] == "error" and r["code"] == code)
-
-
-def scenario_of(world, body):
-    async def scenario():
-        await world.start()
-        await body()
-
-    run(world.loop, scenario())
 
 
 async def _confirm_at_device(world, data: bytes) -> None:

@@ -12,32 +12,20 @@ alerts that say nothing of the set-up day do say that.
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from conftest import run_pillctl
-from mqtthelpers import configure, expected_events, needs_mosquitto, wait_published
+from mqtthelpers import configure, expected_events, needs_mosquitto, pico_w, wait_published
 from simhelpers import SCHEDULES, compiled, log_records, utc
 
 from dispenser.core.logrec import id_key
 from pillctl.device import open_device
-from pillctl.mosquitto import Mosquitto
 from pillctl.mqttwatch import Watcher
-from pillctl.sim.firmware_image import install_source
-from pillctl.sim.process import SimProcess
 
 pytestmark = needs_mosquitto
 SETUP_T = int(utc(19, 38))  # 20:38 in Berlin
 NEXT_MORNING = utc(8, 30, days=1)  # 09:30: the next breakfast's window closed at 09:00
 CA_BREAKFAST = id_key("ca-breakfast")
-
-
-@contextmanager
-def pico_w(workdir: Path, schedule: bytes | None, *args: str):
-    install_source(workdir / "fs", board="sim_w", schedule=schedule)
-    with SimProcess(workdir, "--board", "pico_w", *args) as board:
-        yield board
 
 
 def push(board, path: Path) -> None:
@@ -88,12 +76,6 @@ def check_next_morning_only(board, watcher: Watcher, tmp_path: Path) -> None:
     assert days["2026-12-01"]["counts"] == {"missed": 1}
 
 
-@pytest.fixture
-def broker(tmp_path):
-    with Mosquitto(tmp_path / "broker") as mosquitto:
-        yield mosquitto
-
-
 def test_push_then_time_sync_misses_nothing_of_the_setup_day(tmp_path, broker):
     with pico_w(tmp_path / "board", None) as board, Watcher(broker.port) as watcher:
         configure(board, broker.port)
@@ -117,8 +99,10 @@ def test_a_push_while_the_rtc_is_lost_misses_nothing_of_the_setup_day(tmp_path, 
     toml = tmp_path / "bone-health-v2.toml"
     text = (SCHEDULES / "bone-health.toml").read_text()
     toml.write_text(text.replace("low_stock = 14", "low_stock = 12"))
-    clock = ("--no-rtc", "--time", "2026-11-30T05:00:00+00:00", "--speed", "0")
-    with pico_w(tmp_path / "board", older, *clock) as board, Watcher(broker.port) as watcher:
+    with (
+        pico_w(tmp_path / "board", older, "2026-11-30T05:00:00+00:00", "--no-rtc") as board,
+        Watcher(broker.port) as watcher,
+    ):
         configure(board, broker.port)
         control = board.control
         assert control is not None

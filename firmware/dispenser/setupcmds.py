@@ -18,12 +18,17 @@ from dispenser.controller import SCHEDULE_CODE
 from dispenser.core import logrec, timekeep
 from dispenser.core.engine import ScheduleError
 from dispenser.core.localtime import MIN_VALID_TIME
-from dispenser.core.protocol import MAX_CHUNK, RefusedError, b64, int_arg
+from dispenser.core.protocol import (
+    MAINTENANCE_HOLD_MS,
+    MAINTENANCE_WINDOW_MS,
+    MAX_CHUNK,
+    RefusedError,
+    b64,
+    int_arg,
+)
 
 MAX_SCHEDULE = const(8192)  # bytes; compiled schedules are under 4 KB
 TEST_HOLD_WINDOW_MS = const(10000)
-MAINTENANCE_WINDOW_MS = const(60000)  # the hold that opens the maintenance REPL comes
-MAINTENANCE_HOLD_MS = const(2000)  # within this long after the request, held this long
 IDENTIFY_S = const(5)
 
 

@@ -11,12 +11,18 @@ import socket
 from collections.abc import Callable
 
 from dispenser.core import protocol
+from dispenser.core.protocol import MAINTENANCE_HOLD_MS, MAINTENANCE_WINDOW_MS
 from pillctl.device import DeviceError, open_device
 from pillctl.errors import PillctlError
 
-HOLD_WINDOW_S = 60  # dispenser.setupcmds.MAINTENANCE_WINDOW_MS
+# The device's own numbers, not copies of them.
+HOLD_WINDOW_S = MAINTENANCE_WINDOW_MS // 1000
+HOLD_S = MAINTENANCE_HOLD_MS // 1000
 ANSWER_S = HOLD_WINDOW_S + 10  # a hold begun in time may end a little after the window
-HOLD_PROMPT = "hold the dispenser's button for 2 s now (within 60 s) to open its maintenance REPL"
+HOLD_PROMPT = (
+    f"hold the dispenser's button for {HOLD_S} s now (within {HOLD_WINDOW_S} s) "
+    "to open its maintenance REPL"
+)
 
 
 def who_asks() -> str:
@@ -43,7 +49,8 @@ def open_maintenance(port: str, say: Callable[[str], None]) -> int:
                 ) from exc
             if exc.code == protocol.E_REFUSED:
                 raise PillctlError(
-                    f"{port}: nobody held the dispenser's button for 2 s within 60 s, so it "
+                    f"{port}: nobody held the dispenser's button for {HOLD_S} s within "
+                    f"{HOLD_WINDOW_S} s, so it "
                     "stays locked and keeps dispensing; run this again and hold the button"
                 ) from exc
             if exc.code == protocol.E_UNKNOWN:  # firmware from before the lock
@@ -59,5 +66,5 @@ def locked_hint(port: str) -> str:
     """One line for a command that met the locked app where it needed the REPL."""
     return (
         f"{port} runs the dispenser app, which ignores Ctrl-C and the raw REPL: "
-        f"run `pillctl maintenance --port {port}` and hold its button for 2 s"
+        f"run `pillctl maintenance --port {port}` and hold its button for {HOLD_S} s"
     )

@@ -29,6 +29,10 @@ E_ARGS = "bad_args"
 E_REFUSED = "refused"
 E_INTERNAL = "internal"
 MAX_CHUNK = const(2048)  # bytes of data per log.read or schedule.get reply
+# `maintenance` answers once a hold of MAINTENANCE_HOLD_MS began within MAINTENANCE_WINDOW_MS
+# of the request (the host tells the person these numbers)
+MAINTENANCE_WINDOW_MS = const(60000)
+MAINTENANCE_HOLD_MS = const(2000)
 
 
 class FrameError(Exception):

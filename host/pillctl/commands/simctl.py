@@ -42,9 +42,9 @@ def _open(fs: Path | None, control: Path | None) -> SimControl:
     """The control channel named by the subcommand's --fs/--control, else by those given
     before it (`pillctl sim --fs X press`), else the default `sim-fs`'s."""
     parent = click.get_current_context().parent
-    given = parent.params if parent is not None else {}
-    control = control or given.get("control")
-    board_fs: Path = fs or given.get("fs") or Path("sim-fs")
+    assert parent is not None  # the `pillctl sim` group, whose --fs defaults to sim-fs
+    control = control or parent.params.get("control")
+    board_fs: Path = fs or parent.params["fs"]
     path = control_path(board_fs, control)
     if not path.exists():
         raise PillctlError(
@@ -89,11 +89,8 @@ def register(group: click.Group) -> None:
     def press(long_press: bool, ms: int | None, fs: Path | None, control: Path | None) -> None:
         """Press the simulated board's button (150 ms, or --long / --ms)."""
         held = ms or (LONG_PRESS_MS if long_press else SHORT_PRESS_MS)
-        sim = _open(fs, control)
-        try:
+        with _open(fs, control) as sim:
             sim.press(held)
-        finally:
-            sim.close()
         click.echo(f"pressed the button for {held} ms")
 
     @group.command("time")
@@ -114,8 +111,7 @@ def register(group: click.Group) -> None:
         Without --step the clock jumps there and runs on."""
         if step and when is None:
             raise PillctlError("sim time --step needs WHEN")
-        sim = _open(fs, control)
-        try:
+        with _open(fs, control) as sim:
             if when is not None:
                 target = _when(when, sim.state()["clock"]["wall"])
                 if step:
@@ -125,8 +121,6 @@ def register(group: click.Group) -> None:
             if speed is not None:
                 sim.set_speed(speed)
             clock = sim.state()["clock"]
-        finally:
-            sim.close()
         click.echo(_clock_line(clock))
 
     @group.command("power")
@@ -135,15 +129,12 @@ def register(group: click.Group) -> None:
     @control_option
     def power(action: str, fs: Path | None, control: Path | None) -> None:
         """Cut the simulated board's power (off), restore it (on), or both (cycle)."""
-        sim = _open(fs, control)
-        try:
+        with _open(fs, control) as sim:
             if action in ("off", "cycle"):
                 sim.power(False)
             if action in ("on", "cycle"):
                 sim.power(True)
             state = sim.state()
-        finally:
-            sim.close()
         click.echo(f"power {'on' if state['powered'] else 'off'} (boots: {state['boots']})")
 
     @group.command("wifi")
@@ -153,9 +144,6 @@ def register(group: click.Group) -> None:
     def wifi(link: str, fs: Path | None, control: Path | None) -> None:
         """A simulated Pico W's Wi-Fi: in reach (up), out of reach (down), or its chip not
         answering (fail: joining raises OSError)."""
-        sim = _open(fs, control)
-        try:
+        with _open(fs, control) as sim:
             sim.wifi(link == "up", fail=link == "fail")
-        finally:
-            sim.close()
         click.echo(f"sim Wi-Fi: {link}")

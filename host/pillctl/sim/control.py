@@ -305,3 +305,9 @@ class SimControl:
     def close(self) -> None:
         self._file.close()
         self._sock.close()
+
+    def __enter__(self) -> SimControl:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
