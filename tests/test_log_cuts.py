@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT / "tests" / "core"))
 
 from coretools import DAY, at, bone_health_obj, schedule_bytes  # noqa: E402
 
+from dispenser import checkedfile, schedstore  # noqa: E402
 from dispenser import controller as controller_module  # noqa: E402
-from dispenser import schedstore  # noqa: E402
 from dispenser.clock import Clock  # noqa: E402
 from dispenser.controller import Controller  # noqa: E402
 from dispenser.core import logrec  # noqa: E402
@@ -83,7 +83,7 @@ class Power:
         self.on = True
         self.history = []  # every record that reached the flash, in order, across boots
         real_write = LogStore._write
-        real_rename = schedstore.os.rename
+        real_rename = checkedfile.os.rename
 
         def write(store, t, kind, fields):
             self._effect()
@@ -101,8 +101,8 @@ class Power:
             return open(path, mode, *args)
 
         monkeypatch.setattr(LogStore, "_write", write)
-        monkeypatch.setattr(schedstore.os, "rename", rename)
-        monkeypatch.setattr(schedstore, "open", open_file, raising=False)
+        monkeypatch.setattr(checkedfile.os, "rename", rename)
+        monkeypatch.setattr(checkedfile, "open", open_file, raising=False)
 
     def _effect(self):
         if self.on and self.writes == self.cut_at:

@@ -35,7 +35,24 @@ def read(path, fmt):
 def write(path, fmt, values):
     """Store `values` at `path` atomically; OSError if the flash fails."""
     body = struct.pack(fmt, *values)
+    replace(path, body + struct.pack("<I", crc32(body)))
+
+
+def replace(path, data):
+    """Make `data` the content of `path` atomically: written to a temporary file, read
+    back (a short write must not replace a good file), then renamed over the old one.
+    OSError if the flash fails; the old file stays and the temporary one is removed."""
     tmp = path + _TMP_SUFFIX
-    with open(tmp, "wb") as f:
-        f.write(body + struct.pack("<I", crc32(body)))
-    os.rename(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        with open(tmp, "rb") as f:
+            if f.read() != data:
+                raise OSError(5)  # EIO
+        os.rename(tmp, path)
+    except OSError:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise

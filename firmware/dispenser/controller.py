@@ -23,7 +23,12 @@ _BEEP_REPEAT_MS = const(5000)
 # Resident only for a boot, a check, an install or a schedule.get (compat.Transient); the
 # engine keeps the few nutrient ceilings it needs by value.
 SCHEDULE_CODE = Transient(
-    ("dispenser.schedstore", "dispenser.core.schedule", "dispenser.core.nutrients")
+    (
+        "dispenser.schedstore",
+        "dispenser.checkedfile",
+        "dispenser.core.schedule",
+        "dispenser.core.nutrients",
+    )
 )
 # Resident only for a boot and the self-test and calibrate commands: the set-up files.
 SETUP_FILES = Transient(("dispenser.setupfiles", "dispenser.checkedfile"))

@@ -8,13 +8,12 @@ On the device this module and the check it runs (dispenser.core.schedule) are re
 for a boot, a check, an install or a schedule.get (controller.SCHEDULE_CODE).
 """
 
-import os
 from binascii import unhexlify
 
+from dispenser.checkedfile import replace
 from dispenser.core.nutrients import ABSOLUTE_CAPS
 
 SCHEDULE_PATH = "schedule.json"  # where the installed schedule lives on the flash
-_TMP_SUFFIX = ".tmp"
 
 
 def load(path):
@@ -38,21 +37,7 @@ def install(path, data):
     """Check `data` and make it the installed schedule; returns the new Schedule.
     Raises ScheduleError (nothing changed) if the check fails, OSError if writing does."""
     checked = _parse(data)
-    tmp = path + _TMP_SUFFIX
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        # Read back before the switch: a short write must not replace a good schedule.
-        with open(tmp, "rb") as f:
-            if f.read() != data:
-                raise OSError(5)  # EIO
-        os.rename(tmp, path)
-    except OSError:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
+    replace(path, data)  # atomic, read back before the switch
     return checked
 
 
