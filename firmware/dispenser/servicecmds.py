@@ -16,7 +16,7 @@ from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms
 from dispenser.controller import SETUP_FILES
 from dispenser.core import patterns
 from dispenser.core.protocol import RefusedError, int_arg
-from dispenser.drivers.delivery import deliver
+from dispenser.drivers.delivery import MAX_US, MIN_US, deliver
 
 WAIT_MS_MAX = const(60000)  # how long a step may wait for the person
 _HOLD_MS = const(2000)  # the button step's hold
@@ -201,10 +201,7 @@ async def _end_when_idle(cmds, session, servo):
 
 
 async def _move(servo, args):
-    with SETUP_FILES:
-        from dispenser.setupfiles import check_us
-
-        us = check_us("us", args.get("us"))
+    us = int_arg(args, "us", MIN_US, MAX_US)
     servo.hold()
     await servo.move_to(us)  # and it stays there, powered, for the person to look
     return {"us": us}
@@ -234,8 +231,8 @@ def _save(cmds, servo, args):
     with SETUP_FILES:
         from dispenser import setupfiles
 
-        rest = setupfiles.check_us("rest", args.get("rest"))
-        drop = setupfiles.check_us("drop", args.get("drop"))
+        rest = int_arg(args, "rest", MIN_US, MAX_US)
+        drop = int_arg(args, "drop", MIN_US, MAX_US)
         if rest == drop:
             raise ValueError("rest and drop must differ, or the hopper never moves")
         old = servo.rest_us, servo.drop_us

@@ -17,12 +17,12 @@ Loaded only by boot and the self-test and calibrate commands, then unloaded.
 
 from dispenser import checkedfile
 from dispenser.compat import const
+from dispenser.core.protocol import int_arg
+from dispenser.drivers.delivery import MAX_US, MIN_US
 
 PATH = "servo.cal"
 SELFTEST_PATH = "selftest.bin"
 _SELFTEST_FORMAT = "<IHH"  # UTC time, steps passed, steps failed
-MIN_US = const(500)  # hobby servos' safe range: beyond it some hit their end stops
-MAX_US = const(2500)
 _FORMAT = "<4s6H"  # magic, then rest and drop of hoppers 0, 1, 2
 _MAGIC = b"CAL1"
 DAMAGED = const(1)  # ERR_CALIBRATION_REJECTED details
@@ -31,13 +31,6 @@ OUT_OF_BOUNDS = const(2)
 
 class CalibrationError(ValueError):
     """The file is rejected; args[0] is DAMAGED or OUT_OF_BOUNDS."""
-
-
-def check_us(name, us):
-    """`us` if it is a whole pulse width within bounds; ValueError naming `name` if not."""
-    if not isinstance(us, int) or isinstance(us, bool) or not MIN_US <= us <= MAX_US:
-        raise ValueError("%s must be a pulse width from %d to %d us" % (name, MIN_US, MAX_US))
-    return us
 
 
 def load(path=PATH):
@@ -55,6 +48,12 @@ def load(path=PATH):
         if not MIN_US <= us <= MAX_US:
             raise CalibrationError(OUT_OF_BOUNDS)
     return [(values[1], values[2]), (values[3], values[4]), (values[5], values[6])]
+
+
+def check_us(name, us):
+    """`us` if it is a whole pulse width within the servo's safe range; ValueError naming
+    `name` if not (the request arguments' own check, dispenser.core.protocol.int_arg)."""
+    return int_arg({name: us}, name, MIN_US, MAX_US)
 
 
 def save(servos, path=PATH):

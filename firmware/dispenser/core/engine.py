@@ -6,7 +6,7 @@ the app must log, as `(t, kind, fields)` tuples (kinds and fields in dispenser.c
 Epoch seconds are above 2^30: on a Pico (31-bit small ints) each one is a heap object, and
 each sum that yields one allocates. So what runs at every wake compares epoch values and
 works with their differences (small), and the times it needs are computed once per day or
-per record (the day plan, the windows in `_windows`), never per wake; next_wake's result is
+per record (the day plan and its windows, core/windows.py), never per wake; next_wake's result is
 the one epoch value a wake creates.
 
 Event sourcing keeps replay honest: the engine changes its persistent state ONLY in
@@ -35,7 +35,7 @@ How the app drives it (dispenser/controller.py):
               if fewer arrived, log(engine.jammed(now, fields[0], hopper, delivered)).
     commands: clock_set, refill, install (after schedstore.install), each returns events.
 where log(events) appends each (t, kind, fields) to the store in order, inside the batch
-Controller._decide opened before the engine call.
+Controller.decide opened before the engine call.
 """
 
 from dispenser.compat import const

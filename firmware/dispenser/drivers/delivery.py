@@ -24,6 +24,10 @@ from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms
 from dispenser.timing import sleep_ms
 
 _SERVO_FREQ_HZ = const(50)
+# The pulse widths a calibration may choose: hobby servos' safe range, beyond which some hit
+# their end stops (dispenser.setupfiles, pillctl calibrate).
+MIN_US = const(500)
+MAX_US = const(2500)
 
 
 class Servo:
