@@ -74,6 +74,20 @@ def _new_loop(world):
     install_micropython_names(world.monkeypatch, world.loop)
 
 
+def _after_a_power_cut_lunch_gives_the_confirmed_dose(world) -> None:
+    """A power cut, then lunch's press: the app starts from the flash alone, finds the
+    confirmation in its log and gives the confirmed 5000 IU."""
+    _new_loop(world)
+    world.boot(LUNCH)
+
+    async def after():
+        await world.press()
+
+    scenario_of(world, after)
+    assert world.app.controller.overrides_applied
+    assert _d3_given(world) == [5000]
+
+
 def test_an_override_file_copied_onto_the_flash_never_dispenses_above_the_cap(world):
     world.boot_with(_override(10000), LUNCH)  # as after `mpremote fs cp` and a reboot
 
@@ -116,15 +130,7 @@ def test_a_confirmed_override_applies_after_reboots_and_log_rotations(world, mon
     assert "override" not in kinds  # the confirmation's own records rotated away ...
     assert "override_bound" in kinds  # ... but each rotation carried the binding
 
-    _new_loop(world)
-    world.boot(LUNCH)  # a power cut: the app starts from the flash alone
-
-    async def after():
-        await world.press()
-
-    scenario_of(world, after)
-    assert world.app.controller.overrides_applied
-    assert _d3_given(world) == [5000]
+    _after_a_power_cut_lunch_gives_the_confirmed_dose(world)
 
 
 def test_another_devices_confirmation_or_another_schedules_does_not_count(world, tmp_path):
@@ -189,15 +195,7 @@ def test_a_confirmation_counts_at_boot_for_a_device_id_longer_than_its_record_fi
         await _confirm_at_device(world, _override(5000))
 
     scenario_of(world, body)
-    _new_loop(world)
-    world.boot(LUNCH)
-
-    async def after():
-        await world.press()
-
-    scenario_of(world, after)
-    assert world.app.controller.overrides_applied
-    assert _d3_given(world) == [5000]
+    _after_a_power_cut_lunch_gives_the_confirmed_dose(world)
 
 
 def test_an_install_that_fails_after_the_hold_leaves_no_confirmation_behind(world, monkeypatch):
