@@ -274,9 +274,10 @@ class LogStore:
                 if pos >= filled:
                     return
                 size = logrec.valid_size(view, pos, filled)
-                if not size:
-                    pos += 1
-                    self.skipped_bytes += 1
+                if not size:  # garbage: on to the next record, or to a refill before it
+                    good = _resync(view, pos, filled, eof)
+                    self.skipped_bytes += good - pos
+                    pos = good
                     continue
                 yield buf, pos
                 pos += size
@@ -335,19 +336,20 @@ class LogStore:
 
         The file's bytes are read straight into the reply buffer and checked in place, a
         length and a CRC per record (logrec.valid_size): nothing is decoded or copied per
-        record. Garbage (a torn tail) is cut out by reading again one byte further on.
+        record. Garbage (a torn tail) is cut out in the buffer: the bytes after it move down
+        over it, and the file is read again only for what the buffer could not hold.
         Starts where the previous request stopped, or at the segment holding seq + 1."""
         index, offset = self._locate(seq)
         out = bytearray(max(max_bytes, logrec.MAX_RECORD))
         view = memoryview(out)
-        n = 0  # bytes of whole records in `out`
+        n = 0  # bytes of whole records in `out`; `offset` is the file offset of out[n]
         last = seq
         while index < len(self._numbers):
             number = self._numbers[index]
             with open(self._path(number), "rb") as f:
+                f.seek(offset)
+                end = n + (f.readinto(view[n:]) or 0)
                 while True:
-                    f.seek(offset)
-                    end = n + (f.readinto(view[n:]) or 0)
                     pos = n
                     newest = -1
                     while True:  # whole valid records within max_bytes (the first always)
@@ -363,14 +365,22 @@ class LogStore:
                         self._cursor_seq = last
                         self._cursor_number = number
                         self._cursor_offset = offset
-                    if pos == end and end < len(out):
-                        break  # the segment's end: on to the next
-                    if size or (
-                        end == len(out) and (end - pos < logrec.OVERHEAD or pos + out[pos] > end)
-                    ):
+                    if size:
+                        return view[:n], last  # the next record would pass max_bytes
+                    complete = end < len(out)  # the read reached the segment's end
+                    good = _resync(view, pos, end, complete)
+                    self.skipped_bytes += good - pos
+                    offset += good - pos
+                    if good == end and complete:
+                        break  # garbage up to the segment's end: on to the next
+                    if good < end and logrec.valid_size(view, good, end):
+                        view[n : end - good + n] = view[good:end]  # over the garbage
+                        end -= good - n
+                        continue
+                    if n + logrec.MAX_RECORD > len(out):
                         return view[:n], last  # full: a record that may be valid waits
-                    offset += 1  # garbage at `pos`: resync one byte further on
-                    self.skipped_bytes += 1
+                    f.seek(offset)  # a record the read may have cut: read on from it
+                    end = n + (f.readinto(view[n:]) or 0)
             index += 1
             offset = 0
         return view[:n], last
@@ -401,3 +411,16 @@ class LogStore:
             "budget": self.budget,
             "segments": len(self._numbers),
         }
+
+
+def _resync(view, pos, end, complete):
+    """Where, from `pos` on, the bytes read so far (view[:end]) hold a record that checks
+    out, or a record the read may have cut short (unless the read was `complete`: it
+    reached the end of the file); `end` when neither."""
+    while pos < end:
+        if logrec.valid_size(view, pos, end):
+            return pos
+        if not complete and (end - pos < logrec.OVERHEAD or pos + view[pos] > end):
+            return pos
+        pos += 1
+    return end
