@@ -15,11 +15,10 @@ import os
 from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms
 from dispenser.controller import SETUP_FILES
 from dispenser.core import patterns
-from dispenser.core.protocol import RefusedError, int_arg
+from dispenser.core.protocol import SELFTEST_HOLD_MS, RefusedError, int_arg
 from dispenser.drivers.delivery import MAX_US, MIN_US, deliver
 
 WAIT_MS_MAX = const(60000)  # how long a step may wait for the person
-_HOLD_MS = const(2000)  # the button step's hold
 _SETTLE_MS = const(400)  # at a step's start, before it waits for its own press
 _BEEP_GAP_MS = const(1000)
 CALIBRATE_IDLE_MS = const(60000)  # a calibration nobody moves for a minute ends itself
@@ -39,7 +38,7 @@ def selftest(cmds, args):
     if step == "press":
         return _person(cmds, "press", wait_ms, 0)
     if step == "hold":
-        return _person(cmds, "hold", wait_ms, _HOLD_MS)
+        return _person(cmds, "hold", wait_ms, SELFTEST_HOLD_MS)
     if step == "led":
         return _led(cmds, int_arg(args, "led", 0, 3), wait_ms)
     if step == "buzzer":

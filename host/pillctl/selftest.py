@@ -11,9 +11,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from dispenser.core.protocol import SELFTEST_HOLD_MS
 from pillctl.clocksync import format_epoch
 
-HOLD_S = 2  # the button step's hold (dispenser/servicecmds.py _HOLD_MS)
+HOLD_S = SELFTEST_HOLD_MS // 1000
 CLOCK_TOLERANCE_S = 2  # a DS3231 this close to the host's time passes
 MIN_FREE_BYTES = 16 * 1024  # room for a schedule upload's temporary file and more
 

@@ -33,6 +33,7 @@ MAX_CHUNK = const(2048)  # bytes of data per log.read or schedule.get reply
 # of the request (the host tells the person these numbers)
 MAINTENANCE_WINDOW_MS = const(60000)
 MAINTENANCE_HOLD_MS = const(2000)
+SELFTEST_HOLD_MS = const(2000)  # the self-test's button-hold step (the host says how long)
 
 
 class FrameError(Exception):
