@@ -430,6 +430,42 @@ def test_a_double_press_answers_one_selftest_step_not_the_next(world):
     assert world.board.actuations() == [0, 0, 0]
 
 
+async def _begin_calibration(world, hopper):
+    async def person():
+        await until(lambda: world.app.link.events("waiting"))
+        await world.board.press(100)
+
+    asyncio.ensure_future(person())
+    begin = {"op": "begin", "hopper": hopper, "wait_ms": 5000}
+    verb, reply = await world.request("calibrate", begin)
+    assert verb == "ok" and reply["ok"], reply
+
+
+@pytest.mark.parametrize("ended_by", ["end", "idle"])
+def test_an_open_calibration_owns_the_button_until_it_ends(world, ended_by):
+    world.boot_with(BONE, utc(11, 35))  # lunch: a dose press would drop D3 and K2
+
+    async def body():
+        await _begin_calibration(world, 0)  # hopper 0's servo: D3's
+        before = world.records()
+        await world.board.press(100)  # while the person positions that servo
+        await asyncio.sleep(0.5)
+        assert world.presses_done == []
+        taken = world.records()[len(before) :]
+        assert [(r["kind"], r["code"], r["detail"]) for r in taken] == [
+            ("error", logrec.ERR_PRESS_TAKEN, 1)
+        ]
+        if ended_by == "end":
+            verb, _ = await world.request("calibrate", {"op": "end", "hopper": 0})
+            assert verb == "ok"
+        else:  # the host went away: the session ends itself after a minute
+            await until(lambda: world.app._commands.calibrating is None, timeout_s=70)
+        await world.press()  # the button is the dose's again
+
+    scenario_of(world, body)
+    assert world.board.actuations()[:2] == [1, 1]  # lunch: D3 and K2, once
+
+
 def test_other_parts_extend_the_app_only_through_its_hooks(world):
     # what dispenser.net uses: a new verb, a status section, each logged record
     world.boot_with(BONE, utc(11, 35))

@@ -2,7 +2,8 @@
 to exactly one consumer, in this order:
 
 1. a confirmation wait (CONFIRM: an override schedule's hold, the maintenance REPL's hold);
-2. a test wait (TEST: dispense.test, and whatever else asks "is a person at the device");
+2. a test wait (TEST: dispense.test, and whatever else asks "is a person at the device";
+   an open calibration holds one that no press satisfies, so it takes every press);
 3. the dose (App.button_loop hands the press to the controller).
 
 A press belongs to the first wait, in that order, that was already open when the press

@@ -29,7 +29,7 @@ class Commands:
         self.upload = None  # bytearray of a schedule upload in progress
         self.upload_sha = None
         self.confirming = None  # the last dispenser.confirm.Confirmation started
-        self.calibrating = None  # [hopper, ticks of its last step]
+        self.calibrating = None  # [hopper, ticks of its last step, its arbiter Wait]
         self.status_sections = []  # (name, function) adding a section to `status`
         self._setup_code = Transient(("dispenser.setupcmds",), self._uploading)
         self._service_code = Transient(("dispenser.servicecmds",), self._calibrating)

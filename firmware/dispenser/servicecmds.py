@@ -12,6 +12,7 @@ press first (a calibration, once, at its start), as dispense.test does.
 import asyncio
 import os
 
+from dispenser.arbiter import TEST
 from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms
 from dispenser.controller import SETUP_FILES
 from dispenser.core import patterns
@@ -23,6 +24,7 @@ _SETTLE_MS = const(400)  # at a step's start, before it waits for its own press
 _BEEP_GAP_MS = const(1000)
 CALIBRATE_IDLE_MS = const(60000)  # a calibration nobody moves for a minute ends itself
 _IDLE_POLL_MS = const(1000)
+_NEVER_SATISFIED_MS = const(0x3FFFFFFF)  # no press is held this long
 LED_NAMES = ("status", "0", "1", "2")
 
 
@@ -171,7 +173,7 @@ def calibrate(cmds, args):
     if op == "sweep":
         return _sweep(cmds, servo)
     if op == "end":
-        cmds.calibrating = None
+        _end(cmds)
         return _rest(servo)
     raise ValueError("op must be begin, move, sweep, save or end")
 
@@ -184,16 +186,25 @@ async def _begin(cmds, hopper, wait_ms):
         servo = cmds.controller.servos[hopper]
         reply["rest"] = servo.rest_us
         reply["drop"] = servo.drop_us
-        cmds.calibrating = [hopper, ticks_ms()]
+        # While the person positions a servo, the button is the calibration's: a dose
+        # press would drive that servo too. A wait no press can satisfy takes each press
+        # (logged if a dose was due) until the session ends.
+        button = cmds.app.arbiter.claim(TEST, _NEVER_SATISFIED_MS)
+        cmds.calibrating = [hopper, ticks_ms(), button]
         asyncio.create_task(_end_when_idle(cmds, cmds.calibrating, servo))
     return reply
+
+
+def _end(cmds):
+    cmds.app.arbiter.release(cmds.calibrating[2])
+    cmds.calibrating = None
 
 
 async def _end_when_idle(cmds, session, servo):
     # A host that went away must not leave a servo powered at some position.
     while cmds.calibrating is session:
         if ticks_diff(ticks_ms(), session[1]) > CALIBRATE_IDLE_MS:
-            cmds.calibrating = None
+            _end(cmds)
             await _rest(servo)
             return
         await asyncio.sleep_ms(_IDLE_POLL_MS)
