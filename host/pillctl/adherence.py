@@ -46,6 +46,7 @@ from dispenser.core.schedule import Schedule, ScheduleError, build
 from pillctl.devicename import device_name
 from pillctl.errors import PillctlError
 from pillctl.history import DeviceHistory
+from pillctl.logfields import FIELD_NAMES, kind_code
 from pillctl.names import Names
 from pillctl.runout import RunOut
 
@@ -361,8 +362,8 @@ def _judging_period(periods: list[_Period], day: int) -> _Period | None:
 
 def _as_event(record: dict) -> tuple[int, int, tuple]:
     """A stored record back into the engine's (t, kind, fields)."""
-    kind = logrec.KIND_NAMES.index(record["kind"]) if record["kind"] in logrec.KIND_NAMES else 0
-    names = logrec.FIELD_NAMES[kind] if kind else ()
+    kind = kind_code(record["kind"])
+    names = FIELD_NAMES[kind] if kind else ()
     return record["t"], kind, tuple(record[name] for name in names or ())
 
 

@@ -7,6 +7,9 @@ Layout (little-endian), documented in docs/log-format.md:
 `len` counts the whole record, so a reader can skip kinds it does not know, and a torn or
 corrupt record fails its length or CRC check and is skipped one byte at a time until the
 next valid record (resync), never misread.
+
+Kinds and fields are numbers here: their names, for people, are the host's
+(pillctl.logfields), so the device's RAM holds none.
 """
 
 import struct
@@ -48,12 +51,6 @@ MAINT_REFUSED = const(2)  # no hold within the window: the app runs on
 _SIGNER_BYTES = const(32)  # the signer's name in an OVERRIDE record, cut and NUL-padded
 _DEVICE_BYTES = const(16)  # the device id in an OVERRIDE_BOUND record (`<32s16s`)
 
-KIND_NAMES = (
-    None, "boot", "clock_set", "schedule", "remind", "snooze", "dispense", "missed",
-    "refused", "jam", "refill", "low", "confirm", "error", "checkpoint", "override",
-    "override_pending", "selftest", "override_bound", "maintenance",
-)  # fmt: skip
-
 # Payload layouts of the fixed-size kinds, indexed by kind.
 _FORMATS = (
     None, "<B", "<I", "<I", "<HB", "<H", "<HBBH", "<H", "<HB", "<HBB", "<BH", "<BH", "<H", "<BH",
@@ -62,17 +59,6 @@ _FORMATS = (
 
 # Their payload sizes (struct.calcsize of the above), so that no read parses a format.
 _SIZES = (0, 1, 4, 4, 3, 2, 6, 2, 3, 4, 3, 3, 2, 3, 0, 36, 4, 4, 48, 33)
-
-# Names of each kind's fields, for readers (pillctl logs --format jsonl/csv).
-FIELD_NAMES = (
-    None, ("cause",), ("previous",), ("hash32",), ("slot", "level"), ("slot",),
-    ("dose", "hopper_nut", "pills", "amount"), ("entry",), ("dose", "reason"),
-    ("dose", "hopper", "delivered"), ("hopper", "count"), ("hopper", "count"), ("item",),
-    ("code", "detail"),
-    ("day", "stock", "flags", "totals", "confirms", "resolved", "reminded", "snoozed", "week",
-     "schedule"),
-    ("hash32", "signer"), ("hash32",), ("passed", "failed"), ("sha256", "device"), ("step", "who"),
-)  # fmt: skip
 
 # REFUSED reasons
 REASON_CAP = const(1)
@@ -322,28 +308,6 @@ def scan(buf, end=-1):
         pos += buf[pos]
 
 
-def as_dict(rec):
-    """A decoded record as a flat dict with named fields (host-side export)."""
-    seq, t, kind, fields = rec
-    out = {"seq": seq, "t": t}
-    if 0 < kind < len(KIND_NAMES):
-        out["kind"] = KIND_NAMES[kind]
-        names = FIELD_NAMES[kind]
-        for i in range(len(names)):
-            out[names[i]] = fields[i]
-        if kind == OVERRIDE:
-            out["signer"] = signer_text(fields[1])
-        elif kind == MAINTENANCE:
-            out["who"] = signer_text(fields[1])
-        elif kind == OVERRIDE_BOUND:
-            out["sha256"] = "".join("%02x" % b for b in fields[0])
-            out["device"] = signer_text(fields[1])
-    else:
-        out["kind"] = kind
-        out["raw"] = fields
-    return out
-
-
 def device_field(device_id):
     """The OVERRIDE_BOUND record's device field: the id's bytes, cut to what the record
     holds (written NUL-padded; compare with the padding stripped)."""
@@ -353,7 +317,3 @@ def device_field(device_id):
 def signer_bytes(signers):
     """The OVERRIDE record's signer field: the names, comma-separated, cut to fit."""
     return ", ".join(signers).encode()[:_SIGNER_BYTES]
-
-
-def signer_text(field):
-    return bytes(field).rstrip(b"\x00").decode()
