@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from dispenser.core import logrec
+from dispenser.core import checkpoint, logrec
 
 KIND_NAMES = (
     None, "boot", "clock_set", "schedule", "remind", "snooze", "dispense", "missed",
@@ -40,8 +40,14 @@ def signer_text(field: bytes) -> str:
 
 def as_dict(rec: tuple) -> dict[str, Any]:
     """A decoded record (seq, t, kind, fields) as a flat dict with named fields."""
-    seq, t, kind, fields = rec
+    seq, t, kind = rec[0], rec[1], rec[2]
+    fields: Any = rec[3]
     out: dict[str, Any] = {"seq": seq, "t": t}
+    if kind == logrec.CHECKPOINT:  # logrec leaves its payload to dispenser.core.checkpoint
+        try:
+            fields = checkpoint.unpack(fields)
+        except ValueError:  # a layout this pillctl does not read: kept raw, as unknown kinds
+            return {**out, "kind": kind, "raw": fields}
     if 0 < kind < len(KIND_NAMES):
         out["kind"] = KIND_NAMES[kind]
         out.update(zip(FIELD_NAMES[kind], fields, strict=True))
@@ -58,9 +64,14 @@ def as_dict(rec: tuple) -> dict[str, Any]:
     return out
 
 
-def kind_code(name: str) -> int:
-    """The kind number of a kind's name; 0 for a name this pillctl does not know."""
-    return KIND_NAMES.index(name) if name in KIND_NAMES else 0
+def as_event(record: dict[str, Any]) -> tuple[int, int, Any]:
+    """A record as_dict named (or as stored: JSON lists for tuples) back into the engine's
+    (t, kind, fields); kind 0 for a kind this pillctl does not know."""
+    kind = KIND_NAMES.index(record["kind"]) if record["kind"] in KIND_NAMES else 0
+    fields = tuple(record[name] for name in FIELD_NAMES[kind] or ())
+    if kind == logrec.CHECKPOINT:
+        return record["t"], kind, checkpoint.pack(fields)
+    return record["t"], kind, fields
 
 
 def named_event(event: dict[str, Any]) -> dict[str, Any]:
