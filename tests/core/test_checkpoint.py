@@ -1,9 +1,16 @@
 """The CHECKPOINT record's payload (dispenser.core.checkpoint): round trip, its worst size,
-older layouts, and a payload it cannot read."""
+older layouts, a payload it cannot read, and rotations that load its code only meanwhile.
 
-from coretools import DAY, at, fresh_engine
+Runs under CPython and the MicroPython unix port alike (there the module is unloaded)."""
 
+import sys
+
+from coretools import DAY, at, fresh_engine, remove_tree, temp_dir
+
+from dispenser.compat import Transient
 from dispenser.core import checkpoint, logrec
+from dispenser.core.engine import Engine
+from dispenser.logstore import LogStore
 
 FIELDS = (
     20791,
@@ -56,3 +63,33 @@ def test_replay_goes_on_past_a_checkpoint_it_cannot_read():
     t = at(e.schedule, DAY, 600)
     e.restore([(1, t, logrec.CHECKPOINT, b"\x00" * 5), (2, t, logrec.REFILL, (0, 30))])
     assert e.ready and e.stock[0] == 30
+
+
+def test_rotations_write_checkpoints_that_replay_with_the_code_loaded_only_meanwhile():
+    # as the controller holds it (controller.CHECKPOINT_CODE): in the unix port the module
+    # is unloaded after each rotation and imported again by the next
+    code = Transient(("dispenser.core.checkpoint",))
+    root = temp_dir()
+    try:
+        e = fresh_engine()
+        s = e.schedule
+
+        def snapshot():
+            with code:
+                return e.checkpoint()
+
+        store = LogStore(root, budget=1024, segments=4, snapshot=snapshot)
+        for t, kind, fields in e.refill(at(s, DAY, 500), 0, 30) + e.press(at(s, DAY, 760)):
+            store.append(t, kind, fields)
+        for i in range(60):  # rotations, every older segment dropped
+            store.append(at(s, DAY, 800) + i, logrec.BOOT, (0,))
+        assert store.info()["segments"] == 4
+        if sys.implementation.name == "micropython":
+            assert "dispenser.core.checkpoint" not in sys.modules
+        again = Engine(s)
+        with code:
+            again.restore(LogStore(root).replay_records())
+        assert (again.resolved, again.stock, again.totals) == (e.resolved, e.stock, e.totals)
+        assert (again.confirms, again.past_d, again.day) == (e.confirms, e.past_d, e.day)
+    finally:
+        remove_tree(root)

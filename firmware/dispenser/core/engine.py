@@ -26,8 +26,8 @@ is not on flash yet.
 
 How the app drives it (dispenser/controller.py):
     boot:     engine = Engine(schedstore.load(path)); the log store's checkpoint snapshot is
-              engine.checkpoint; engine.restore(store.replay_records(), clock valid). The
-              controller logs the BOOT record itself.
+              engine.checkpoint; engine.restore(store.replay_records(), clock valid), both
+              inside controller.CHECKPOINT_CODE. The controller logs the BOOT record itself.
     loop:     log(engine.tick(now)); show engine.indication(now); sleep until
               engine.next_wake(now), a press or a serial command.
     press:    for each event of engine.press(now, long): append it to the log; for a
