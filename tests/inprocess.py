@@ -20,9 +20,9 @@ from pathlib import Path
 
 from dispenser import cpython_shim
 from dispenser.clock import Clock
-from dispenser.core import logrec
 from dispenser.logstore import LogStore
 from dispenser.schedstore import SCHEDULE_PATH
+from pillctl.logfields import as_dict, named_event
 
 VIRTUAL_LIMIT_S = 30 * 86400  # a scenario still waiting after this much virtual time hangs
 START_TICKS_S = 1000.0
@@ -280,7 +280,9 @@ class FakeLink:
         self.sent.append((frame_id, verb, payload))
 
     def events(self, kind: str | None = None) -> list[dict]:
-        return [p for i, v, p in self.sent if v == "evt" and (kind is None or p["kind"] == kind)]
+        """The events sent, as pillctl reads them (records named), of `kind` if given."""
+        events = [named_event(p) for i, v, p in self.sent if v == "evt"]
+        return [e for e in events if kind is None or e["kind"] == kind]
 
 
 async def until(predicate: Callable[[], object], timeout_s: float = 120, step_s: float = 0.01):
@@ -347,7 +349,7 @@ async def upload(world, data: bytes, sha: str | None = None) -> tuple[str, dict]
 
 def flash_records(root: Path) -> list[dict]:
     """The log on the (fake) flash, as dicts, oldest first."""
-    return [logrec.as_dict(r) for r in LogStore(str(root / "log")).records()]
+    return [as_dict(r) for r in LogStore(str(root / "log")).records()]
 
 
 def put_schedule(root: Path, data: bytes) -> None:

@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dispenser.core import logrec
 from dispenser.logstore import LogStore
 from pillctl.device import Device
+from pillctl.logfields import as_dict
 from pillctl.schedule import compile_file
 from pillctl.sim.firmware_image import install_source
 from pillctl.sim.process import SimProcess
@@ -61,7 +61,7 @@ def wait_for_the_miss(sim: SimProcess) -> None:
 
 
 def records(sim: SimProcess) -> list[dict]:
-    return [logrec.as_dict(r) for r in LogStore(str(sim.fs / "log")).records()]
+    return [as_dict(r) for r in LogStore(str(sim.fs / "log")).records()]
 
 
 def timeline_problems(logged: list[dict]) -> list[str]:

@@ -15,6 +15,7 @@ from dispenser.core import logrec
 from dispenser.logstore import LogStore
 from pillctl.device import Device
 from pillctl.errors import PillctlError
+from pillctl.logfields import as_dict
 from pillctl.schedule import compile_file
 from pillctl.schedule.compiler import compile_to_bytes
 from pillctl.schedule.parse import parse_schedule
@@ -112,7 +113,7 @@ def press_and_settle(board, hoppers: list[int]) -> int:
 
 
 def log_records(board) -> list[dict]:
-    return [logrec.as_dict(r) for r in LogStore(str(board.fs / "log")).records()]
+    return [as_dict(r) for r in LogStore(str(board.fs / "log")).records()]
 
 
 def kinds(records: list[dict]) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dispenser.core import logrec
+from dispenser.core import checkpoint, logrec
 from pillctl.errors import PillctlError
 from pillctl.history import DATA_ENV, DeviceHistory, csv_columns, data_root, known_devices
 
@@ -25,7 +25,9 @@ RECORDS = [
         5,
         1796000300,
         logrec.CHECKPOINT,
-        (20791, (5, 6, 7), 0x11, (1, 2, 3, 4), ((9, 10),), (), (), (), (), 0xB55A6A72),
+        checkpoint.pack(
+            (20791, (5, 6, 7), 0x11, (1, 2, 3, 4), ((9, 10),), (), (), (), (), 0xB55A6A72)
+        ),
     ),
     (6, 1796000400, 99, b"\x01\x02"),  # a kind from a newer firmware
 ]

@@ -23,7 +23,7 @@ from dispenser import checkedfile, schedstore  # noqa: E402
 from dispenser import controller as controller_module  # noqa: E402
 from dispenser.clock import Clock  # noqa: E402
 from dispenser.controller import Controller  # noqa: E402
-from dispenser.core import logrec  # noqa: E402
+from dispenser.core import checkpoint, logrec  # noqa: E402
 from dispenser.core.schedule import parse  # noqa: E402
 from dispenser.logstore import LogStore  # noqa: E402
 
@@ -267,7 +267,9 @@ def test_a_failed_append_leaves_no_unwritten_dose_in_the_engine(flash, monkeypat
         asyncio.run(c.press(False))
     lunch = [d.key for d in s.doses if s.slots[d.slot].id == "lunch"]
     assert [key for key in lunch if key in c.engine.resolved] == [dispenses[0]]
-    assert [key for key, how in c.engine.checkpoint()[5] if how == 1] == [dispenses[0]]
+    assert [key for key, how in checkpoint.unpack(c.engine.checkpoint())[5] if how == 1] == [
+        dispenses[0]
+    ]
     asyncio.run(c.press(False))
     written = [r[3][0] for r in LogStore("log").records() if r[2] == logrec.DISPENSE]
     assert sorted(written) == sorted(lunch)

@@ -19,7 +19,7 @@ from pillctl.schedule import compile_file  # noqa: E402
 
 HEAP_CEILING_KB = 119
 
-# Loaded only for the boot, a schedule check, a failure or a rare command.
+# Loaded only for the boot, a schedule check, a log rotation, a failure or a rare command.
 TRANSIENT = {
     "dispenser.boot",
     "dispenser.schedstore",
@@ -31,6 +31,7 @@ TRANSIENT = {
     "dispenser.setupcmds",
     "dispenser.servicecmds",
     "dispenser.confirm",
+    "dispenser.core.checkpoint",  # a replay and a rotation only
 }
 
 

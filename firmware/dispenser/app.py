@@ -142,7 +142,8 @@ class App:
         self.link.send(0, "evt", payload)
 
     def record_event(self, record):
-        self.event(logrec.as_dict(record))
+        # The record as it is on flash: pillctl names its fields (pillctl.logfields).
+        self.event({"kind": "record", "b64": protocol.b64(logrec.encode(*record))})
 
     def log_error(self, code, detail):
         self.controller.append(self.board.clock.now() or 0, logrec.ERROR, (code, detail))

@@ -28,8 +28,12 @@ SCHEDULE_CODE = Transient(
         "dispenser.checkedfile",
         "dispenser.core.schedule",
         "dispenser.core.nutrients",
+        "dispenser.core.checkpoint",  # the check bounds a checkpoint's size
     )
 )
+# Resident only for a replay (boot, an install) and a log rotation: the CHECKPOINT record's
+# code, which the engine imports only there (about 1.4 KB of bytecode).
+CHECKPOINT_CODE = Transient(("dispenser.core.checkpoint",))
 # Resident only for a boot and the self-test and calibrate commands: the set-up files.
 SETUP_FILES = Transient(("dispenser.setupfiles", "dispenser.checkedfile"))
 _BOOT_CODE = Transient(("dispenser.boot",))
@@ -83,8 +87,9 @@ class Controller:
     def start_engine(self, schedule, now):
         """An engine for `schedule`, its state replayed from the newest checkpoint on."""
         engine = Engine(schedule)
-        self.store.checkpoint_with(engine.checkpoint, self._carry)
-        engine.restore(self._replay(), now is not None)
+        self.store.checkpoint_with(self._checkpoint, self._carry)
+        with CHECKPOINT_CODE:
+            engine.restore(self._replay(), now is not None)
         self.engine = engine
         self._bind(schedule)
         return engine
@@ -124,6 +129,13 @@ class Controller:
             return False
         self.pending = None
         return True
+
+    def _checkpoint(self):
+        """What a log rotation writes first: the engine's CHECKPOINT payload."""
+        engine = self.engine  # set by start_engine before any record can rotate the log
+        assert engine is not None
+        with CHECKPOINT_CODE:
+            return engine.checkpoint()
 
     def _carry(self):
         """What a log rotation writes after its CHECKPOINT: the active schedule's override

@@ -46,6 +46,7 @@ from dispenser.core.schedule import Schedule, ScheduleError, build
 from pillctl.devicename import device_name
 from pillctl.errors import PillctlError
 from pillctl.history import DeviceHistory
+from pillctl.logfields import as_event
 from pillctl.names import Names
 from pillctl.runout import RunOut
 
@@ -359,13 +360,6 @@ def _judging_period(periods: list[_Period], day: int) -> _Period | None:
     return None
 
 
-def _as_event(record: dict) -> tuple[int, int, tuple]:
-    """A stored record back into the engine's (t, kind, fields)."""
-    kind = logrec.KIND_NAMES.index(record["kind"]) if record["kind"] in logrec.KIND_NAMES else 0
-    names = logrec.FIELD_NAMES[kind] if kind else ()
-    return record["t"], kind, tuple(record[name] for name in names or ())
-
-
 @dataclass
 class _Replay:
     """The firmware's own Engine fed the log, as the device replays it at boot."""
@@ -384,7 +378,7 @@ def _replay(timed: list[dict], periods: list[_Period]) -> _Replay:
     engine.restore((), clock_known=True)  # only records with a set clock are replayed
     upcoming = list(periods[1:])
     for record in timed:
-        t, kind, fields = _as_event(record)
+        t, kind, fields = as_event(record)
         while upcoming and upcoming[0].start <= t:
             # The schedule switch the device made: its SCHEDULE event excuses closed windows.
             engine.install(upcoming[0].start, upcoming.pop(0).schedule)

@@ -12,6 +12,7 @@ import serial
 
 from dispenser.core import protocol
 from pillctl.errors import PillctlError
+from pillctl.logfields import named_event
 
 DEFAULT_TIMEOUT_S = 3.0
 
@@ -132,7 +133,7 @@ class Device:
         except protocol.FrameError:
             return None
         if frame is not None and frame[1] == "evt":
-            self.events.append(frame[2])
+            self.events.append(named_event(frame[2]))
             return None
         return frame
 

@@ -2,7 +2,7 @@
 
 One folder per device id under the data root::
 
-    <root>/<device id>/log.jsonl               one logrec.as_dict record per line, by seq
+    <root>/<device id>/log.jsonl               one logfields.as_dict record per line, by seq
     <root>/<device id>/schedules/<sha256>.json  compiled device schedules, by their identity
 
 `pillctl logs` pulls records "since last_seq()" and hands them to add_records(), so a
@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from dispenser.core import logrec
 from dispenser.core.schedule import ScheduleError, verify_hash
 from pillctl.errors import PillctlError
+from pillctl.logfields import as_dict
 from pillctl.names import Names, amount_unit
 
 DATA_ENV = "PILLCTL_DATA_DIR"
@@ -136,7 +137,7 @@ class DeviceHistory:
         for record in records:
             if record[0] > last:
                 last = record[0]
-                lines.append(json.dumps(_jsonable(logrec.as_dict(record))) + "\n")
+                lines.append(json.dumps(_jsonable(as_dict(record))) + "\n")
         if lines:
             self.path.mkdir(parents=True, exist_ok=True)
             created = not self._log.exists()
@@ -155,7 +156,7 @@ class DeviceHistory:
         return len(lines)
 
     def records(self) -> list[dict]:
-        """logrec.as_dict of every stored record, oldest first (JSON types: tuples come
+        """logfields.as_dict of every stored record, oldest first (JSON types: tuples come
         back as lists, raw payloads of unknown kinds as hex strings)."""
         return self._read_lines()[0]
 

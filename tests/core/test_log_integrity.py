@@ -15,7 +15,7 @@ from coretools import (
 )
 
 from dispenser import logstore
-from dispenser.core import logrec, schedule
+from dispenser.core import checkpoint, logrec, schedule
 from dispenser.core.engine import Engine
 from dispenser.logstore import LogStore
 
@@ -78,7 +78,7 @@ def test_the_largest_accepted_schedule_checkpoints_its_worst_day_within_a_record
         e.apply(t, logrec.SNOOZE, (key,))
     e.past_d = [1000] * 6  # vitamin D on each of the six days before: a full 7-day window
     cp = e.checkpoint()
-    assert len(cp[8]) == 6
+    assert len(checkpoint.unpack(cp)[8]) == 6
     data = logrec.encode(1, t, logrec.CHECKPOINT, cp)
     assert len(data) <= logrec.MAX_RECORD
     again = Engine(s)

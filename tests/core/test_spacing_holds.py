@@ -16,8 +16,8 @@ from coretools import (
     parse,
 )
 
+from dispenser.core import checkpoint, logrec, windows
 from dispenser.core import engine as eng
-from dispenser.core import logrec, windows
 from dispenser.core.logrec import id_key
 
 CIPRO = id_key("cipro")
@@ -118,7 +118,7 @@ def test_a_dose_a_rule_waits_on_counts_against_the_checkpoint_budget():
     assert [d.id for d in windows.waited_doses(s)] == ["ca-breakfast", "ca-dinner"]
     e = fresh_engine(s)
     e.press(at(s, DAY, 535))
-    assert (id_key("ca-breakfast"), at(s, DAY, 535)) in e.checkpoint()[4]
+    assert (id_key("ca-breakfast"), at(s, DAY, 535)) in checkpoint.unpack(e.checkpoint())[4]
 
 
 def test_status_names_the_confirmation_that_holds_calcium_too():

@@ -10,6 +10,7 @@ from pathlib import Path
 from dispenser.core import logrec, nutrients, schedule
 from dispenser.schedstore import SCHEDULE_PATH
 from pillctl.history import _jsonable
+from pillctl.logfields import KIND_NAMES, as_dict
 from soak.doses import Due
 
 Failure = tuple[str, str]
@@ -133,7 +134,7 @@ def check_doses(
     mine = [r for r in records if r[1] >= since_t and r[2] in RESOLVING]
     for due in dues:
         resolved = [r for r in mine if r[3][0] == due.key and due.opens - 1 <= r[1] <= due.closes]
-        kinds = Counter(logrec.KIND_NAMES[r[2]] for r in resolved)
+        kinds = Counter(KIND_NAMES[r[2]] for r in resolved)
         if kinds["dispense"] > 1:
             failures.append((DOUBLE, f"{due.id}: {kinds['dispense']} DISPENSE records"))
         elif not resolved:
@@ -161,7 +162,7 @@ def check_pull(history_records: list[dict], flash: list[Record]) -> list[Failure
     seqs = [r["seq"] for r in history_records]
     if seqs != sorted(set(seqs)):
         return [(LOG, "the pulled history repeats or reorders sequence numbers")]
-    on_flash = {r[0]: json.loads(json.dumps(_jsonable(logrec.as_dict(r)))) for r in flash}
+    on_flash = {r[0]: json.loads(json.dumps(_jsonable(as_dict(r)))) for r in flash}
     wrong = [r["seq"] for r in history_records if on_flash.get(r["seq"], r) != r]
     if wrong:
         return [(LOG, f"pulled records differ from the flash's: seqs {wrong[:5]}")]

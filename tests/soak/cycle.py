@@ -13,6 +13,7 @@ from dispenser.core import logrec
 from pillctl.commands.logs import pull
 from pillctl.device import Device
 from pillctl.errors import PillctlError
+from pillctl.logfields import KIND_NAMES
 from soak import checks, forgery, injections
 from soak.doses import DayPlan
 from soak.plan import Plan
@@ -135,7 +136,7 @@ class Cycler:
             result.failures += checks.check_pull(history.records(), final.records)
         if result.failures:
             result.log = [
-                f"{r[0]} {r[1]} {logrec.KIND_NAMES[r[2]]} {r[3]}"
+                f"{r[0]} {r[1]} {KIND_NAMES[r[2]]} {r[3]}"
                 for r in final.records if r[1] >= midnight or r[2] == logrec.BOOT
             ]  # fmt: skip
             result.log += [f"servo {h} at {wall}" for h, wall in moves]

@@ -5,11 +5,14 @@ Plain functions over explicit arguments; the Engine owns the state they read
 (dispenser.core.engine) and changes it only in its apply().
 """
 
+from dispenser.compat import const
 from dispenser.core import logrec
 
 # Only these values: the rest of dispenser.core.nutrients serves the schedule check, which
 # is resident only while it runs (controller.SCHEDULE_CODE).
 from dispenser.core.nutrients import CEILINGS, D_DOSE_CEILING, D_WEEK_CEILING
+
+PAST_DAYS = const(6)  # past_d: the local days before today in the 7-day vitamin D window
 
 
 def refusal(dose, now, hold, stock, jammed, totals, caps, past_d):

@@ -26,8 +26,8 @@ is not on flash yet.
 
 How the app drives it (dispenser/controller.py):
     boot:     engine = Engine(schedstore.load(path)); the log store's checkpoint snapshot is
-              engine.checkpoint; engine.restore(store.replay_records(), clock valid). The
-              controller logs the BOOT record itself.
+              engine.checkpoint; engine.restore(store.replay_records(), clock valid), both
+              inside controller.CHECKPOINT_CODE. The controller logs the BOOT record itself.
     loop:     log(engine.tick(now)); show engine.indication(now); sleep until
               engine.next_wake(now), a press or a serial command.
     press:    for each event of engine.press(now, long): append it to the log; for a
@@ -39,7 +39,7 @@ Controller.decide opened before the engine call.
 """
 
 from dispenser.compat import const
-from dispenser.core import caps, checkpoint, logrec
+from dispenser.core import caps, logrec
 from dispenser.core.localtime import MIN_VALID_TIME, MINUTE_S, local_day, to_utc
 from dispenser.core.windows import DayPlan, slots_in_use, waited_doses
 
@@ -138,7 +138,7 @@ class Engine:
         self.jam_flags = 0
         self.day = -1  # local day the daily state below belongs to
         self.totals = [0, 0, 0, 0]  # per nutrient code, dispensed on self.day
-        self.past_d = [0] * logrec.WEEK_ENTRIES  # vitamin D given 1..6 local days before self.day
+        self.past_d = [0] * caps.PAST_DAYS  # vitamin D given 1..6 local days before self.day
         self.resolved = {}  # dose/item key -> DONE | MISSED | _REFUSED_CAP | NOT_DUE, on self.day
         self.refusals = {}  # dose key -> reason of its latest refusal on self.day
         # item key, or key of a dose a spacing rule waits on -> UTC time it was last taken
@@ -167,6 +167,14 @@ class Engine:
         elif kind == logrec.JAM:
             self.jam_flags |= 1 << fields[1]
         elif kind == logrec.CHECKPOINT:
+            # Imported here: the shell keeps the checkpoint code resident only for a
+            # replay and a rotation (controller.CHECKPOINT_CODE).
+            from dispenser.core import checkpoint
+
+            try:
+                state = checkpoint.decode(fields)
+            except ValueError:
+                return  # not a checkpoint this firmware reads: replay goes on without it
             (
                 self.day,
                 self.stock,
@@ -180,7 +188,7 @@ class Engine:
                 self.snoozed,
                 self.past_d,
                 self.schedule_hash,
-            ) = checkpoint.decode(fields)
+            ) = state
             self.plan.moved()
         elif kind == logrec.CONFIRM:
             self.confirms[fields[0]] = t
@@ -275,12 +283,15 @@ class Engine:
             del self.confirms[key]
 
     def checkpoint(self):
-        """Fields of a CHECKPOINT record: everything replay needs, for the log's rotation
-        (dispenser.core.checkpoint)."""
+        """The payload of a CHECKPOINT record: everything replay needs, for the log's
+        rotation (dispenser.core.checkpoint)."""
+        from dispenser.core import checkpoint  # as in apply: resident only while it runs
+
         return checkpoint.encode(
             self.day,
             self.stock,
-            logrec.pack_flags(self.low_flags, self.jam_flags),
+            self.low_flags,
+            self.jam_flags,
             self.totals,
             self.past_d,
             self.schedule_hash,

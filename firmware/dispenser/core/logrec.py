@@ -7,6 +7,9 @@ Layout (little-endian), documented in docs/log-format.md:
 `len` counts the whole record, so a reader can skip kinds it does not know, and a torn or
 corrupt record fails its length or CRC check and is skipped one byte at a time until the
 next valid record (resync), never misread.
+
+Kinds and fields are numbers here: their names, for people, are the host's
+(pillctl.logfields), so the device's RAM holds none.
 """
 
 import struct
@@ -33,7 +36,8 @@ REFILL = const(10)  # (hopper, count)
 LOW = const(11)  # (hopper, count)
 CONFIRM = const(12)  # (item key,)  reminder-only item confirmed by a press
 ERROR = const(13)  # (code, detail)
-CHECKPOINT = const(14)  # engine state summary, first record of every log segment
+CHECKPOINT = const(14)  # engine state summary, first record of every log segment; its
+# payload is bytes here, laid out and read by dispenser.core.checkpoint
 OVERRIDE = const(15)  # (hash32, signer) a schedule with overrides confirmed by a button hold
 OVERRIDE_PENDING = const(16)  # (hash32,) a schedule with overrides awaits the hold
 SELFTEST = const(17)  # (steps passed, steps failed) bit masks of a guided self-test
@@ -48,12 +52,6 @@ MAINT_REFUSED = const(2)  # no hold within the window: the app runs on
 _SIGNER_BYTES = const(32)  # the signer's name in an OVERRIDE record, cut and NUL-padded
 _DEVICE_BYTES = const(16)  # the device id in an OVERRIDE_BOUND record (`<32s16s`)
 
-KIND_NAMES = (
-    None, "boot", "clock_set", "schedule", "remind", "snooze", "dispense", "missed",
-    "refused", "jam", "refill", "low", "confirm", "error", "checkpoint", "override",
-    "override_pending", "selftest", "override_bound", "maintenance",
-)  # fmt: skip
-
 # Payload layouts of the fixed-size kinds, indexed by kind.
 _FORMATS = (
     None, "<B", "<I", "<I", "<HB", "<H", "<HBBH", "<H", "<HB", "<HBB", "<BH", "<BH", "<H", "<BH",
@@ -62,17 +60,6 @@ _FORMATS = (
 
 # Their payload sizes (struct.calcsize of the above), so that no read parses a format.
 _SIZES = (0, 1, 4, 4, 3, 2, 6, 2, 3, 4, 3, 3, 2, 3, 0, 36, 4, 4, 48, 33)
-
-# Names of each kind's fields, for readers (pillctl logs --format jsonl/csv).
-FIELD_NAMES = (
-    None, ("cause",), ("previous",), ("hash32",), ("slot", "level"), ("slot",),
-    ("dose", "hopper_nut", "pills", "amount"), ("entry",), ("dose", "reason"),
-    ("dose", "hopper", "delivered"), ("hopper", "count"), ("hopper", "count"), ("item",),
-    ("code", "detail"),
-    ("day", "stock", "flags", "totals", "confirms", "resolved", "reminded", "snoozed", "week",
-     "schedule"),
-    ("hash32", "signer"), ("hash32",), ("passed", "failed"), ("sha256", "device"), ("step", "who"),
-)  # fmt: skip
 
 # REFUSED reasons
 REASON_CAP = const(1)
@@ -113,12 +100,6 @@ def boot_cause(reset_cause):
 UNKNOWN_STOCK = const(0xFFFF)
 
 _HEADER = "<BIIB"
-_CHECKPOINT_HEAD = "<H3HB4I"  # day, stock x3, flags, totals x4
-_CONFIRM_ENTRY = "<HI"
-_RESOLVED_ENTRY = "<HB"
-_REMINDED_ENTRY = "<HB"  # slot key, highest reminder level logged
-_SNOOZED_ENTRY = "<HI"  # slot key, UTC end of the snooze
-_WEEK_ENTRY = "<BH"  # days ago (1..6), vitamin D given that day (65535: that much or more)
 
 
 def pack_hopper_nutrient(hopper, nutrient):
@@ -134,98 +115,16 @@ def unpack_nutrient(packed):
     return packed >> 4
 
 
-def pack_flags(low, jam):
-    """The checkpoint's flags: the low-stock hopper bits, the jammed ones above them."""
-    return low | jam << 4
-
-
-def unpack_flags(flags):
-    """(low-stock hopper bits, jammed hopper bits) of a checkpoint's flags."""
-    return flags & 0x0F, flags >> 4
-
-
 def id_key(name):
     """16-bit key that stands for a dose, item or slot id in records (the schedule check
     rejects collisions within a schedule). Keys survive a schedule change, indices would not."""
     return crc32(name.encode()) & 0xFFFF
 
 
-# The checkpoint's variable part: (field index, entry format, entry size), each written as
-# a u8 count then the entries.
-_CHECKPOINT_LISTS = (
-    (4, _CONFIRM_ENTRY, 6),
-    (5, _RESOLVED_ENTRY, 3),
-    (6, _REMINDED_ENTRY, 3),
-    (7, _SNOOZED_ENTRY, 6),
-    (8, _WEEK_ENTRY, 3),
-)
-
-
-# Bytes of a checkpoint record without its list entries: overhead, head, the five counts
-# and the trailing schedule hash prefix.
-CHECKPOINT_FIXED = const(48)
-WEEK_ENTRIES = const(6)  # the 7-day vitamin D window: the six days before today
-
-
-def checkpoint_worst_size(timed, entries, slots):
-    """The largest checkpoint record a schedule with `timed` entries whose intake time is
-    kept (reminder-only items, and doses a spacing rule waits on), `entries` doses + items
-    and `slots` slots in use can need: every timed entry taken, every entry resolved, every
-    slot reminded and snoozed. The schedule check keeps it <= MAX_RECORD."""
-    return CHECKPOINT_FIXED + 3 * WEEK_ENTRIES + 6 * timed + 3 * entries + 9 * slots
-
-
-def _checkpoint_size(fields):
-    size = CHECKPOINT_FIXED - OVERHEAD
-    for index, _, entry_size in _CHECKPOINT_LISTS:
-        size += entry_size * len(fields[index])
-    return size
-
-
-def _pack_checkpoint(buf, pos, fields):
-    day, stock, flags, totals = fields[0], fields[1], fields[2], fields[3]
-    struct.pack_into(_CHECKPOINT_HEAD, buf, pos, day, stock[0], stock[1], stock[2], flags,
-                     totals[0], totals[1], totals[2], totals[3])  # fmt: skip
-    pos += struct.calcsize(_CHECKPOINT_HEAD)
-    for index, fmt, entry_size in _CHECKPOINT_LISTS:
-        entries = fields[index]
-        buf[pos] = len(entries)
-        pos += 1
-        for a, b in entries:
-            struct.pack_into(fmt, buf, pos, a, b)
-            pos += entry_size
-    struct.pack_into("<I", buf, pos, fields[9])
-
-
-def _unpack_checkpoint(buf, pos, end):
-    head = struct.unpack_from(_CHECKPOINT_HEAD, buf, pos)
-    pos += struct.calcsize(_CHECKPOINT_HEAD)
-    lists = []
-    for index, fmt, entry_size in _CHECKPOINT_LISTS:
-        if index == 8 and pos == end:
-            lists.append(())  # written before checkpoints carried the 7-day window
-            break
-        entries = []
-        count = buf[pos]
-        pos += 1
-        for _ in range(count):
-            entries.append(struct.unpack_from(fmt, buf, pos))
-            pos += entry_size
-        lists.append(tuple(entries))
-    # A trailing u32 (the active schedule's hash prefix) came with the 7-day window: 0 when
-    # absent.
-    schedule = 0
-    if end - pos == 4:
-        schedule = struct.unpack_from("<I", buf, pos)[0]
-    elif pos != end:
-        raise ValueError("checkpoint length")
-    return (head[0], head[1:4], head[4], head[5:9]) + tuple(lists) + (schedule,)
-
-
 def payload_size(kind, fields):
-    if kind == CHECKPOINT:
-        return _checkpoint_size(fields)
-    return _SIZES[kind]
+    """The payload's bytes. A CHECKPOINT's `fields` is its payload, as it is
+    (dispenser.core.checkpoint lays it out)."""
+    return len(fields) if kind == CHECKPOINT else _SIZES[kind]
 
 
 def encode_into(buf, seq, t, kind, fields):
@@ -235,7 +134,7 @@ def encode_into(buf, seq, t, kind, fields):
         raise ValueError("record too long")
     struct.pack_into(_HEADER, buf, 0, size, seq, t, kind)
     if kind == CHECKPOINT:
-        _pack_checkpoint(buf, _HEADER_SIZE, fields)
+        buf[_HEADER_SIZE : size - _CRC_SIZE] = fields
     else:
         struct.pack_into(_FORMATS[kind], buf, _HEADER_SIZE, *fields)
     body = size - _CRC_SIZE
@@ -280,7 +179,7 @@ def time_at(buf, pos):
 
 def decode_at(buf, pos, end):
     """The record at `pos` as (seq, t, kind, fields), or None if no valid record starts
-    there. `fields` is a tuple; unknown kinds give their raw payload bytes."""
+    there. `fields` is a tuple; a CHECKPOINT and unknown kinds give their payload bytes."""
     if not valid_size(memoryview(buf), pos, end):
         return None
     return decode_valid(buf, pos)
@@ -288,21 +187,16 @@ def decode_at(buf, pos, end):
 
 def decode_valid(buf, pos):
     """decode_at for a record valid_size has checked already; None if its payload does not
-    match its kind's layout."""
+    match its fixed kind's size."""
     body = pos + buf[pos] - _CRC_SIZE
     _, seq, t, kind = struct.unpack_from(_HEADER, buf, pos)
     start = pos + _HEADER_SIZE
-    try:
-        if kind == CHECKPOINT:
-            fields = _unpack_checkpoint(buf, start, body)
-        elif 0 < kind < len(_FORMATS):
-            if _SIZES[kind] != body - start:
-                return None
-            fields = struct.unpack_from(_FORMATS[kind], buf, start)
-        else:
-            fields = bytes(buf[start:body])
-    except (ValueError, IndexError):
-        return None
+    if 0 < kind < len(_FORMATS) and _FORMATS[kind] is not None:
+        if _SIZES[kind] != body - start:
+            return None
+        fields = struct.unpack_from(_FORMATS[kind], buf, start)
+    else:  # a CHECKPOINT (dispenser.core.checkpoint reads it), or a kind from a newer firmware
+        fields = bytes(buf[start:body])
     return (seq, t, kind, fields)
 
 
@@ -322,28 +216,6 @@ def scan(buf, end=-1):
         pos += buf[pos]
 
 
-def as_dict(rec):
-    """A decoded record as a flat dict with named fields (host-side export)."""
-    seq, t, kind, fields = rec
-    out = {"seq": seq, "t": t}
-    if 0 < kind < len(KIND_NAMES):
-        out["kind"] = KIND_NAMES[kind]
-        names = FIELD_NAMES[kind]
-        for i in range(len(names)):
-            out[names[i]] = fields[i]
-        if kind == OVERRIDE:
-            out["signer"] = signer_text(fields[1])
-        elif kind == MAINTENANCE:
-            out["who"] = signer_text(fields[1])
-        elif kind == OVERRIDE_BOUND:
-            out["sha256"] = "".join("%02x" % b for b in fields[0])
-            out["device"] = signer_text(fields[1])
-    else:
-        out["kind"] = kind
-        out["raw"] = fields
-    return out
-
-
 def device_field(device_id):
     """The OVERRIDE_BOUND record's device field: the id's bytes, cut to what the record
     holds (written NUL-padded; compare with the padding stripped)."""
@@ -353,7 +225,3 @@ def device_field(device_id):
 def signer_bytes(signers):
     """The OVERRIDE record's signer field: the names, comma-separated, cut to fit."""
     return ", ".join(signers).encode()[:_SIGNER_BYTES]
-
-
-def signer_text(field):
-    return bytes(field).rstrip(b"\x00").decode()

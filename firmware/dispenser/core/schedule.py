@@ -9,12 +9,12 @@ import json
 from binascii import hexlify
 
 from dispenser.compat import const
-from dispenser.core import nutrients
+from dispenser.core import checkpoint, nutrients
 
 # What the running app needs of a schedule lives in dispenser.core.engine, so that this module
 # (the check) can be unloaded on the device once it ran; re-exported here for the host.
 from dispenser.core.engine import Schedule, ScheduleError  # noqa: F401
-from dispenser.core.logrec import MAX_RECORD, checkpoint_worst_size, id_key
+from dispenser.core.logrec import MAX_RECORD, id_key
 from dispenser.core.windows import occurs_on, slots_in_use, waited_doses  # noqa: F401
 
 FORMAT_VERSION = const(1)
@@ -317,7 +317,7 @@ def _check_checkpoint_fits(sched):
     # on a day: refuse a schedule whose worst day would not fit it.
     items = len(sched.items)
     timed = items + len(waited_doses(sched))
-    size = checkpoint_worst_size(timed, len(sched.doses) + items, len(slots_in_use(sched)))
+    size = checkpoint.worst_size(timed, len(sched.doses) + items, len(slots_in_use(sched)))
     if size > MAX_RECORD:
         _fail(
             "too many doses, items or slots for the log's checkpoint ("

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dispenser.core import logrec
 from dispenser.logstore import LogStore
+from pillctl.logfields import as_dict
 from pillctl.names import Names
 
 # What each pattern means (firmware/dispenser/core/patterns.py), for the view and README.
@@ -51,7 +51,7 @@ def press_outcome(fs: Path, since_t: float, names: Names) -> str | None:
     log = fs / "log"
     if not log.is_dir() or not any(log.iterdir()):
         return None
-    records = [logrec.as_dict(r) for r in LogStore(str(log)).records() if r[1] >= int(since_t)]
+    records = [as_dict(r) for r in LogStore(str(log)).records() if r[1] >= int(since_t)]
     said = []
     for record in records:
         named = names.describe(record)

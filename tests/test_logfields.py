@@ -1,0 +1,45 @@
+"""The host's words for log records (pillctl.logfields): field names, and the device's record
+events named as pillctl's readers see them."""
+
+from dispenser.core import logrec, protocol
+from pillctl.logfields import FIELD_NAMES, KIND_NAMES, as_dict, named_event
+
+
+def test_as_dict_names_the_fields():
+    rec = (4, 1796000000, logrec.DISPENSE, (59897, 0x12, 1, 250))
+    assert as_dict(rec) == {
+        "seq": 4, "t": 1796000000, "kind": "dispense",
+        "dose": 59897, "hopper_nut": 0x12, "pills": 1, "amount": 250,
+    }  # fmt: skip
+    assert as_dict((5, 0, 99, b"x")) == {"seq": 5, "t": 0, "kind": 99, "raw": b"x"}
+    assert len(FIELD_NAMES) == len(KIND_NAMES) == len(logrec._FORMATS)
+
+
+def test_override_records_name_their_signer():
+    signer = logrec.signer_bytes(["Dr. Ada Lovelace", "Dr. Grace Hopper"])
+    data = logrec.encode(4, 1796000000, logrec.OVERRIDE, (0x12345678, signer))
+    record = as_dict(logrec.decode_at(data, 0, len(data)))
+    assert record["signer"] == "Dr. Ada Lovelace, Dr. Grace Hopp"
+    assert record["hash32"] == 0x12345678
+
+
+def test_a_bound_override_names_its_digest_and_device():
+    digest = bytes(range(32))
+    data = logrec.encode(1, 1796000000, logrec.OVERRIDE_BOUND, (digest, b"e6614103e7"))
+    record = as_dict(logrec.decode_at(data, 0, len(data)))
+    assert record["sha256"] == digest.hex() and record["device"] == "e6614103e7"
+
+
+def test_a_record_event_reads_as_the_record_it_carries():
+    # as the device sends it (dispenser.app.App.record_event), and as it arrives in JSON
+    data = logrec.encode(7, 1796000000, logrec.MISSED, (9673,))
+    expected = {"seq": 7, "t": 1796000000, "kind": "missed", "entry": 9673}
+    assert named_event({"kind": "record", "b64": protocol.b64(data)}) == expected
+    assert named_event({"kind": "record", "b64": protocol.b64(data).decode()}) == expected
+
+
+def test_other_events_and_damaged_records_stay_as_sent():
+    press = {"kind": "press", "t": 1796000000, "long": False}
+    assert named_event(press) == press
+    torn = {"kind": "record", "b64": protocol.b64(b"\x14\x00\x01")}
+    assert named_event(torn) == torn
