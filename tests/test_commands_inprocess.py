@@ -18,6 +18,7 @@ from simhelpers import compiled, utc
 
 from dispenser import app as app_module
 from dispenser.core import logrec, patterns, protocol, timekeep
+from dispenser.core.schedule import E_CAP, E_HASH
 from dispenser.setupcmds import TEST_HOLD_WINDOW_MS
 from pillctl.schedule.hashing import embedded_hash, with_hash
 
@@ -92,19 +93,26 @@ def _over_the_absolute_cap() -> bytes:
 
 
 @pytest.mark.parametrize(
-    "data, sha, logged",
+    "data, sha, refusal",
     [
-        pytest.param(FUSION, "0" * 64, 0, id="wrong-upload-sha256"),
+        pytest.param(FUSION, "0" * 64, None, id="wrong-upload-sha256"),
         pytest.param(
             FUSION.replace(b'"spinal-fusion"', b'"spinal-fusioN"', 1),
             None,
-            1,
+            {"code": E_HASH, "path": [], "values": []},
             id="wrong-embedded-hash",
         ),  # fmt: skip
-        pytest.param(_over_the_absolute_cap(), None, 1, id="cap-over-absolute-limit"),
+        pytest.param(
+            _over_the_absolute_cap(),
+            None,
+            {"code": E_CAP, "path": ["caps", "ca"], "values": [2500]},
+            id="cap-over-absolute-limit",
+        ),
     ],
 )
-def test_a_corrupt_or_unsafe_upload_is_refused_and_the_old_schedule_stays(world, data, sha, logged):
+def test_a_corrupt_or_unsafe_upload_is_refused_and_the_old_schedule_stays(
+    world, data, sha, refusal
+):
     world.boot_with(BONE, MORNING)
     before = []
 
@@ -112,6 +120,8 @@ def test_a_corrupt_or_unsafe_upload_is_refused_and_the_old_schedule_stays(world,
         before.extend(world.records())
         verb, error = await upload(world, data, sha)
         assert verb == "err" and error["code"] == "refused"
+        # the device check's numbers and keys, no words, as the frame's JSON carries them
+        assert json.loads(json.dumps(error.get("refusal"))) == refusal
         verb, status = await world.request("status")
         assert status["schedule"]["sha256"] == embedded_hash(BONE)
 
@@ -119,10 +129,11 @@ def test_a_corrupt_or_unsafe_upload_is_refused_and_the_old_schedule_stays(world,
     assert (world.root / "schedule.json").read_bytes() == BONE
     assert sorted(p.name for p in world.root.glob("schedule*")) == ["schedule.json"]
     added = world.records()[len(before) :]
-    # A schedule that fails the device's own check is logged; a damaged upload is not.
-    assert [(r["kind"], r["code"]) for r in added] == [
-        ("error", logrec.ERR_SCHEDULE_REJECTED)
-    ] * logged
+    # A schedule that fails the device's own check is logged, with the refusal's code; a
+    # damaged upload is not.
+    logged = [] if refusal is None else [refusal["code"]]
+    assert [r["detail"] for r in added if r["code"] == logrec.ERR_SCHEDULE_REJECTED] == logged
+    assert [r["kind"] for r in added] == ["error"] * len(logged)
 
 
 def test_schedule_put_refuses_steps_out_of_order_and_bad_chunks(world):

@@ -52,7 +52,12 @@ def test_the_devices_own_refusal_is_a_clear_message_and_keeps_the_old_schedule(s
         try:
             push_schedule(device, with_hash(tampered))
         except DeviceError as exc:
-            assert exc.code == "refused" and "rejected" in str(exc)
+            # worded at the host from the code, path and values the device replied
+            assert exc.code == "refused" and exc.refusal["path"] == ["caps", "vitd"]
+            assert str(exc) == (
+                "device refused schedule.put: schedule rejected: cap 10000 is over the absolute"
+                " cap of 4000 without its override (caps.vitd) (refused)"
+            )
         else:
             raise AssertionError("device accepted caps over its absolute limit")
     assert device_status(sim_board.port)["schedule"]["sha256"] == embedded_hash(good)

@@ -130,7 +130,7 @@ class App:
             self.link.send(frame_id, "err", _error(protocol.E_ARGS, str(exc)))
             return
         except protocol.RefusedError as exc:
-            self.link.send(frame_id, "err", _error(protocol.E_REFUSED, str(exc)))
+            self.link.send(frame_id, "err", _error(protocol.E_REFUSED, *exc.args))
             return
         except Exception as exc:  # never let one command take the app down
             sys.print_exception(exc)
@@ -186,8 +186,12 @@ def _crash_count(scratch):
         return crash_count(scratch)
 
 
-def _error(code, message):
-    return {"code": code, "msg": message}
+def _error(code, message, more=None):
+    """An err frame's payload; `more`: members a program reads (a schedule refusal's)."""
+    reply = more or {}
+    reply["code"] = code
+    reply["msg"] = message
+    return reply
 
 
 _board = None  # the running board, for restart() from the maintenance REPL

@@ -26,7 +26,7 @@ def boot(controller):
             t, logrec.ERROR, (logrec.ERR_LOG_CORRUPT, min(store.skipped_bytes, 65535))
         )
     if rejected is not None:
-        controller.append(t, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, 0))
+        controller.append(t, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, rejected.code))
     last_selftest = _set_up(controller, t)
     if not controller.overrides_applied:  # no confirmation here: held to normal limits
         controller.append(t, logrec.ERROR, (logrec.ERR_OVERRIDE_UNBOUND, 0))

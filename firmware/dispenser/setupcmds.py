@@ -75,8 +75,9 @@ def schedule_put(cmds, args):
         try:
             with SCHEDULE_CODE:  # one load of the schedule check for the check and the install
                 return _commit(cmds, data, args)
-        except ScheduleError as exc:
-            raise RefusedError("schedule rejected: " + str(exc))
+        except ScheduleError as exc:  # pillctl words it from the numbers
+            refusal = {"code": exc.code, "path": exc.path, "values": exc.values}
+            raise RefusedError("schedule rejected", {"refusal": refusal})
     if op == "abort":
         cmds.upload = None
         return {}

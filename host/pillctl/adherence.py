@@ -1,7 +1,7 @@
 """Adherence from a device's stored log: every scheduled instance, classified.
 
 An instance is a dose or reminder-only item of the schedule on one local day (the days
-bitmask and from/to range decide which exist; `dispenser.core.schedule.occurs_on`). Records name
+bitmask and from/to range decide which exist; `dispenser.core.windows.occurs_on`). Records name
 it by `logrec.id_key(id)` and the local day of their time, from the schedule's UTC offset
 table. A dose instance is:
 
@@ -49,6 +49,7 @@ from pillctl.history import DeviceHistory
 from pillctl.logfields import as_event
 from pillctl.names import Names
 from pillctl.runout import RunOut
+from pillctl.schedule.refusal import explain
 
 LATE_AFTER_MIN = 30
 
@@ -317,8 +318,9 @@ def _load_schedules(history: DeviceHistory) -> list[tuple[Schedule, dict]]:
         try:
             loaded.append((build(obj, obj["sha256"]), obj))
         except (ScheduleError, KeyError) as exc:
+            why = explain(exc, obj) if isinstance(exc, ScheduleError) else exc
             raise PillctlError(
-                f"a saved schedule of {history.device_id} is not valid ({exc}); "
+                f"a saved schedule of {history.device_id} is not valid ({why}); "
                 f"remove it from {history.path / 'schedules'}"
             ) from exc
     return loaded

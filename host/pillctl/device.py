@@ -18,11 +18,14 @@ DEFAULT_TIMEOUT_S = 3.0
 
 
 class DeviceError(PillctlError):
-    """The device answered with an error frame."""
+    """The device answered with an error frame. ``refusal``: a refused schedule's code, path
+    and values (its ``refusal`` member), which ``pillctl.schedule.refusal`` words."""
 
-    def __init__(self, verb: str, code: str, message: str) -> None:
+    def __init__(self, verb: str, code: str, message: str, refusal: dict | None = None) -> None:
         super().__init__(f"device refused {verb}: {message} ({code})")
+        self.verb = verb
         self.code = code
+        self.refusal = refusal
 
 
 class NoAnswerError(PillctlError):
@@ -99,7 +102,9 @@ class Device:
             if reply_id != frame_id or reply_verb not in ("ok", "err"):
                 continue
             if reply_verb == "err":
-                raise DeviceError(verb, payload.get("code", "?"), payload.get("msg", ""))
+                raise DeviceError(
+                    verb, payload.get("code", "?"), payload.get("msg", ""), payload.get("refusal")
+                )
             return payload
         raise NoAnswerError(
             f"no answer from {self.port} to {verb} within {timeout or self.timeout:g} s; "

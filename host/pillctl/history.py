@@ -27,6 +27,7 @@ from dispenser.core.schedule import ScheduleError, verify_hash
 from pillctl.errors import PillctlError
 from pillctl.logfields import as_dict
 from pillctl.names import Names, amount_unit
+from pillctl.schedule.refusal import explain
 
 DATA_ENV = "PILLCTL_DATA_DIR"
 LOG_NAME = "log.jsonl"
@@ -168,7 +169,7 @@ class DeviceHistory:
         try:
             sha = verify_hash(bytes(data))
         except ScheduleError as exc:
-            raise PillctlError(f"not a valid device schedule: {exc}") from exc
+            raise PillctlError(f"not a valid device schedule: {explain(exc)}") from exc
         folder = self.path / SCHEDULES_DIR
         target = folder / f"{sha}.json"
         if target.exists():

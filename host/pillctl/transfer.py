@@ -8,9 +8,10 @@ from base64 import b64decode, b64encode
 from collections.abc import Callable
 
 from dispenser.core import logrec
-from pillctl.device import Device
+from pillctl.device import Device, DeviceError
 from pillctl.errors import PillctlError
 from pillctl.schedule.hashing import embedded_hash
+from pillctl.schedule.refusal import explain_reply
 
 # Raw bytes per schedule.put frame: base64 makes 684 characters, well inside the device's
 # 1024-byte line limit with the frame's own overhead.
@@ -43,6 +44,13 @@ def push_schedule(
                 progress(min(off + PUSH_CHUNK, len(data)), len(data))
         commit = {"op": "commit"} | ({"confirm_s": confirm_s} if confirm_s else {})
         reply = device.request("schedule.put", commit, timeout=10)
+    except DeviceError as exc:
+        abort_quietly(device)
+        if exc.refusal is None:
+            raise
+        # the device's check refused it: worded from its numbers and what was pushed
+        why = explain_reply(exc.refusal, data)
+        raise DeviceError(exc.verb, exc.code, f"schedule rejected: {why}", exc.refusal) from exc
     except PillctlError:
         abort_quietly(device)
         raise

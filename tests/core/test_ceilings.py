@@ -32,9 +32,9 @@ def _d3(per, days=127, cap=None):
 
 def test_the_check_refuses_plans_past_a_ceiling_even_with_overrides():
     assert _code(_d3(10000)) is None  # 70,000 IU a week: at the ceiling
-    assert _code(_d3(10001)) == schedule.E_CEILING  # 70,007 IU a week
+    assert _code(_d3(10001)) == schedule.E_WEEK_CEILING  # 70,007 IU a week
     assert _code(_d3(50000, days=1)) is None  # the 50,000 IU once-a-week regimen
-    assert _code(_d3(50001, days=1)) == schedule.E_CEILING  # one dose over 50,000 IU
+    assert _code(_d3(50001, days=1)) == schedule.E_DOSE_CEILING  # one dose over 50,000 IU
     obj = bone_health_obj()
     obj["caps"]["ca"] = nutrients.CEILINGS[1] + 1
     obj["ovr"] = [{"rule": "CA-UL", "by": "Dr. A", "why": "test"}]

@@ -43,25 +43,26 @@ def _big_schedule(n_slots):
 
 
 def _parse_error(obj):
+    """(code, values) of the refusal, or None."""
     try:
         parse(obj)
     except schedule.ScheduleError as exc:
-        return str(exc)
-    return ""
+        return exc.code, exc.values
+    return None
 
 
 # ----- item 4: a checkpoint always fits its record ---------------------------------------
 
 
 def test_a_schedule_whose_checkpoint_cannot_fit_is_refused():
-    message = _parse_error(_big_schedule(40))
-    assert "checkpoint" in message and "bytes" in message
+    code, (size, most) = _parse_error(_big_schedule(40))
+    assert code == schedule.E_CHECKPOINT and size > most == logrec.MAX_RECORD
 
 
 def test_the_largest_accepted_schedule_checkpoints_its_worst_day_within_a_record():
     obj = _big_schedule(2)
-    assert _parse_error(obj) == "", _parse_error(obj)
-    assert _parse_error(_big_schedule(3)) != ""
+    assert _parse_error(obj) is None, _parse_error(obj)
+    assert _parse_error(_big_schedule(3))[0] == schedule.E_CHECKPOINT
     s = parse(obj)
     e = fresh_engine(s)
     t = at(s, DAY, 100)

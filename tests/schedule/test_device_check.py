@@ -29,16 +29,22 @@ def _refusal(schedule, obj):
 
 def test_a_refused_member_points_at_its_entry_whatever_the_message_says(tmp_path):
     schedule, obj = _accepted(tmp_path)
-    obj["doses"][1]["comp"] = "nowhere"  # "unknown compartment nowhere": no id in the text
+    obj["doses"][1]["comp"] = "nowhere"  # the dose's id is in no word of the refusal
     finding = _refusal(schedule, obj)
-    assert "unknown compartment nowhere" in finding.message
+    assert finding.message == (
+        'the dispenser would refuse this schedule: no comp has the id "nowhere" (doses[1].comp)'
+    )
     assert finding.path == schedule.doses[1].path
 
 
 def test_a_cap_over_the_absolute_cap_points_at_the_doses(tmp_path):
     schedule, obj = _accepted(tmp_path)
     obj["caps"]["ca"] = 2600
-    assert _refusal(schedule, obj).path == "doses"
+    finding = _refusal(schedule, obj)
+    assert finding.path == "doses"
+    assert finding.message.endswith(
+        "cap 2600 is over the absolute cap of 2500 without its override (caps.ca)"
+    )
 
 
 def test_the_calcium_limit_of_adults_is_the_firmware_s_absolute_cap():

@@ -30,7 +30,7 @@ for path in sys.argv[1:]:
         print(json.dumps([[e.id, e.key] for e in s.doses + s.items] + [[x, k] for x, k in
               zip([x.id for x in s.slots], s.slot_keys)]))
     except schedule.ScheduleError as exc:
-        print(json.dumps("refused: " + str(exc)))
+        print(json.dumps(["refused", exc.code, exc.path, exc.values]))
 """
 
 
@@ -145,7 +145,7 @@ def test_ids_whose_log_keys_collide_are_refused_where_they_are(tmp_path):
     document["doses"][0]["id"] = first
     document["doses"][3]["id"] = second
     error = _only_error(tmp_path, document)
-    assert error.rule == "DEVICE" and "same log key" in error.message
+    assert error.rule == "DEVICE" and "hashes to the same log key as another id" in error.message
     assert error.path in ("doses[0]", "doses[3]")
 
 

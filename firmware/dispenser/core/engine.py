@@ -45,17 +45,19 @@ from dispenser.core.windows import DayPlan, slots_in_use, waited_doses
 
 
 class ScheduleError(Exception):
-    """A schedule the device refuses; `code` (dispenser.core.schedule's E_*) is logged. `path`
-    names the member at fault in the schedule object (keys and list indices, as
-    ("doses", 2, "pills")) and `values` the numbers concerned, as (found, limit): the host
-    locates the refusal from these, never from the message (dispenser.core.schedule._fail)."""
+    """A schedule the device refuses, said in numbers only (pillctl.schedule.refusal has the
+    words): `code` is one of dispenser.core.schedule's E_* (logged, and sent in a refused
+    schedule.put reply with the rest); `path` names the member at fault by keys and list
+    indices, as ("doses", 2, "pills"), where the host reads what the schedule says;
+    `values` are the numbers the check computed or compared with, as (amount, limit)."""
 
-    path: tuple = ()
-    values: tuple = ()
+    path: tuple
 
-    def __init__(self, code, message):
-        super().__init__(message)
+    def __init__(self, code, values=()):
+        super().__init__(code)
         self.code = code
+        self.path = ()
+        self.values = values
 
 
 class Schedule:

@@ -111,8 +111,9 @@ def _crc_hex(text):
 
 # --- the device's side of a request: what every module of serial commands shares -------
 class RefusedError(Exception):
-    """The device will not do it (an E_REFUSED reply); the message says why. A ValueError
-    from a handler is an E_ARGS reply."""
+    """The device will not do it (an E_REFUSED reply); args: (message saying why, and
+    optionally a dict of members the reply adds for a program). A ValueError from a
+    handler is an E_ARGS reply."""
 
 
 def int_arg(args, name, low, high):

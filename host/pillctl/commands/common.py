@@ -13,6 +13,7 @@ from pillctl.device import DEFAULT_TIMEOUT_S, Device, DeviceError, NoAnswerError
 from pillctl.errors import PillctlError
 from pillctl.maintenance import recover
 from pillctl.ports import resolve_port
+from pillctl.schedule.refusal import explain
 from pillctl.transfer import fetch_schedule
 
 port_option = click.option(
@@ -61,8 +62,9 @@ def installed_schedule(device: Device) -> tuple[dict | None, Schedule | None]:
     try:
         return json.loads(data), parse(data)
     except (ValueError, ScheduleError) as exc:
+        why = explain(exc, data) if isinstance(exc, ScheduleError) else exc
         raise PillctlError(
-            f"the device's schedule does not read back intact ({exc}): push it again"
+            f"the device's schedule does not read back intact ({why}): push it again"
         ) from exc
 
 

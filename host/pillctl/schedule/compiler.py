@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from dispenser.core.schedule import FORMAT_VERSION  # the version the device reads
 from pillctl.schedule.hashing import with_hash
 from pillctl.schedule.model import Schedule
 from pillctl.schedule.rules import spacing_kind, spacing_rule
 from pillctl.schedule.totals import daily_maximum
 from pillctl.schedule.tzoffsets import utc_offset_table
 
-FORMAT_VERSION = 1
 _EPOCH = date(1970, 1, 1)
 
 

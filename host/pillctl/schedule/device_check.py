@@ -13,6 +13,7 @@ import json
 from dispenser.core import schedule as device
 from pillctl.schedule.findings import DEVICE_RULE, Finding
 from pillctl.schedule.model import Schedule
+from pillctl.schedule.refusal import explain
 from pillctl.schedule.rules import ERROR
 
 # The device schedule's lists and members, by the TOML section a person edits.
@@ -65,7 +66,7 @@ def device_findings(schedule: Schedule, data: bytes) -> list[Finding]:
             Finding(
                 DEVICE_RULE,
                 ERROR,
-                f"the dispenser would refuse this schedule: {refusal}",
+                f"the dispenser would refuse this schedule: {explain(refusal, data)}",
                 path=_where(schedule, data, refusal),
             )
         ]
