@@ -17,8 +17,9 @@ from dispenser.core import schedule as device
 
 # code: (short name, as the log shows it; sentence). The sentence is formatted with the
 # values as {0}, {1}, ..., with {found}, the member the path names as the schedule has it
-# ({found[id]}: one of its members), {entry[...]}, a member beside it, and {key}, the last
-# key of the path. The path itself follows the sentence, in parentheses.
+# ({found[id]}: one of its members), {entry[...]}, a member beside it, {key}, the last key
+# of the path, and {subject}, its last name (not an index): what the sentence is about. The
+# path itself follows the sentence, in parentheses.
 _WORDS: dict[int, tuple[str, str]] = {
     device.E_FORMAT: ("not_json", "the schedule is not JSON"),
     device.E_HASH: ("hash_mismatch", "the sha256 member does not match the content"),
@@ -37,18 +38,18 @@ _WORDS: dict[int, tuple[str, str]] = {
     device.E_CEILING: ("cap_over_ceiling", "cap {found} is over the device ceiling of {0}"),
     device.E_NO_HASH: ("no_hash", "no sha256 member at the end"),
     device.E_NOT_OBJECT: ("not_object", "not a JSON object"),
-    device.E_NOT_LIST: ("not_list", "must be a list, not {found}"),
-    device.E_RANGE: ("out_of_range", "must be an integer in {0}..{1}, not {found}"),
-    device.E_ID: ("bad_id", "must be an id of 1..{0} letters, digits, '-' or '_', not {found}"),
+    device.E_NOT_LIST: ("not_list", "{subject} must be a list, not {found}"),
+    device.E_RANGE: ("out_of_range", "{subject} must be an integer in {0}..{1}, not {found}"),
+    device.E_ID: ("bad_id", "{subject} must be 1..{0} letters, digits, '-' or '_', not {found}"),
     device.E_TEXT: (
         "bad_text",
-        "must be 1..{0} printable ASCII characters, not only spaces, not {found}",
+        "{subject} must be 1..{0} printable ASCII characters, not only spaces, not {found}",
     ),
     device.E_NAME: (
         "bad_name",
-        "must be a name without control characters, not only spaces, not {found}",
+        "{subject} must hold no control characters and more than spaces, not {found}",
     ),
-    device.E_NAME_LONG: ("name_too_long", "is {0} bytes of UTF-8; at most {1}"),
+    device.E_NAME_LONG: ("name_too_long", "{subject} is {0} bytes of UTF-8; at most {1}"),
     device.E_UNKNOWN_ID: ("unknown_id", "no {key} has the id {found}"),
     device.E_DUPLICATE_ID: ("duplicate_id", "id {found} is used twice"),
     device.E_FORM: ("form_mismatch", "form {found} does not carry {entry[nut]}"),
@@ -67,10 +68,19 @@ _WORDS: dict[int, tuple[str, str]] = {
         "too many doses, items or slots for the log's checkpoint ({0} of {1} bytes); "
         "use fewer slots",
     ),
-    device.E_EMPTY: ("empty", "must not be empty"),
-    device.E_UTC_ENTRY: ("bad_utc_entry", "must be [t, offset_min], not {found}"),
-    device.E_STEP_ENTRY: ("bad_remind_step", "must be [minutes, level], not {found}"),
-    device.E_UNSORTED: ("unsorted", "must be more than the one before it, not {found}"),
+    device.E_EMPTY: ("empty", "{subject} must not be empty"),
+    device.E_UTC_ENTRY: (
+        "bad_utc_entry",
+        "each {subject} entry must be [t, offset_min], not {found}",
+    ),
+    device.E_STEP_ENTRY: (
+        "bad_remind_step",
+        "each {subject} entry must be [minutes, level], not {found}",
+    ),
+    device.E_UNSORTED: (
+        "unsorted",
+        "{subject} must grow from entry to entry: {found} is not more than the one before it",
+    ),
     device.E_FIRST_STEP: ("first_step", "the first reminder step must be at minute 0"),
     device.E_SLOT_ORDER: (
         "slot_order",
@@ -114,6 +124,7 @@ def _sentence(code: int, path: tuple, values: tuple, schedule: Any) -> str:
             found=_Member(_lookup(schedule, path)),
             entry=_Member(_lookup(schedule, path[:-1])),
             key=path[-1] if path else "",
+            subject=next((part for part in reversed(path) if isinstance(part, str)), "it"),
         )
     except (IndexError, KeyError):  # fewer values than this host knows of
         return f"{name} {list(values)}"
