@@ -350,14 +350,7 @@ class LogStore:
                 f.seek(offset)
                 end = n + (f.readinto(view[n:]) or 0)
                 while True:
-                    pos = n
-                    newest = -1
-                    while True:  # whole valid records within max_bytes (the first always)
-                        size = logrec.valid_size(view, pos, end)
-                        if not size or (pos and pos + size > max_bytes):
-                            break
-                        newest = pos
-                        pos += size
+                    pos, newest, size = _whole_records(view, n, end, max_bytes)
                     offset += pos - n
                     n = pos
                     if newest >= 0:
@@ -424,3 +417,16 @@ def _resync(view, pos, end, complete):
             return pos
         pos += 1
     return end
+
+
+def _whole_records(view, pos, end, max_bytes):
+    """Walk the valid records from `pos` on within view[:end] and `max_bytes` (the first
+    record of the reply always fits): (where the walk stopped, where its last record starts
+    or -1, the size of the valid record that stopped it for max_bytes or 0)."""
+    newest = -1
+    while True:
+        size = logrec.valid_size(view, pos, end)
+        if not size or (pos and pos + size > max_bytes):
+            return pos, newest, size
+        newest = pos
+        pos += size

@@ -169,29 +169,7 @@ class Engine:
         elif kind == logrec.JAM:
             self.jam_flags |= 1 << fields[1]
         elif kind == logrec.CHECKPOINT:
-            # Imported here: the shell keeps the checkpoint code resident only for a
-            # replay and a rotation (controller.CHECKPOINT_CODE).
-            from dispenser.core import checkpoint
-
-            try:
-                state = checkpoint.decode(fields)
-            except ValueError:
-                return  # not a checkpoint this firmware reads: replay goes on without it
-            (
-                self.day,
-                self.stock,
-                self.low_flags,
-                self.jam_flags,
-                self.totals,
-                self.confirms,
-                self.resolved,
-                self.refusals,
-                self.reminded,
-                self.snoozed,
-                self.past_d,
-                self.schedule_hash,
-            ) = state
-            self.plan.moved()
+            self._restore_checkpoint(fields)
         elif kind == logrec.CONFIRM:
             self.confirms[fields[0]] = t
             self.plan.moved()  # a spacing hold may move
@@ -226,6 +204,32 @@ class Engine:
             if self._same_day(t):
                 self.snoozed[fields[0]] = t + self.schedule.snooze * MINUTE_S
         # BOOT, ERROR and unknown kinds carry no engine state.
+
+    def _restore_checkpoint(self, payload):
+        """apply()'s CHECKPOINT: the whole state the record holds replaces the engine's."""
+        # Imported here: the shell keeps the checkpoint code resident only for a replay and
+        # a rotation (controller.CHECKPOINT_CODE).
+        from dispenser.core import checkpoint
+
+        try:
+            state = checkpoint.decode(payload)
+        except ValueError:
+            return  # not a checkpoint this firmware reads: replay goes on without it
+        (
+            self.day,
+            self.stock,
+            self.low_flags,
+            self.jam_flags,
+            self.totals,
+            self.confirms,
+            self.resolved,
+            self.refusals,
+            self.reminded,
+            self.snoozed,
+            self.past_d,
+            self.schedule_hash,
+        ) = state
+        self.plan.moved()
 
     def _excuse_closed_windows(self, t):
         # A dose whose window had already closed when its schedule arrived, or when the
