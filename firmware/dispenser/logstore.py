@@ -187,6 +187,11 @@ class LogStore:
         self._make_room(t, logrec.OVERHEAD + logrec.payload_size(kind, fields))
         return self._write(t, kind, fields)
 
+    def last_written(self):
+        """The bytes of the record the last append wrote: a view of the write buffer, valid
+        until the next one (for whoever is told of that record as it is logged)."""
+        return memoryview(self._wbuf)[: self._wbuf[0]]
+
     def _write(self, t, kind, fields):
         seq = self.last_seq + 1
         n = logrec.encode_into(self._wbuf, seq, t, kind, fields)

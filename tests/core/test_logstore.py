@@ -171,6 +171,24 @@ def test_read_since_skips_a_long_torn_stretch_without_reading_it_again_per_byte(
         remove_tree(root)
 
 
+def test_last_written_is_the_record_the_last_append_wrote_even_after_a_rotation():
+    root = temp_dir()
+    try:
+        engine = fresh_engine()
+        store = LogStore(root, budget=1024, segments=4, snapshot=engine.checkpoint)
+        rotated = False
+        for i in range(120):  # rotates: a CHECKPOINT is written before some of them
+            segments = len(_segment_paths(root))
+            seq = store.append(1000 + i, logrec.REFILL, (1, i))
+            rotated = rotated or len(_segment_paths(root)) > segments
+            assert bytes(store.last_written()) == logrec.encode(
+                seq, 1000 + i, logrec.REFILL, (1, i)
+            )
+        assert rotated
+    finally:
+        remove_tree(root)
+
+
 def test_segments_are_a_flash_block_and_at_least_four():
     # a boot replays about one segment: its cost is bounded by a block, whatever the budget
     root = temp_dir()
