@@ -24,20 +24,23 @@ from pillctl.device import open_device
 
 VERBS = (
     "hello", "status", "time.set", "schedule.put", "schedule.get", "log.info", "log.read",
-    "refill", "identify", "dispense.test",
+    "refill", "identify", "dispense.test", "selftest", "calibrate",
 )  # fmt: skip
+SELFTEST_STEPS = ("press", "hold", "led", "buzzer", "servo", "clock", "flash", "done")
+CALIBRATE_OPS = ("begin", "move", "sweep", "save", "end")
 # 0x01-0x05 are the REPL's control bytes (raw REPL enter, leave, Ctrl-C, soft reset /
 # execute, raw paste). The running app ignores them (its keyboard interrupt is off:
 # tests/test_usb_lock_e2e.py), but on the sim a 0x03 becomes a signal the relay waits on, so
 # random data leaves all five out. Every other byte, newline aside, is fair game. The
-# `maintenance` verb is left out of VERBS: it waits 60 s for a hold (tested on its own).
+# `maintenance` verb is left out of VERBS: any request of it waits 60 s for a hold (tested
+# on its own, tests/test_usb_lock_e2e.py).
 CONTROL_BYTES = b"\x01\x02\x03\x04\x05"
 NOISE = [b for b in range(256) if b not in CONTROL_BYTES and b != 10]
 MIN_FRAMES = 10_000
 BATCHES = 130
 BATCH = 80
 # Commands whose successful reply would mean that the state changed or a servo may move.
-MUST_NOT_SUCCEED = {"time.set", "refill", "dispense.test"}
+MUST_NOT_SUCCEED = {"time.set", "refill", "dispense.test", "selftest", "calibrate"}
 
 noise_bytes = st.lists(st.sampled_from(NOISE), max_size=120).map(bytes)
 json_junk = st.recursive(
@@ -59,7 +62,9 @@ hex64 = st.text("0123456789abcdef", min_size=64, max_size=64)
 b64 = st.binary(max_size=96).map(lambda b: base64.b64encode(b).decode())
 
 # Argument objects that every real command must reject (or, for the read-only ones, may
-# answer): no valid time.set, refill or dispense.test, and no upload that could commit.
+# answer): no valid time.set, refill, dispense.test, self-test step or calibration op (a
+# valid one would wait for a person at the device, or move a servo), and no upload that
+# could commit.
 WRONG_ARGS = {
     "hello": not_an_object,
     "status": not_an_object,
@@ -71,6 +76,44 @@ WRONG_ARGS = {
         st.fixed_dictionaries({"hopper": st.integers(0, 2), "count": out_of(0, 1000)}),
     ),
     "dispense.test": st.fixed_dictionaries({"hopper": out_of(0, 2)}) | not_an_object,
+    "selftest": st.one_of(
+        st.fixed_dictionaries({"step": json_junk.filter(lambda v: v not in SELFTEST_STEPS)}),
+        st.fixed_dictionaries(
+            {"step": st.sampled_from(SELFTEST_STEPS[:5]), "wait_ms": out_of(1000, 60000)}
+        ),
+        st.fixed_dictionaries(
+            {"step": st.just("led"), "wait_ms": st.just(1000), "led": out_of(0, 3)}
+        ),
+        st.fixed_dictionaries(
+            {"step": st.just("servo"), "wait_ms": st.just(1000), "hopper": out_of(0, 2)}
+        ),
+        st.fixed_dictionaries({"step": st.just("done"), "passed": out_of(0, 0xFFFF)}),
+    ),
+    "calibrate": st.one_of(
+        st.fixed_dictionaries(
+            {"op": json_junk.filter(lambda v: v not in CALIBRATE_OPS), "hopper": st.integers(0, 2)}
+        ),
+        st.fixed_dictionaries({"op": st.sampled_from(CALIBRATE_OPS), "hopper": out_of(0, 2)}),
+        st.fixed_dictionaries(
+            {"op": st.just("begin"), "hopper": st.integers(0, 2), "wait_ms": out_of(1000, 60000)}
+        ),
+        # no calibration is open: these are refused whatever the pulse width
+        st.fixed_dictionaries(
+            {
+                "op": st.sampled_from(("move", "sweep", "end")),
+                "hopper": st.integers(0, 2),
+                "us": json_junk | st.integers(500, 2500),
+            }
+        ),  # fmt: skip
+        st.fixed_dictionaries(
+            {
+                "op": st.just("save"),
+                "hopper": st.integers(0, 2),
+                "rest": out_of(500, 2500),
+                "drop": st.integers(500, 2500),
+            }
+        ),  # fmt: skip
+    ),
     "schedule.get": st.fixed_dictionaries({"off": json_junk}),
     "log.read": st.fixed_dictionaries({"since": json_junk, "max": json_junk}),
     "schedule.put": st.one_of(
@@ -96,6 +139,8 @@ VALID_SAMPLES = [
     ("dispense.test", {"hopper": 0}),
     ("schedule.put", {"op": "commit"}),
     ("log.read", {"since": 0, "max": 64}),
+    ("selftest", {"step": "servo", "hopper": 0, "wait_ms": 1000}),
+    ("calibrate", {"op": "save", "hopper": 0, "rest": 600, "drop": 2400}),
 ]
 
 
@@ -249,9 +294,11 @@ def test_fuzzed_frames_change_nothing_and_move_no_servo(board_with_history):
                 assert args.get("op") != "commit", args
         elif verb == "evt":
             pytest.fail(f"an event during fuzzing: {payload}")  # no press, no log record
-    # The fuzz reached the checks, not only the framing.
+    # The fuzz reached the checks, not only the framing, of every command it sends.
     for code in ("bad_crc", "bad_frame", "too_long", "unknown_cmd", "bad_args", "refused"):
         assert codes.get(code, 0) > 0, (code, codes)
+    checked = {frames.verbs[i][0] for i, verb, _ in replies if verb == "err" and i in frames.verbs}
+    assert checked >= set(WRONG_ARGS), set(WRONG_ARGS) - checked
 
     # Still the app (not the REPL), same schedule, same log, never rebooted, no servo moved.
     with open_device(board.port) as device:
