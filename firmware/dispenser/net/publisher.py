@@ -23,6 +23,7 @@ _WIFI_JOIN_MS = const(30000)
 _POLL_MS = const(1000)  # how often an idle session looks at the Wi-Fi link
 _QUEUE = const(8)  # live records kept in RAM; more than that are read back from the log
 _READ_CHUNK = const(256)
+_NOT_YET = object()  # no discovery announced in this session (a schedule may be None)
 
 # ERROR record codes 40-49 (dispenser.core.logrec); logged once per distinct failure, not on
 # every retry, so a long outage does not wear the flash.
@@ -46,8 +47,8 @@ class Publisher:
         self.mqtt = "not set"  # not set / waiting for Wi-Fi / connecting / connected / ...
         self._logged = None  # the failure last logged as an ERROR record
         self._client = None
-        self._discovery_due = True
-        self._discovered_for = None  # the schedule whose entities discovery last announced
+        # The schedule whose entities discovery announced in this session
+        self._discovered_for = _NOT_YET
         self._test_topic = None  # mqtt.test: a message to publish in the running session
         self._test_done = asyncio.Event()
 
@@ -146,7 +147,7 @@ class Publisher:
             return False
         self.mqtt = "connected"
         self._logged = None
-        self._discovery_due = True
+        self._discovered_for = _NOT_YET
         try:
             await client.publish(base + "/availability", "online", True, _TIMEOUT_MS)
             await self._serve(client, base)
@@ -170,8 +171,7 @@ class Publisher:
             schedule = self._schedule()
             # Once per session, and again only when a new schedule is in force (its
             # compartments are other entities); not for each SCHEDULE record caught up on.
-            if self._discovery_due or schedule is not self._discovered_for:
-                self._discovery_due = False
+            if schedule is not self._discovered_for:
                 self._discovered_for = schedule
                 for topic, payload in messages.discovery(self.board.device_id, schedule):
                     await client.publish(topic, payload, True, _TIMEOUT_MS)
