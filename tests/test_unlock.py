@@ -12,6 +12,8 @@ from pillctl.errors import PillctlError
 
 
 class _Device:
+    port = "/dev/ttyACM0"
+
     def __init__(self, said: list[str], answer) -> None:
         self.said = said
         self.answer = answer

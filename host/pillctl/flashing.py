@@ -34,7 +34,7 @@ from pillctl.micropython_version import (
 from pillctl.mpremote import Mpremote
 from pillctl.mpy import compile_mpy
 from pillctl.sim.firmware_image import firmware_files
-from pillctl.unlock import open_maintenance
+from pillctl.unlock import request_maintenance
 
 BOARDS = ("pico", "pico_w", "pico2", "sim", "sim_w")  # sim_w: the simulated Pico W
 # Only native code depends on the CPU; bytecode-only modules would load anywhere anyway.
@@ -74,10 +74,20 @@ def check_board(board: str) -> str:
     return board
 
 
-def running_board(port: str) -> str | None:
-    """The board the running firmware says it is (hello), None when nothing of ours answers."""
-    hello = probe_hello(port, HELLO_RETRY_TIMEOUT_S)
-    return hello.get("board") if hello is not None else None
+def stop_running_app(port: str, asked: str | None, on_hold: Callable[[str], None]) -> str | None:
+    """The board the running app says it is, once the app has opened its maintenance REPL
+    (a person at the device agreed: pillctl.unlock), over one connection; refused at once
+    when it is not the board `asked`. None when nothing of ours answers: a blank board, or
+    one in its REPL, needs no hold."""
+    try:
+        device = open_device(port, HELLO_RETRY_TIMEOUT_S)
+    except PillctlError:
+        return None
+    with device:
+        reported = device.hello.get("board")
+        refuse_other_board(port, asked, reported)
+        request_maintenance(device, on_hold)
+    return reported
 
 
 def refuse_other_board(port: str, asked: str | None, reported: str | None) -> None:
@@ -237,10 +247,7 @@ def flash(
     hold the button (pillctl.unlock); a blank board, or one in its REPL, needs no hold."""
     started = time.monotonic()
     check_port_exists(port)
-    reported = running_board(port)
-    refuse_other_board(port, board, reported)  # a running firmware's answer: refuse at once
-    if reported is not None:  # the app runs, locked: a person at the device must agree
-        open_maintenance(port, on_hold)
+    reported = stop_running_app(port, board, on_hold)
     check_repl_answers(port)
     mpremote = Mpremote(port)
     info = read_board_info(mpremote)

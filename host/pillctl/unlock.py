@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from dispenser.core import protocol
 from dispenser.core.protocol import MAINTENANCE_HOLD_MS, MAINTENANCE_WINDOW_MS
-from pillctl.device import DeviceError, open_device
+from pillctl.device import Device, DeviceError, open_device
 from pillctl.errors import PillctlError
 
 # The device's own numbers, not copies of them.
@@ -38,27 +38,33 @@ def open_maintenance(port: str, say: Callable[[str], None]) -> int:
     """Ask the app on `port` for its maintenance REPL, telling the person (`say`) to hold
     the button; returns the window in seconds once the REPL is open."""
     with open_device(port) as device:
-        say(HOLD_PROMPT)
-        try:
-            reply = device.request("maintenance", {"by": who_asks()}, timeout=ANSWER_S)
-        except DeviceError as exc:
-            if exc.code == protocol.E_REFUSED and "halted" in str(exc):
-                raise PillctlError(
-                    f"{port} is halted after repeated crashes and opens no maintenance REPL: "
-                    "unplug it, or plug it in with its button held (safe mode)"
-                ) from exc
-            if exc.code == protocol.E_REFUSED:
-                raise PillctlError(
-                    f"{port}: nobody held the dispenser's button for {HOLD_S} s within "
-                    f"{HOLD_WINDOW_S} s, so it "
-                    "stays locked and keeps dispensing; run this again and hold the button"
-                ) from exc
-            if exc.code == protocol.E_UNKNOWN:  # firmware from before the lock
-                raise PillctlError(
-                    f"{port} runs firmware without a maintenance command: "
-                    "stop it with Ctrl-C in `mpremote` instead"
-                ) from exc
-            raise
+        return request_maintenance(device, say)
+
+
+def request_maintenance(device: Device, say: Callable[[str], None]) -> int:
+    """open_maintenance over a connection already open to the app."""
+    port = device.port
+    say(HOLD_PROMPT)
+    try:
+        reply = device.request("maintenance", {"by": who_asks()}, timeout=ANSWER_S)
+    except DeviceError as exc:
+        if exc.code == protocol.E_REFUSED and "halted" in str(exc):
+            raise PillctlError(
+                f"{port} is halted after repeated crashes and opens no maintenance REPL: "
+                "unplug it, or plug it in with its button held (safe mode)"
+            ) from exc
+        if exc.code == protocol.E_REFUSED:
+            raise PillctlError(
+                f"{port}: nobody held the dispenser's button for {HOLD_S} s within "
+                f"{HOLD_WINDOW_S} s, so it "
+                "stays locked and keeps dispensing; run this again and hold the button"
+            ) from exc
+        if exc.code == protocol.E_UNKNOWN:  # firmware from before the lock
+            raise PillctlError(
+                f"{port} runs firmware without a maintenance command: "
+                "stop it with Ctrl-C in `mpremote` instead"
+            ) from exc
+        raise
     return int(reply.get("seconds", 0))
 
 
