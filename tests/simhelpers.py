@@ -3,6 +3,7 @@ servo moves read from the trace, and the log read straight from the board's flas
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from pillctl.errors import PillctlError
 from pillctl.logfields import as_dict
 from pillctl.schedule import compile_file
 from pillctl.schedule.compiler import compile_to_bytes
+from pillctl.schedule.hashing import with_hash
 from pillctl.schedule.parse import parse_schedule
 from pillctl.schedule.source import read_document
 from pillctl.sim.firmware_image import install_source
@@ -63,6 +65,19 @@ def compiled_unchecked(path: Path, start: date = START) -> bytes:
     schedule, findings = parse_schedule(read_document(path).data, path.stem)
     assert schedule is not None, findings
     return compile_to_bytes(schedule, start)
+
+
+def bone_health_with_override(
+    iu: int, by: str = "Dr. Ada Lovelace", why: str = "deficiency", rule: str = "D3-UL"
+) -> bytes:
+    """bone-health as a device file with `iu` IU of D3 per dose (and as its daily cap)
+    under an override of `rule` that `by` signed: past the host's checks, as a clinician's
+    upload or a file written by hand reaches the device."""
+    obj = json.loads(compiled("bone-health"))
+    obj["comp"][0]["per"] = iu
+    obj["caps"]["vitd"] = iu
+    obj["ovr"] = [{"rule": rule, "by": by, "why": why}]
+    return with_hash(obj)
 
 
 def servo_moves(board, since: int) -> list[str]:

@@ -5,27 +5,16 @@ is due always dispenses or is logged with the reason it did not (issue 17, item 
 from __future__ import annotations
 
 import asyncio
-import json
 
 from inprocess import scenario_of, until, upload
-from simhelpers import compiled, utc
+from simhelpers import bone_health_with_override, compiled, utc
 
 from dispenser.confirm import CONFIRM_HOLD_MS
 from dispenser.core import logrec
-from pillctl.schedule.hashing import with_hash
 
 BONE = compiled("bone-health")
 LUNCH = utc(11, 35)  # D3 and K2 due at lunch (Berlin 12:35)
 HOLD_MS = CONFIRM_HOLD_MS + 500
-
-
-def _override() -> bytes:
-    """bone-health with 5,000 IU of D3 under a signed D3-UL override: it waits for a hold."""
-    obj = json.loads(compiled("bone-health"))
-    obj["comp"][0]["per"] = 5000
-    obj["caps"]["vitd"] = 5000
-    obj["ovr"] = [{"rule": "D3-UL", "by": "Dr. Ada Lovelace", "why": "deficiency"}]
-    return with_hash(obj)
 
 
 def _taken(world) -> list[int]:
@@ -42,7 +31,7 @@ def _kinds_after(world, n: int) -> list[str]:
 
 
 async def _await_confirmation(world) -> None:
-    verb, reply = await upload(world, _override())
+    verb, reply = await upload(world, bone_health_with_override(5000))
     assert verb == "ok" and "confirm" in reply, reply
     await until(lambda: world.app.controller.pending is not None)
 

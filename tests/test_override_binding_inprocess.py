@@ -7,7 +7,6 @@ schedule's confirmation does not count."""
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 
 import pytest
@@ -21,23 +20,14 @@ from inprocess import (
     until,
     upload,
 )
-from simhelpers import compiled, utc
+from simhelpers import bone_health_with_override, compiled, utc
 
 from dispenser.confirm import CONFIRM_HOLD_MS
 from dispenser.core import logrec
-from pillctl.schedule.hashing import with_hash
 
 BONE = compiled("bone-health")
 LUNCH = utc(11, 35)
 MORNING = utc(5, 0)
-
-
-def _override(iu: int, rule: str = "D3-UL") -> bytes:
-    obj = json.loads(compiled("bone-health"))
-    obj["comp"][0]["per"] = iu
-    obj["caps"]["vitd"] = iu
-    obj["ovr"] = [{"rule": rule, "by": "Dr. Ada Lovelace", "why": "deficiency"}]
-    return with_hash(obj)
 
 
 def _d3_given(world) -> list[int]:
@@ -89,7 +79,9 @@ def _after_a_power_cut_lunch_gives_the_confirmed_dose(world) -> None:
 
 
 def test_an_override_file_copied_onto_the_flash_never_dispenses_above_the_cap(world):
-    world.boot_with(_override(10000), LUNCH)  # as after `mpremote fs cp` and a reboot
+    world.boot_with(
+        bone_health_with_override(10000), LUNCH
+    )  # as after `mpremote fs cp` and a reboot
 
     async def body():
         verb, status = await world.request("status")
@@ -105,7 +97,7 @@ def test_an_override_file_copied_onto_the_flash_never_dispenses_above_the_cap(wo
 
 
 def test_below_the_normal_cap_an_unconfirmed_override_file_still_dispenses(world):
-    world.boot_with(_override(3000), LUNCH)  # every dose within the normal limits
+    world.boot_with(bone_health_with_override(3000), LUNCH)  # every dose within the normal limits
 
     async def body():
         await world.press()
@@ -117,7 +109,7 @@ def test_below_the_normal_cap_an_unconfirmed_override_file_still_dispenses(world
 def test_a_confirmed_override_applies_after_reboots_and_log_rotations(world, monkeypatch):
     monkeypatch.setattr(FakeBoard, "log_budget", 2048)  # a rotation every ~256 bytes
     world.boot_with(BONE, MORNING)
-    data = _override(5000)
+    data = bone_health_with_override(5000)
 
     async def body():
         await _confirm_at_device(world, data)
@@ -135,7 +127,7 @@ def test_a_confirmed_override_applies_after_reboots_and_log_rotations(world, mon
 
 def test_another_devices_confirmation_or_another_schedules_does_not_count(world, tmp_path):
     world.boot_with(BONE, MORNING)
-    confirmed = _override(5000)
+    confirmed = bone_health_with_override(5000)
 
     async def body():
         await _confirm_at_device(world, confirmed)
@@ -143,7 +135,7 @@ def test_another_devices_confirmation_or_another_schedules_does_not_count(world,
     scenario_of(world, body)
 
     # Another schedule copied over the confirmed one: the confirmation was for that one.
-    put_schedule(world.root, _override(6000))
+    put_schedule(world.root, bone_health_with_override(6000))
     _new_loop(world)
     world.boot(LUNCH)
     scenario_of(world, lambda: world.press())
@@ -167,7 +159,7 @@ def test_another_devices_confirmation_or_another_schedules_does_not_count(world,
 
 def test_a_confirmation_lapses_once_another_schedule_is_installed(world):
     world.boot_with(BONE, MORNING)
-    confirmed = _override(5000)
+    confirmed = bone_health_with_override(5000)
 
     async def body():
         await _confirm_at_device(world, confirmed)
@@ -192,7 +184,7 @@ def test_a_confirmation_counts_at_boot_for_a_device_id_longer_than_its_record_fi
     world.boot_with(BONE, MORNING)
 
     async def body():
-        await _confirm_at_device(world, _override(5000))
+        await _confirm_at_device(world, bone_health_with_override(5000))
 
     scenario_of(world, body)
     _after_a_power_cut_lunch_gives_the_confirmed_dose(world)
@@ -206,7 +198,7 @@ def test_an_install_that_fails_after_the_hold_leaves_no_confirmation_behind(worl
         raise OSError(28)
 
     async def body():
-        verb, reply = await upload(world, _override(5000))
+        verb, reply = await upload(world, bone_health_with_override(5000))
         assert verb == "ok" and "confirm" in reply, reply
         await until(lambda: world.app.controller.pending is not None)
         monkeypatch.setattr(schedstore, "install", flash_full)

@@ -5,18 +5,16 @@ hold, `pillctl push` waits for the hold, and status and the log name who signed 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
 
 from conftest import ROOT, run_pillctl
-from simhelpers import board_with, compiled, log_records, unlock, utc
+from simhelpers import board_with, bone_health_with_override, compiled, log_records, unlock, utc
 
 from dispenser.core import logrec
 from pillctl.device import DeviceError, open_device
 from pillctl.executables import require_tool
-from pillctl.schedule.hashing import with_hash
 from pillctl.transfer import push_schedule
 
 D3_LUNCH = logrec.id_key("d3-lunch")
@@ -25,11 +23,7 @@ D3_LUNCH = logrec.id_key("d3-lunch")
 def _forged(by: str) -> bytes:
     """bone-health as a device file written by hand: 10,000 IU of D3 a day under a D3-UL
     'override' that no clinician signed and no validator saw."""
-    obj = json.loads(compiled("bone-health"))
-    obj["comp"][0]["per"] = 10000
-    obj["caps"]["vitd"] = 10000
-    obj["ovr"] = [{"rule": "D3-UL", "by": by, "why": "forged"}]
-    return with_hash(obj)
+    return bone_health_with_override(10000, by=by, why="forged")
 
 
 def _d3_given(board) -> list[int]:
