@@ -4,13 +4,10 @@ pressed (or held), or deliberately not."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 
-from conftest import ROOT
+from conftest import run_pillctl_acting
 
 # The board plays these edges with its own sleeps: a release it sees, then the press (a
 # press right behind the previous step's release would be one long press to the board).
@@ -24,29 +21,24 @@ def drive(
 ) -> tuple[int, str, str]:
     """Run `pillctl ARGS --port PORT`; at each `STEP: waiting` line (selftest) or `waiting
     for the button` (calibrate, step "calibrate"), call act(step), which by default
-    presses. Returns (exit code, stdout, stderr)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "host"), COLUMNS="220")  # table rows unwrapped
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pillctl", *args, "--port", board.port],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert process.stdin is not None and process.stdout is not None
-    if stdin is None:
-        process.stdin.close()
-    out = []
-    for line in process.stdout:
-        out.append(line)
+    presses; after a calibrate step, type `stdin` (then end it). Returns (exit code,
+    stdout, stderr)."""
+
+    def at_each_wait(line: str, process_stdin) -> None:
         found = WAITING.match(line)
         step = found[1] if found else "calibrate" if line.startswith("waiting for") else None
         if step is None:
-            continue
+            return
         (act or (lambda _step: board.control.button(PRESS)))(step)
-        if stdin is not None and step == "calibrate":
-            process.stdin.write(stdin)
-            process.stdin.close()
-    stderr = process.stderr.read() if process.stderr else ""
-    return process.wait(timeout=120), "".join(out), stderr
+        if process_stdin is not None and step == "calibrate":
+            process_stdin.write(stdin)
+            process_stdin.close()
+
+    return run_pillctl_acting(
+        *args,
+        "--port",
+        board.port,
+        act=at_each_wait,
+        keep_stdin=stdin is not None,
+        env={"COLUMNS": "220"},  # table rows unwrapped
+    )

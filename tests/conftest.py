@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -85,17 +89,68 @@ def world(tmp_path, monkeypatch):
     return make_world(tmp_path, monkeypatch)
 
 
+def _pillctl(args: tuple[str, ...], env: dict[str, str] | None) -> tuple[list[str], dict]:
+    """The command line and environment of a pillctl run as a user's."""
+    return [sys.executable, "-m", "pillctl", *args], dict(
+        os.environ, PYTHONPATH=str(ROOT / "host"), **(env or {})
+    )
+
+
 def run_pillctl(
     *args: str, timeout: float = 60, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess:
     """Run the CLI as a separate process, as a user would (`env` adds variables, `stdin` is
     what the user types)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "host"), **(env or {}))
+    argv, environ = _pillctl(args, env)
     return subprocess.run(
-        [sys.executable, "-m", "pillctl", *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=timeout,
-        env=env,
+        argv, capture_output=True, text=True, input=stdin, timeout=timeout, env=environ
     )
+
+
+def run_pillctl_acting(
+    *args: str,
+    act: Callable[[str, IO[str] | None], None],
+    keep_stdin: bool = False,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+) -> tuple[int, str, str]:
+    """Run the CLI as a person at a terminal would: each line it prints, on stdout or
+    stderr, goes to `act(line, stdin)` as it appears, so the test does what the line asks
+    (presses, holds, types into `stdin`, the process's, or None: closed at the start unless
+    `keep_stdin`). Whatever act raises is raised here. Returns (exit code, stdout,
+    stderr)."""
+    argv, environ = _pillctl(args, env)
+    process = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=environ,
+    )  # fmt: skip
+    assert process.stdin and process.stdout and process.stderr
+    stdin: IO[str] | None = process.stdin
+    if not keep_stdin:
+        process.stdin.close()
+        stdin = None
+    lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
+
+    def read(name: str, stream: IO[str]) -> None:
+        for line in stream:
+            lines.put((name, line))
+        lines.put((name, None))
+
+    for name, stream in (("out", process.stdout), ("err", process.stderr)):
+        threading.Thread(target=read, args=(name, stream), daemon=True).start()
+    said: dict[str, list[str]] = {"out": [], "err": []}
+    open_streams = 2
+    try:
+        while open_streams:
+            name, line = lines.get(timeout=timeout)
+            if line is None:
+                open_streams -= 1
+                continue
+            said[name].append(line)
+            act(line, stdin if stdin is not None and not stdin.closed else None)
+        code = process.wait(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return code, "".join(said["out"]), "".join(said["err"])

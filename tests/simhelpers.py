@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, run_pillctl_acting
 
 from dispenser.core import logrec
 from dispenser.logstore import LogStore
@@ -142,44 +142,15 @@ def run_pillctl_with_hold(board, *args: str, hold_ms: int = HOLD_MS, timeout: fl
     """Run `pillctl ARGS` as a user would and, once it says to hold the button, hold the
     board's button through the sim's control channel (the person at the device). Returns
     (exit code, stdout, stderr)."""
-    import os
-    import subprocess
-    import sys
-    import threading
-
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "host"))
     # Counted before the command starts: the board may log its request before a count
-    # taken after Popen, and then the hold would wait for a record that never comes.
+    # taken after it started, and then the hold would wait for a record that never comes.
     asked = _maintenance_asked(board)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pillctl", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert process.stderr is not None and process.stdout is not None
-    errors: list[str] = []
-    failed: list[BaseException] = []
 
-    def read_stderr() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            errors.append(line)
-            if "hold the dispenser's button" in line:
-                try:
-                    hold_once_asked(board, asked, hold_ms)
-                except BaseException as exc:  # raised in the caller, not lost in the thread
-                    failed.append(exc)
+    def hold_when_asked(line: str, _stdin) -> None:
+        if "hold the dispenser's button" in line:
+            hold_once_asked(board, asked, hold_ms)
 
-    reader = threading.Thread(target=read_stderr, daemon=True)
-    reader.start()
-    out = process.stdout.read()
-    code = process.wait(timeout=timeout)
-    reader.join(timeout)
-    if failed:
-        raise failed[0]
-    return code, out, "".join(errors)
+    return run_pillctl_acting(*args, act=hold_when_asked, timeout=timeout)
 
 
 def _maintenance_asked(board) -> int:

@@ -5,11 +5,9 @@ hold, `pillctl push` waits for the hold, and status and the log name who signed 
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
-import sys
 
-from conftest import ROOT, run_pillctl
+from conftest import ROOT, run_pillctl, run_pillctl_acting
 from simhelpers import board_with, bone_health_with_override, compiled, log_records, unlock, utc
 
 from dispenser.core import logrec
@@ -101,27 +99,23 @@ def test_push_waits_for_the_hold_then_status_and_log_show_the_signer(tmp_path):
             "pillctl: not installed: nobody held the dispenser's button for 2 s in time, so "
             "the old schedule stays; push again and hold the button"
         )
-        env = dict(os.environ, PYTHONPATH=str(ROOT / "host"))
-        push = subprocess.Popen(
-            [sys.executable, "-m", "pillctl", "push", schedule, "--port", board.port],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
+        moved_from = []
+
+        def confirm_at_device(line: str, _stdin) -> None:
+            if "hold its button" not in line:  # printed once the device holds the schedule
+                return
+            assert "hold its button for 2 s within 60 s" in line and "Dr. Ada Lovelace" in line
+            # a short press meanwhile is neither a dose nor the confirmation
+            board.control.step_to(utc(11, 35))
+            moved_from.append(board.control.press())
+            board.control.press(ms=3000)
+
+        code, out, err = run_pillctl_acting(
+            "push", schedule, "--port", board.port, act=confirm_at_device, timeout=60
         )
-        assert push.stdout is not None
-        asked = ""
-        while "hold its button" not in asked:  # printed once the device holds the schedule
-            asked = push.stdout.readline()
-            assert asked, push.communicate(timeout=60)
-        assert "hold its button for 2 s within 60 s" in asked and "Dr. Ada Lovelace" in asked
-        # a short press meanwhile is neither a dose nor the confirmation
-        board.control.step_to(utc(11, 35))
-        since = board.control.press()
-        board.control.press(ms=3000)
-        out, err = push.communicate(timeout=60)
-        assert push.returncode == 0, err
+        assert code == 0, err
         assert "confirmed at the dispenser" in out
+        (since,) = moved_from
         assert board.control.servo_moves(since) == []  # neither press dispensed
         with open_device(board.port, timeout=10) as device:
             status = device.request("status")
