@@ -132,3 +132,11 @@ def test_the_button_held_at_power_on_starts_safe_mode_not_the_app(world, monkeyp
     assert kbd_intr == [-1, 3]  # the REPL with its Ctrl-C
     assert board.watchdog is None and board.fed_for is None  # no watchdog: it stays
     assert board.servos_released() and board.actuations() == [0, 0, 0]
+    # ... and the log says why nothing was dispensed while it sat there
+    last = world.records()[-1]
+    assert (last["kind"], last["step"], last["who"]) == (
+        "maintenance",
+        logrec.MAINT_SAFE_MODE,
+        "the button at power-on",
+    )
+    assert last["t"] == int(utc(11, 35))

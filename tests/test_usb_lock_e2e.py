@@ -75,6 +75,8 @@ def test_the_button_held_at_power_on_starts_safe_mode_and_only_then(tmp_path):
         assert probe_hello(board.port, 2.0) is None  # no app
         listing = _mpremote_ls(board.port)
         assert listing.returncode == 0 and "main.py" in listing.stdout, listing.stderr
+        steps = [r["step"] for r in log_records(board) if r["kind"] == "maintenance"]
+        assert steps == [logrec.MAINT_SAFE_MODE]  # why nothing was dispensed meanwhile
         board.control.power(False)
         board.control.power(True)
         assert probe_hello(board.port, 20.0) is not None

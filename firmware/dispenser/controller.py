@@ -14,10 +14,9 @@ from dispenser.core.engine import Engine, ScheduleError
 from dispenser.drivers.buzzer import Buzzer
 from dispenser.drivers.delivery import DropSensor, Servo, deliver
 from dispenser.drivers.leds import Led
-from dispenser.logstore import LogStore
+from dispenser.logstore import LOG_DIR, LogStore
 from dispenser.timing import wait_for_ms
 
-LOG_DIR = "log"
 _IDLE_WAKE_S = const(3600)  # with nothing scheduled, still look again hourly
 _BEEP_REPEAT_MS = const(5000)
 # Resident only for a boot, a check, an install or a schedule.get (compat.Transient); the

@@ -35,6 +35,7 @@ from dispenser.compat import const
 from dispenser.core import logrec
 from dispenser.core.localtime import DAY_S, MIN_VALID_TIME
 
+LOG_DIR = "log"  # on the flash, beside main.py
 DEFAULT_BUDGET = const(65536)
 # Segments of one littlefs block each (a Pico's is 4 KB), and at least four: a boot replays
 # from the newest segment's checkpoint, so its cost is bounded by the segment size whatever

@@ -20,6 +20,7 @@ _CRASH_WINDOW_S = const(600)
 _CRASH_WORD = const(2)  # _CRASH_MAGIC << 16 | crashes in the current streak
 _RUN_WORD = const(3)  # seconds the board ran, summed over the streak's crashes
 _CRASH_MAGIC = const(0x5AFE)
+_SAFE_MODE_WHO = b"the button at power-on"  # the MAINTENANCE record's who
 
 # ERR_TASK_FAILED's detail names the task and the exception type by their index here
 # (0 = another one; an exception type's index is its place in _FAILURE_TYPES + 2, 1 is a
@@ -115,10 +116,24 @@ def safe_mode(board):
     the next power-on or reset. Only a person at the device can get here."""
     import micropython
 
-    micropython.kbd_intr(3)
     for pwm in board.servo_pwms:  # no pulses: the servos stay limp
         pwm.duty_ns(0)
+    _log_safe_mode(board)  # before Ctrl-C works again: nothing interrupts the append
+    micropython.kbd_intr(3)
     print("dispenser: safe mode (button held at power-on): REPL; reset or replug to dispense")
+
+
+def _log_safe_mode(board):
+    # The log says why nothing was dispensed while the board sat at the REPL. Best effort:
+    # a log that cannot be written must not keep the person from the REPL.
+    try:
+        from dispenser.logstore import LOG_DIR, LogStore
+
+        store = LogStore(LOG_DIR, budget=board.log_budget)
+        fields = (logrec.MAINT_SAFE_MODE, _SAFE_MODE_WHO)
+        store.append(board.clock.now() or 0, logrec.MAINTENANCE, fields)
+    except Exception as exc:
+        print_exception(exc)
 
 
 def boot_failed(board, exc):

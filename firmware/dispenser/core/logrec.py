@@ -49,6 +49,7 @@ MAINTENANCE = const(19)  # (step, who) the maintenance REPL asked for over USB: 
 MAINT_ASKED = const(0)
 MAINT_OPENED = const(1)  # a 2 s hold at the device confirmed it: the REPL opens
 MAINT_REFUSED = const(2)  # no hold within the window: the app runs on
+MAINT_SAFE_MODE = const(3)  # the button held at power-on: the REPL, no app, until a reset
 _SIGNER_BYTES = const(32)  # the signer's name in an OVERRIDE record, cut and NUL-padded
 _DEVICE_BYTES = const(16)  # the device id in an OVERRIDE_BOUND record (`<32s16s`)
 
