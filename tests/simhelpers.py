@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import ROOT, run_pillctl_acting
 
-from dispenser.core import logrec
+from dispenser.core import logrec, protocol
 from dispenser.logstore import LogStore
 from pillctl.device import Device
 from pillctl.errors import PillctlError
@@ -78,6 +78,20 @@ def bone_health_with_override(
     obj["caps"]["vitd"] = iu
     obj["ovr"] = [{"rule": rule, "by": by, "why": why}]
     return with_hash(obj)
+
+
+def next_event(port, kind: str) -> dict:
+    """The payload of the next `kind` event read from an open serial port; other lines go
+    by (the boot record's event the board holds for its first client may come first)."""
+    while True:
+        line = port.readline().decode(errors="replace")
+        assert line, f"no {kind} event within the port's timeout"
+        try:
+            frame = protocol.decode(line.strip())
+        except protocol.FrameError:
+            continue
+        if frame is not None and frame[1] == "evt" and frame[2].get("kind") == kind:
+            return frame[2]
 
 
 def servo_moves(board, since: int) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import serial
 from conftest import run_pillctl
-from simhelpers import run_pillctl_with_hold, wait_hello
+from simhelpers import next_event, run_pillctl_with_hold, wait_hello
 
 from dispenser.core import protocol
 from pillctl.device import Device
@@ -44,8 +44,8 @@ def test_button_press_shows_in_trace_and_on_serial(sim_board):
     with serial.Serial(sim_board.port, timeout=30) as port:
         port.reset_input_buffer()
         since = control.press()
-        line = port.readline().decode()
-    assert protocol.decode(line.strip())[2] == {"kind": "press", "t": None, "long": False}
+        press = next_event(port, "press")
+    assert press == {"kind": "press", "t": None, "long": False}
     # Without a schedule the press is answered with the "nothing due" flicker: the status
     # LED's on-times in the trace change from the time-unknown blink's 100 ms to 60 ms
     # (a busy machine only ever makes them longer).
