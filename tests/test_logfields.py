@@ -2,7 +2,9 @@
 events named as pillctl's readers see them."""
 
 from dispenser.core import logrec, protocol
+from pillctl import logfields
 from pillctl.logfields import FIELD_NAMES, KIND_NAMES, as_dict, named_event
+from pillctl.names import Names
 
 
 def test_as_dict_names_the_fields():
@@ -43,3 +45,17 @@ def test_other_events_and_damaged_records_stay_as_sent():
     assert named_event(press) == press
     torn = {"kind": "record", "b64": protocol.b64(b"\x14\x00\x01")}
     assert named_event(torn) == torn
+
+
+def test_every_error_code_and_maintenance_step_of_the_firmware_has_a_name():
+    codes = {v for k, v in vars(logrec).items() if k.startswith("ERR_")}
+    steps = {v for k, v in vars(logrec).items() if k.startswith("MAINT_")}
+    assert set(logfields.ERROR_NAMES) == codes and set(logfields.MAINTENANCE_STEPS) == steps
+
+
+def test_pillctl_logs_names_the_error_code_and_the_maintenance_step():
+    names = Names(None)
+    safe = as_dict((7, 0, logrec.MAINTENANCE, (logrec.MAINT_SAFE_MODE, b"x")))
+    taken = as_dict((8, 0, logrec.ERROR, (logrec.ERR_PRESS_TAKEN, 1)))
+    assert "step=safe_mode who=x" in names.line(safe)
+    assert "code=press_taken detail=1" in names.line(taken)

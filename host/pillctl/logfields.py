@@ -29,6 +29,28 @@ FIELD_NAMES = (
     ("hash32", "signer"), ("hash32",), ("passed", "failed"), ("sha256", "device"), ("step", "who"),
 )  # fmt: skip
 
+# A MAINTENANCE record's step, by logrec.MAINT_*
+MAINTENANCE_STEPS = {
+    logrec.MAINT_ASKED: "asked",
+    logrec.MAINT_OPENED: "opened",
+    logrec.MAINT_REFUSED: "refused",
+    logrec.MAINT_SAFE_MODE: "safe_mode",
+}
+
+# An ERROR record's code, by logrec.ERR_* (the Pico W's MQTT codes, 41-44, stay numbers:
+# they are dispenser.net's, which the host does not import)
+ERROR_NAMES = {
+    logrec.ERR_SCHEDULE_REJECTED: "schedule_rejected",
+    logrec.ERR_LOG_CORRUPT: "log_corrupt",
+    logrec.ERR_TASK_FAILED: "task_failed",
+    logrec.ERR_HALTED: "halted",
+    logrec.ERR_OVERRIDE_UNCONFIRMED: "override_unconfirmed",
+    logrec.ERR_OVERRIDE_REPLACED: "override_replaced",
+    logrec.ERR_PRESS_TAKEN: "press_taken",
+    logrec.ERR_OVERRIDE_UNBOUND: "override_unbound",
+    logrec.ERR_CALIBRATION_REJECTED: "calibration_rejected",
+}
+
 RECORD_EVENT = "record"  # the device's event for a record it logged: {"kind", "b64"}
 
 

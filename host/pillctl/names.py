@@ -12,6 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dispenser.core import logrec, nutrients
+from pillctl.logfields import ERROR_NAMES, MAINTENANCE_STEPS
 from pillctl.schedule import refusal
 from pillctl.schedule.units import NUTRIENT_UNITS
 from pillctl.selftest import step_names
@@ -139,6 +140,10 @@ class Names:
                 out[name] = causes[value] if value < len(causes) else str(value)
             elif name in ("passed", "failed") and record.get("kind") == "selftest":
                 out[name] = ",".join(step_names(value)) or "none"
+            elif name == "step" and record.get("kind") == "maintenance":
+                out[name] = MAINTENANCE_STEPS.get(value, str(value))
+            elif name == "code" and record.get("kind") == "error":
+                out[name] = ERROR_NAMES.get(value, str(value))
             elif name == "detail" and record.get("code") == logrec.ERR_SCHEDULE_REJECTED:
                 out[name] = refusal.short_name(value)  # which check refused it
             elif name == "reason" and isinstance(value, int):
