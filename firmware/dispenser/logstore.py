@@ -354,7 +354,7 @@ class LogStore:
             number = self._numbers[index]
             with open(self._path(number), "rb") as f:
                 f.seek(offset)
-                end = n + (f.readinto(view[n:]) or 0)
+                end, eof = _read_into(f, view, n)
                 while True:
                     pos, newest, size = _whole_records(view, n, end, max_bytes)
                     offset += pos - n
@@ -366,20 +366,19 @@ class LogStore:
                         self._cursor_offset = offset
                     if size:
                         return view[:n], last  # the next record would pass max_bytes
-                    complete = end < len(out)  # the read reached the segment's end
-                    good = _resync(view, pos, end, complete)
+                    good = _resync(view, pos, end, eof)
                     self.skipped_bytes += good - pos
                     offset += good - pos
-                    if good == end and complete:
-                        break  # garbage up to the segment's end: on to the next
+                    if good == end and eof:
+                        break  # the segment's end (after garbage or not): on to the next
                     if good < end and logrec.valid_size(view, good, end):
                         view[n : end - good + n] = view[good:end]  # over the garbage
-                        end -= good - n
+                        end -= good - n  # `eof` still holds: these are the same file bytes
                         continue
                     if n + logrec.MAX_RECORD > len(out):
                         return view[:n], last  # full: a record that may be valid waits
-                    f.seek(offset)  # a record the read may have cut: read on from it
-                    end = n + (f.readinto(view[n:]) or 0)
+                    f.seek(offset)  # read on from what the buffer did not hold
+                    end, eof = _read_into(f, view, n)
             index += 1
             offset = 0
         return view[:n], last
@@ -412,17 +411,24 @@ class LogStore:
         }
 
 
-def _resync(view, pos, end, complete):
+def _resync(view, pos, end, eof):
     """Where, from `pos` on, the bytes read so far (view[:end]) hold a record that checks
-    out, or a record the read may have cut short (unless the read was `complete`: it
-    reached the end of the file); `end` when neither."""
+    out, or a record the read may have cut short (unless `eof`: the bytes end where the
+    file does); `end` when neither."""
     while pos < end:
         if logrec.valid_size(view, pos, end):
             return pos
-        if not complete and (end - pos < logrec.OVERHEAD or pos + view[pos] > end):
+        if not eof and (end - pos < logrec.OVERHEAD or pos + view[pos] > end):
             return pos
         pos += 1
     return end
+
+
+def _read_into(f, view, n):
+    """Read the file on into view[n:]: (where the bytes read end, whether the read reached
+    the end of the file)."""
+    got = f.readinto(view[n:]) or 0
+    return n + got, got < len(view) - n
 
 
 def _whole_records(view, pos, end, max_bytes):

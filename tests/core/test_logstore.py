@@ -189,6 +189,35 @@ def test_last_written_is_the_record_the_last_append_wrote_even_after_a_rotation(
         remove_tree(root)
 
 
+def test_read_since_after_garbage_mid_segment_still_reads_every_record_once():
+    # The garbage is cut out of the reply buffer; what follows it in the segment is more
+    # than the buffer holds, so the read must go on in the file, not take the buffer's end
+    # for the segment's.
+    root = temp_dir()
+    try:
+        store = LogStore(root)
+        for i in range(10):
+            store.append(100 + i, logrec.REFILL, (0, i))
+        path = _segment_paths(root)[-1]
+        with open(path, "ab") as f:
+            f.write(b"\x22" * 40)
+        store = LogStore(root)
+        for i in range(250):
+            store.append(200 + i, logrec.REFILL, (1, i))  # past the buffer, into a 2nd segment
+        for limit in (256, 2048):
+            reader = LogStore(root)
+            seqs = []
+            since = 0
+            while True:
+                data, since = reader.read_since(since, limit)
+                if not data:
+                    break
+                seqs += [rec[0] for _, rec in logrec.scan(data)]
+            assert seqs == list(range(1, 261)), (limit, len(seqs))
+    finally:
+        remove_tree(root)
+
+
 def test_segments_are_a_flash_block_and_at_least_four():
     # a boot replays about one segment: its cost is bounded by a block, whatever the budget
     root = temp_dir()
