@@ -20,17 +20,15 @@ def boot(controller):
         controller.start_engine(schedule, now)
     t = now or 0
     controller.append(t, logrec.BOOT, (logrec.boot_cause(controller.board.reset_cause),))
-    store = controller.store
-    if store.skipped_bytes:
-        controller.append(
-            t, logrec.ERROR, (logrec.ERR_LOG_CORRUPT, min(store.skipped_bytes, 65535))
-        )
+    engine = controller.engine
+    skipped = controller.store.skipped_bytes + (engine.unread_bytes if engine else 0)
+    if skipped:
+        controller.append(t, logrec.ERROR, (logrec.ERR_LOG_CORRUPT, min(skipped, 65535)))
     if rejected is not None:
         controller.append(t, logrec.ERROR, (logrec.ERR_SCHEDULE_REJECTED, rejected.code))
     last_selftest = _set_up(controller, t)
     if not controller.overrides_applied:  # no confirmation here: held to normal limits
         controller.append(t, logrec.ERROR, (logrec.ERR_OVERRIDE_UNBOUND, 0))
-    engine = controller.engine
     if engine is not None and engine.schedule_hash != engine.schedule.hash_prefix():
         # A power cut between the schedule file's rename and its SCHEDULE record: log it
         # now, so the log names the active schedule. Its true time lies between the last

@@ -58,11 +58,13 @@ def test_checkpoint_flags_pack_low_stock_below_jams():
     assert checkpoint.unpack_flags(0x25) == (0b101, 0b010)
 
 
-def test_replay_goes_on_past_a_checkpoint_it_cannot_read():
+def test_replay_goes_on_past_a_checkpoint_it_cannot_read_and_counts_its_bytes():
     e = fresh_engine()
     t = at(e.schedule, DAY, 600)
     e.restore([(1, t, logrec.CHECKPOINT, b"\x00" * 5), (2, t, logrec.REFILL, (0, 30))])
     assert e.ready and e.stock[0] == 30
+    # the boot logs it as ERR_LOG_CORRUPT, with the store's own skipped bytes
+    assert e.unread_bytes == logrec.OVERHEAD + 5
 
 
 def test_rotations_write_checkpoints_that_replay_with_the_code_loaded_only_meanwhile():

@@ -149,6 +149,7 @@ class Engine:
         self.reminded = {}  # slot key -> highest reminder level logged on self.day
         self.snoozed = {}  # slot key -> UTC end of the snooze
         self.schedule_hash = 0  # hash prefix of the schedule the log names last (0: none)
+        self.unread_bytes = 0  # of CHECKPOINT records replayed that this firmware cannot read
         self._flash_status = STATUS_IDLE
         self._flash_at = 0  # when the press answer started showing (0: none)
         self._indication = Indication()
@@ -213,8 +214,9 @@ class Engine:
 
         try:
             state = checkpoint.decode(payload)
-        except ValueError:
-            return  # not a checkpoint this firmware reads: replay goes on without it
+        except ValueError:  # a layout of other firmware: replay goes on without it, and
+            self.unread_bytes += logrec.OVERHEAD + len(payload)  # the boot logs it
+            return
         (
             self.day,
             self.stock,
