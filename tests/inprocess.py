@@ -315,9 +315,12 @@ def run(loop: VirtualLoop, scenario: Awaitable) -> None:
             await scenario
         finally:
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            while tasks:
+                for task in tasks:
+                    task.cancel()
+                # CPython 3.11's wait_for can swallow a cancel that meets its inner future
+                # completing (the app's serial loop then reads on): cancel what is left again.
+                tasks = list((await asyncio.wait(tasks, timeout=1))[1])
 
     try:
         loop.run_until_complete(main())

@@ -2,9 +2,10 @@
 to exactly one consumer, in this order:
 
 1. a confirmation wait (CONFIRM: an override schedule's hold, the maintenance REPL's hold);
-2. a test wait (TEST: dispense.test, and whatever else asks "is a person at the device";
-   an open calibration holds one that no press satisfies, so it takes every press);
-3. the dose (App.button_loop hands the press to the controller).
+2. a test wait (TEST: dispense.test, and whatever else asks "is a person at the device");
+3. a session (SESSION: an open calibration holds one that no press satisfies, so every
+   press no wait above takes is its, never a dose's, until the session ends);
+4. the dose (App.button_loop hands the press to the controller).
 
 A press belongs to the first wait, in that order, that was already open when the press
 began; a press begun before every open wait goes to the dose. A wait that a press
@@ -22,6 +23,7 @@ from dispenser.timing import wait_for_ms
 
 CONFIRM = const(0)
 TEST = const(1)
+SESSION = const(2)
 # After its window, a wait still ends only once a hold that began in time is released, but
 # never later than this past the window: a stuck button cannot keep it open.
 _OVERRUN_MS = const(1000)
@@ -32,8 +34,8 @@ _SLICE_MS = const(100)
 
 
 class Wait:
-    """One consumer waiting for a press: `rank` (CONFIRM or TEST), `hold_ms` the shortest
-    press that satisfies it (0: any press)."""
+    """One consumer waiting for a press: `rank` (CONFIRM, TEST or SESSION), `hold_ms` the
+    shortest press that satisfies it (0: any press)."""
 
     def __init__(self, rank, hold_ms):
         self.rank = rank

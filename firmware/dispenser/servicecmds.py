@@ -12,7 +12,7 @@ press first (a calibration, once, at its start), as dispense.test does.
 import asyncio
 import os
 
-from dispenser.arbiter import TEST
+from dispenser.arbiter import SESSION
 from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms
 from dispenser.controller import SETUP_FILES
 from dispenser.core import patterns
@@ -188,8 +188,9 @@ async def _begin(cmds, hopper, wait_ms):
         reply["drop"] = servo.drop_us
         # While the person positions a servo, the button is the calibration's: a dose
         # press would drive that servo too. A wait no press can satisfy takes each press
-        # (logged if a dose was due) until the session ends.
-        button = cmds.app.arbiter.claim(TEST, _NEVER_SATISFIED_MS)
+        # (logged if a dose was due) until the session ends; a self-test step or a test
+        # dispense asked meanwhile still gets its own (dispenser.arbiter's ranks).
+        button = cmds.app.arbiter.claim(SESSION, _NEVER_SATISFIED_MS)
         cmds.calibrating = [hopper, ticks_ms(), button]
         asyncio.create_task(_end_when_idle(cmds, cmds.calibrating, servo))
     return reply
