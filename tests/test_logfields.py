@@ -1,8 +1,12 @@
 """The host's words for log records (pillctl.logfields): field names, and the device's record
 events named as pillctl's readers see them."""
 
+import json
+
 from dispenser.core import logrec, protocol
+from dispenser.core.crc import crc32
 from pillctl import logfields
+from pillctl.commands.monitor import as_json_line
 from pillctl.logfields import FIELD_NAMES, KIND_NAMES, as_dict, named_event
 from pillctl.names import Names
 
@@ -13,7 +17,7 @@ def test_as_dict_names_the_fields():
         "seq": 4, "t": 1796000000, "kind": "dispense",
         "dose": 59897, "hopper_nut": 0x12, "pills": 1, "amount": 250,
     }  # fmt: skip
-    assert as_dict((5, 0, 99, b"x")) == {"seq": 5, "t": 0, "kind": 99, "raw": b"x"}
+    assert as_dict((5, 0, 99, b"x")) == {"seq": 5, "t": 0, "kind": 99, "raw": "78"}
     assert len(FIELD_NAMES) == len(KIND_NAMES) == len(logrec._FORMATS)
 
 
@@ -45,6 +49,20 @@ def test_other_events_and_damaged_records_stay_as_sent():
     assert named_event(press) == press
     torn = {"kind": "record", "b64": protocol.b64(b"\x14\x00\x01")}
     assert named_event(torn) == torn
+    for odd in ({"kind": "record"}, {"kind": "record", "b64": 5}, {"kind": "record", "b64": "!"}):
+        assert named_event(odd) == odd
+
+
+def test_a_record_this_pillctl_cannot_read_is_kept_raw_and_still_prints_as_json():
+    # a newer firmware's kind, and a checkpoint of a layout this pillctl does not read
+    names = Names(None)
+    for kind in (99, logrec.CHECKPOINT):
+        data = bytearray(logrec.encode(9, 0, logrec.CHECKPOINT, b"\x00" * 5))
+        data[9] = kind  # the header's kind byte, then the CRC again
+        data[-4:] = crc32(data[:-4]).to_bytes(4, "little")
+        event = named_event({"kind": "record", "b64": protocol.b64(data)})
+        assert event["kind"] == kind and event["raw"] == "00" * 5
+        assert json.loads(as_json_line(event, names))["raw"] == "00" * 5
 
 
 def test_every_error_code_and_maintenance_step_of_the_firmware_has_a_name():

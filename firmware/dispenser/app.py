@@ -142,8 +142,9 @@ class App:
         self.link.send(0, "evt", payload)
 
     def record_event(self, record):
-        # The record's bytes as the log store just wrote them (no second encoding);
-        # pillctl names its fields (pillctl.logfields).
+        # The record's bytes as the log store just wrote them (no second encoding): this is
+        # the controller's first listener, called right after that append. pillctl names
+        # the fields (pillctl.logfields).
         self.event({"kind": "record", "b64": protocol.b64(self.controller.store.last_written())})
 
     def log_error(self, code, detail):

@@ -10,7 +10,7 @@ heap for as long as the module is in sys.modules or any of its functions is reac
 the stock firmware has no ROMFS; the measurements say where unloading pays (DESIGN.md,
 "Figures"): the boot path (boot, the schedule check and its file store, the set-up files,
 9.5 KB), the rescue path (1.8 KB), the rare serial commands (setupcmds, servicecmds,
-about 3 KB of .mpy each) and the CHECKPOINT record's code (1.6 KB, for a replay and a log
+about 3 KB of .mpy each) and the CHECKPOINT record's code (1.8 KB, for a replay and a log
 rotation only). Nowhere else: lazy imports that save under 1 KB cost clarity for
 nothing. The caller must hold nothing defined in those modules afterwards (no function, no
 instance of a class with methods): that would keep the whole module alive, as every

@@ -31,7 +31,7 @@ SCHEDULE_CODE = Transient(
     )
 )
 # Resident only for a replay (boot, an install) and a log rotation: the CHECKPOINT record's
-# code, which the engine imports only there (about 1.4 KB of bytecode).
+# code, which the engine imports only there (about 1.8 KB of .mpy).
 CHECKPOINT_CODE = Transient(("dispenser.core.checkpoint",))
 # Resident only for a boot and the self-test and calibrate commands: the set-up files.
 SETUP_FILES = Transient(("dispenser.setupfiles", "dispenser.checkedfile"))

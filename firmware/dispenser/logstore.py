@@ -4,9 +4,9 @@ The log lives in a directory of segment files named by a growing number ("000000
 Records are appended to the newest; when a record would not fit into the segment size
 (budget / segments), a new segment is started and, if there are more than `segments`
 files, the oldest is deleted. Each new segment opens with a CHECKPOINT record (from the
-`snapshot` callable, normally Engine.checkpoint) so that dropping old segments never loses
-the day's lockout, totals, confirmations or stock, and boot replays from the newest
-checkpoint only.
+`snapshot` callable: the controller's, which asks Engine.checkpoint) so that dropping old
+segments never loses the day's lockout, totals, confirmations or stock, and boot replays
+from the newest checkpoint only.
 
 A checkpoint must only hold what is already on flash, but the engine applies its events
 before they are written. So the app wraps every engine decision in `begin(t, worst-case
@@ -190,7 +190,8 @@ class LogStore:
 
     def last_written(self):
         """The bytes of the record the last append wrote: a view of the write buffer, valid
-        until the next one (for whoever is told of that record as it is logged)."""
+        until the store next writes or reads a segment's first record (for whoever is told
+        of that record as it is logged, before anything else touches the store)."""
         return memoryview(self._wbuf)[: self._wbuf[0]]
 
     def _write(self, t, kind, fields):

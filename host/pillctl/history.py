@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from dispenser.core import logrec
 from dispenser.core.schedule import ScheduleError, verify_hash
@@ -69,11 +69,6 @@ _CSV_OWN = {"dose", "entry", "item", "meal", "compartment", "pills", "amount", "
 
 def csv_columns() -> list[str]:
     return list(CSV_COLUMNS)
-
-
-def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    # Unknown kinds decode to raw payload bytes, which JSON cannot hold: store them as hex.
-    return {k: v.hex() if isinstance(v, bytes | bytearray) else v for k, v in record.items()}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -138,7 +133,7 @@ class DeviceHistory:
         for record in records:
             if record[0] > last:
                 last = record[0]
-                lines.append(json.dumps(_jsonable(as_dict(record))) + "\n")
+                lines.append(json.dumps(as_dict(record)) + "\n")
         if lines:
             self.path.mkdir(parents=True, exist_ok=True)
             created = not self._log.exists()

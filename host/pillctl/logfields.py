@@ -57,7 +57,7 @@ RECORD_EVENT = "record"  # the device's event for a record it logged: {"kind", "
 def signer_text(field: bytes) -> str:
     """A NUL-padded name field (OVERRIDE's signer, OVERRIDE_BOUND's device, MAINTENANCE's
     who) as text."""
-    return bytes(field).rstrip(b"\x00").decode()
+    return bytes(field).rstrip(b"\x00").decode(errors="replace")
 
 
 def as_dict(rec: tuple) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def as_dict(rec: tuple) -> dict[str, Any]:
         try:
             fields = checkpoint.unpack(fields)
         except ValueError:  # a layout this pillctl does not read: kept raw, as unknown kinds
-            return {**out, "kind": kind, "raw": fields}
+            return {**out, "kind": kind, "raw": bytes(fields).hex()}
     if 0 < kind < len(KIND_NAMES):
         out["kind"] = KIND_NAMES[kind]
         out.update(zip(FIELD_NAMES[kind], fields, strict=True))
@@ -82,7 +82,7 @@ def as_dict(rec: tuple) -> dict[str, Any]:
             out["device"] = signer_text(fields[1])
     else:
         out["kind"] = kind
-        out["raw"] = fields
+        out["raw"] = bytes(fields).hex()  # the payload of a kind this pillctl does not know
     return out
 
 
@@ -99,8 +99,11 @@ def as_event(record: dict[str, Any]) -> tuple[int, int, Any]:
 def named_event(event: dict[str, Any]) -> dict[str, Any]:
     """A device event as pillctl reads it: a logged record (sent as its bytes) as as_dict
     names it, any other event as it came. A record that does not decode stays as sent."""
-    if event.get("kind") != RECORD_EVENT or "b64" not in event:
+    if not isinstance(event, dict) or event.get("kind") != RECORD_EVENT:
         return event
-    data = base64.b64decode(event["b64"])
+    try:
+        data = base64.b64decode(event["b64"], validate=True)
+    except (KeyError, TypeError, ValueError):  # binascii.Error is a ValueError
+        return event
     rec = logrec.decode_at(data, 0, len(data))
     return event if rec is None else as_dict(rec)

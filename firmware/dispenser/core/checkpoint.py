@@ -3,7 +3,8 @@ that replay starts from once the log's rotation dropped older segments, and its 
 layout. dispenser.core.logrec frames the payload as it is, bytes it does not read.
 
 Plain functions over explicit arguments: encode() reads the state the Engine owns; decode()
-returns the state, which Engine.apply assigns (the only place its state changes).
+returns the state, which Engine.apply assigns (through _restore_checkpoint: apply is the
+only way its state changes).
 
 Needed only to replay the log (boot) and when a rotation starts a segment, so the device
 keeps this module resident only then (dispenser.controller.CHECKPOINT_CODE).
@@ -12,9 +13,11 @@ keeps this module resident only then (dispenser.controller.CHECKPOINT_CODE).
 import struct
 
 from dispenser.compat import const
-from dispenser.core.caps import PAST_DAYS
+
+# D_WEEK_CEILING through caps, which is resident: from nutrients, loading this module at a
+# rotation would bring the schedule check's nutrient tables back into RAM for good.
+from dispenser.core.caps import D_WEEK_CEILING, PAST_DAYS
 from dispenser.core.logrec import MAX_RECORD, OVERHEAD
-from dispenser.core.nutrients import D_WEEK_CEILING
 
 # In a checkpoint's resolved list, this bit marks an entry refused earlier that day
 # (Engine.refusals); the rest of the byte is its resolution (0: still open).

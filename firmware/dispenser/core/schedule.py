@@ -45,9 +45,9 @@ E_VERSION = const(3)  # another format version
 E_STRUCTURE = const(4)  # a member of the wrong JSON type
 E_NUTRIENT = const(5)  # a compartment or spacing entry names an unknown nutrient
 E_HOPPER = const(6)  # two compartments in one hopper
-E_CAP = const(7)  # a cap over the absolute cap without its override
+E_CAP = const(7)  # a cap over the absolute cap without its override; values: (absolute,)
 E_KEY_COLLISION = const(8)  # two ids with the same log key
-E_CEILING = const(9)  # a cap over the firmware's ceiling
+E_CEILING = const(9)  # a cap over the firmware's ceiling; values: (ceiling,)
 E_NO_HASH = const(10)  # no sha256 member at the end
 E_NOT_OBJECT = const(11)
 E_NOT_LIST = const(12)
@@ -72,6 +72,7 @@ E_FIRST_STEP = const(30)  # the first remind step is not at minute 0
 E_SLOT_ORDER = const(31)  # a slot's window not after the one before it
 E_NO_CAP = const(32)  # a nutrient a compartment holds has no cap
 E_CAP_NUTRIENT = const(33)  # a cap for an unknown nutrient
+_MAX_KEY_SHOWN = const(16)  # of an unknown cap's key, in a refusal's path
 
 
 def _fail(code, field=None, values=()):
@@ -421,8 +422,8 @@ def _effective_caps(caps, overrides, comps):
     result = [-1, -1, -1, -1]
     for name in caps:
         code = nutrients.nutrient_code(name)
-        if code < 0:
-            _fail(E_CAP_NUTRIENT, name)
+        if code < 0:  # the key as written, cut: a reply must stay one short frame
+            _fail(E_CAP_NUTRIENT, name[:_MAX_KEY_SHOWN])
         cap = _int(caps, name, 0, 1 << 24)
         ceiling = nutrients.CEILINGS[code]
         if code == 0:
