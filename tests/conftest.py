@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -117,12 +119,13 @@ def run_pillctl_acting(
     """Run the CLI as a person at a terminal would: each line it prints, on stdout or
     stderr, goes to `act(line, stdin)` as it appears, so the test does what the line asks
     (presses, holds, types into `stdin`, the process's, or None: closed at the start unless
-    `keep_stdin`). Whatever act raises is raised here. Returns (exit code, stdout,
-    stderr)."""
+    `keep_stdin`). Whatever act raises is raised here. `timeout` bounds the whole run.
+    Returns (exit code, stdout, stderr)."""
     argv, environ = _pillctl(args, env)
+    # A session of its own, so that a failed test ends what pillctl started too (mpremote)
     process = subprocess.Popen(
         argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=environ,
+        text=True, env=environ, start_new_session=True,
     )  # fmt: skip
     assert process.stdin and process.stdout and process.stderr
     stdin: IO[str] | None = process.stdin
@@ -132,25 +135,34 @@ def run_pillctl_acting(
     lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
 
     def read(name: str, stream: IO[str]) -> None:
-        for line in stream:
-            lines.put((name, line))
-        lines.put((name, None))
+        try:
+            for line in stream:
+                lines.put((name, line))
+        finally:
+            lines.put((name, None))
 
     for name, stream in (("out", process.stdout), ("err", process.stderr)):
         threading.Thread(target=read, args=(name, stream), daemon=True).start()
     said: dict[str, list[str]] = {"out": [], "err": []}
+    deadline = time.monotonic() + timeout
     open_streams = 2
     try:
         while open_streams:
-            name, line = lines.get(timeout=timeout)
+            try:
+                name, line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(
+                    f"pillctl {' '.join(args)} ran past {timeout} s; it printed:\n"
+                    + "".join(said["out"] + said["err"])
+                ) from None
             if line is None:
                 open_streams -= 1
                 continue
             said[name].append(line)
             act(line, stdin if stdin is not None and not stdin.closed else None)
-        code = process.wait(timeout=timeout)
+        code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
     finally:
         if process.poll() is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     return code, "".join(said["out"]), "".join(said["err"])

@@ -113,6 +113,7 @@ def test_push_waits_for_the_hold_then_status_and_log_show_the_signer(tmp_path):
         code, out, err = run_pillctl_acting(
             "push", schedule, "--port", board.port, act=confirm_at_device, timeout=60
         )
+        assert moved_from, "pillctl never said to hold the button:\n" + out + err
         assert code == 0, err
         assert "confirmed at the dispenser" in out
         (since,) = moved_from

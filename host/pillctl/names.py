@@ -144,7 +144,11 @@ class Names:
                 out[name] = MAINTENANCE_STEPS.get(value, str(value))
             elif name == "code" and record.get("kind") == "error":
                 out[name] = ERROR_NAMES.get(value, str(value))
-            elif name == "detail" and record.get("code") == logrec.ERR_SCHEDULE_REJECTED:
+            elif (
+                name == "detail"
+                and record.get("kind") == "error"
+                and record.get("code") == logrec.ERR_SCHEDULE_REJECTED
+            ):
                 out[name] = refusal.short_name(value)  # which check refused it
             elif name == "reason" and isinstance(value, int):
                 names = logrec.REASON_NAMES

@@ -14,7 +14,7 @@ from typing import Any
 from dispenser.core.protocol import SELFTEST_HOLD_MS
 from pillctl.clocksync import format_epoch
 
-HOLD_S = SELFTEST_HOLD_MS // 1000
+HOLD_S = -(-SELFTEST_HOLD_MS // 1000)  # rounded up: never ask for less than the device wants
 CLOCK_TOLERANCE_S = 2  # a DS3231 this close to the host's time passes
 MIN_FREE_BYTES = 16 * 1024  # room for a schedule upload's temporary file and more
 

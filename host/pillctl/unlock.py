@@ -17,7 +17,7 @@ from pillctl.errors import PillctlError
 
 # The device's own numbers, not copies of them.
 HOLD_WINDOW_S = MAINTENANCE_WINDOW_MS // 1000
-HOLD_S = MAINTENANCE_HOLD_MS // 1000
+HOLD_S = -(-MAINTENANCE_HOLD_MS // 1000)  # rounded up: never ask for less than it wants
 ANSWER_S = HOLD_WINDOW_S + 10  # a hold begun in time may end a little after the window
 HOLD_PROMPT = (
     f"hold the dispenser's button for {HOLD_S} s now (within {HOLD_WINDOW_S} s) "

@@ -4,6 +4,7 @@ and the log alike."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def _set(*path_and_value):
          "id must be 1..12 letters, digits, '-' or '_', not \"d3 lunch\" (doses[1].id)"),
         (_set("caps", "ca", 2600),
          "cap 2600 is over the absolute cap of 2500 without its override (caps.ca)"),
-        (_set("caps", "iron", 10), "a cap for unknown nutrient iron (caps.iron)"),
+        (_set("caps", "iron", 10), 'a cap for unknown nutrient "iron" (caps.iron)'),
         (_set("name", "Plan\x07"),
          'name must hold no control characters and more than spaces, not "Plan\\u0007" (name)'),
         (_set("name", "µ" * 33), "name is 66 bytes of UTF-8; at most 64 (name)"),
@@ -113,9 +114,105 @@ def test_a_refusal_without_its_schedule_still_says_what_and_where():
     assert refusal.short_name(99) == "99"
 
 
+def test_an_odd_reply_still_gives_one_line():
+    # a faulty or newer firmware's refusal members: no traceback, still what and where
+    assert refusal.explain_reply({"code": "x", "path": None, "values": 5}) == "refusal 0 []"
+    assert refusal.explain_reply({"code": device.E_EMPTY, "path": "comp"}) == "it must not be empty"
+
+
 def test_the_log_names_the_refusal_by_its_short_name():
     record = {"seq": 4, "t": 0, "kind": "error", "code": logrec.ERR_SCHEDULE_REJECTED}
     names = Names(None).describe({**record, "detail": device.E_HOPPER})
     assert names["detail"] == "hopper_twice"
     other = {**record, "code": logrec.ERR_LOG_CORRUPT, "detail": device.E_HOPPER}
     assert Names(None).describe(other)["detail"] == str(device.E_HOPPER)  # bytes, not a code
+
+
+def _raw(text: bytes) -> bytes:
+    """Bytes with a correct sha256 member over `text` (not necessarily JSON)."""
+    digest = hashlib.sha256(text + b"}").hexdigest().encode()
+    return text + b',"sha256":"' + digest + b'"}'
+
+
+def _refused(data: bytes) -> device.ScheduleError:
+    with pytest.raises(device.ScheduleError) as refused:
+        device.parse(data)
+    return refused.value
+
+
+def _changed(change) -> bytes:
+    obj = _bone_health()
+    change(obj)
+    return with_hash(obj)
+
+
+def _many_slots(obj):  # a dose in each of 20 slots: the busiest day outgrows a checkpoint
+    obj["slots"] = [
+        {"id": f"s{i}", "at": 10 * i, "early": 0, "late": 5, "fat": 0, "meal": 0} for i in range(20)
+    ]
+    obj["doses"] = [
+        {"id": f"k{i}", "comp": "k2", "slot": f"s{i}", "pills": 1, "days": 127} for i in range(20)
+    ]
+
+
+def _week_of_d3(obj):
+    obj["caps"]["vitd"] = 20000
+    obj["ovr"] = [{"rule": "D3-UL", "by": "Dr A", "why": "repletion"}]
+    obj["comp"][0]["per"] = 10000
+
+
+# A schedule the device refuses for each reason it has, as a file can reach it (made by
+# hand: the host's own checks would refuse most of these first).
+EVERY_REFUSAL = [
+    (device.E_FORMAT, _raw(b'{"v":1,,')),
+    (device.E_HASH, with_hash(_bone_health()).replace(b'"bone-health"', b'"bone-healthy"')),
+    (device.E_NO_HASH, json.dumps(_bone_health()).encode()),
+    (device.E_VERSION, _changed(_set("v", 2))),
+    (device.E_NOT_OBJECT, _changed(_set("caps", []))),
+    (device.E_NOT_LIST, _changed(_set("comp", 5))),
+    (device.E_STRUCTURE, _changed(_set("items", ["x"]))),
+    (device.E_RANGE, _changed(_set("slots", 1, "at", 5000))),
+    (device.E_ID, _changed(_set("doses", 1, "id", "d3 lunch"))),
+    (device.E_TEXT, _changed(_set("ovr", [{"rule": "D3-UL", "by": " ", "why": "x"}]))),
+    (device.E_NAME, _changed(_set("name", "Plan\x07"))),
+    (device.E_NAME_LONG, _changed(_set("name", "µ" * 33))),
+    (device.E_NUTRIENT, _changed(_set("comp", 0, "nut", "vitc"))),
+    (device.E_FORM, _changed(_set("comp", 0, "form", "ca_citrate"))),
+    (device.E_HOPPER, _changed(_set("comp", 1, "hopper", 0))),
+    (device.E_UNKNOWN_ID, _changed(_set("doses", 0, "slot", "brunch"))),
+    (device.E_DUPLICATE_ID, _changed(_set("doses", 1, "id", "ca-breakfast"))),
+    (device.E_KEY_COLLISION, _changed(lambda o: [_set("doses", i, "id", n)(o)
+                                                 for i, n in ((0, "byt"), (1, "daa"))])),
+    (device.E_CAP, _changed(_set("caps", "ca", 2600))),
+    (device.E_CEILING, _changed(_set("caps", "vitd", 1_000_000))),
+    (device.E_CAP_NUTRIENT, _changed(_set("caps", "iron", 10))),
+    (device.E_NO_CAP, _changed(_set("caps", {"ca": 500, "mk7": 100}))),
+    (device.E_DOSE_SIZE, _changed(lambda o: [_set("comp", 2, "per", 5000)(o),
+                                             _set("doses", 0, "pills", 16)(o)])),
+    (device.E_DOSE_CEILING, _changed(lambda o: [_week_of_d3(o),
+                                                _set("comp", 0, "per", 60000)(o)])),
+    (device.E_WEEK_CEILING, _changed(lambda o: [_week_of_d3(o),
+                                                _set("doses", 1, "pills", 2)(o)])),
+    (device.E_TOO_MANY, _changed(_set("ovr", [{"rule": "D3-UL", "by": "A", "why": "x"}] * 9))),
+    (device.E_CHECKPOINT, _changed(_many_slots)),
+    (device.E_EMPTY, _changed(_set("remind", "steps", []))),
+    (device.E_UTC_ENTRY, _changed(_set("utc", [[2, 60], 5]))),
+    (device.E_STEP_ENTRY, _changed(_set("remind", "steps", [[0, 1], [5]]))),
+    (device.E_UNSORTED, _changed(_set("remind", "steps", [[0, 1], [0, 2]]))),
+    (device.E_FIRST_STEP, _changed(_set("remind", "steps", [[5, 1]]))),
+    (device.E_SLOT_ORDER, _changed(_set("slots", 1, "early", 400))),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("code", "data"), EVERY_REFUSAL, ids=refusal.short_name)
+def test_every_refusal_the_device_makes_has_whole_words(code, data):
+    refused = _refused(data)
+    assert refused.code == code
+    words = refusal.explain(refused, data)
+    # the words took every value the device sent: no fallback, no placeholder, nothing unknown
+    assert not words.startswith(refusal.short_name(code)) and "{" not in words, words
+    assert "?" not in words, words
+
+
+def test_every_code_is_among_the_refusals_above():
+    assert {code for code, _ in EVERY_REFUSAL} == set(CODES.values())

@@ -18,8 +18,8 @@ from dispenser.core import schedule as device
 # code: (short name, as the log shows it; sentence). The sentence is formatted with the
 # values as {0}, {1}, ..., with {found}, the member the path names as the schedule has it
 # ({found[id]}: one of its members), {entry[...]}, a member beside it, {key}, the last key
-# of the path, and {subject}, its last name (not an index): what the sentence is about. The
-# path itself follows the sentence, in parentheses.
+# of the path ({named}: quoted and cut as a member is), and {subject}, its last name (not an
+# index): what the sentence is about. The path itself follows the sentence, in parentheses.
 _WORDS: dict[int, tuple[str, str]] = {
     device.E_FORMAT: ("not_json", "the schedule is not JSON"),
     device.E_HASH: ("hash_mismatch", "the sha256 member does not match the content"),
@@ -86,8 +86,8 @@ _WORDS: dict[int, tuple[str, str]] = {
         "slot_order",
         "the window of slot {found[id]} overlaps the one before it or comes before it",
     ),
-    device.E_NO_CAP: ("no_cap", "no cap for {key}, which a compartment holds"),
-    device.E_CAP_NUTRIENT: ("cap_unknown_nutrient", "a cap for unknown nutrient {key}"),
+    device.E_NO_CAP: ("no_cap", "no cap for {named}, which a compartment holds"),
+    device.E_CAP_NUTRIENT: ("cap_unknown_nutrient", "a cap for unknown nutrient {named}"),
 }
 
 _ABSENT = object()  # the schedule has no such member
@@ -104,7 +104,10 @@ def describe(code: int, path: Any = (), values: Any = (), schedule: Any = None) 
     """What the firmware refused and where, in one line: ``hopper 2 is used twice
     (comp[1].hopper)``. ``schedule``: the refused schedule (its bytes or decoded object),
     where the sentence reads what the path names; without it that shows as ``?``."""
-    path, values = tuple(path), tuple(values)
+    # A reply is the device's word: whatever it holds, the sentence comes out (a newer or
+    # faulty firmware's odd members read as none).
+    path = tuple(path) if isinstance(path, list | tuple) else ()
+    values = tuple(values) if isinstance(values, list | tuple) else ()
     if isinstance(schedule, bytes | bytearray):
         schedule = _decoded(schedule)
     text = _sentence(code, path, values, schedule)
@@ -124,6 +127,7 @@ def _sentence(code: int, path: tuple, values: tuple, schedule: Any) -> str:
             found=_Member(_lookup(schedule, path)),
             entry=_Member(_lookup(schedule, path[:-1])),
             key=path[-1] if path else "",
+            named=_Member(path[-1] if path else _ABSENT),
             subject=next((part for part in reversed(path) if isinstance(part, str)), "it"),
         )
     except (IndexError, KeyError):  # fewer values than this host knows of
@@ -137,7 +141,9 @@ def explain(refusal: device.ScheduleError, schedule: Any = None) -> str:
 
 def explain_reply(reply: dict, schedule: Any = None) -> str:
     """``describe`` of the ``refusal`` member of a refused schedule.put reply."""
-    return describe(reply.get("code", 0), reply.get("path", ()), reply.get("values", ()), schedule)
+    code = reply.get("code")
+    code = code if isinstance(code, int) and not isinstance(code, bool) else 0
+    return describe(code, reply.get("path", ()), reply.get("values", ()), schedule)
 
 
 def member_path(path: Any) -> str:
