@@ -9,7 +9,6 @@ from pathlib import Path
 
 from dispenser.core import logrec, nutrients, schedule
 from dispenser.schedstore import SCHEDULE_PATH
-from pillctl.history import _jsonable
 from pillctl.logfields import KIND_NAMES, as_dict
 from soak.doses import Due
 
@@ -162,7 +161,7 @@ def check_pull(history_records: list[dict], flash: list[Record]) -> list[Failure
     seqs = [r["seq"] for r in history_records]
     if seqs != sorted(set(seqs)):
         return [(LOG, "the pulled history repeats or reorders sequence numbers")]
-    on_flash = {r[0]: json.loads(json.dumps(_jsonable(as_dict(r)))) for r in flash}
+    on_flash = {r[0]: json.loads(json.dumps(as_dict(r))) for r in flash}
     wrong = [r["seq"] for r in history_records if on_flash.get(r["seq"], r) != r]
     if wrong:
         return [(LOG, f"pulled records differ from the flash's: seqs {wrong[:5]}")]
