@@ -31,6 +31,7 @@ _OVERRUN_MS = const(1000)
 # wait stays open this long past its window, so a press released just in time is still its.
 _HANDOVER_MS = const(100)
 _SLICE_MS = const(100)
+_NO_PRESS_THIS_LONG_MS = const(0x3FFFFFFF)  # a SESSION wait's hold: no press satisfies it
 
 
 class Wait:
@@ -73,6 +74,11 @@ class Arbiter:
             i += 1
         waits.insert(i, wait)
         return wait
+
+    def session(self):
+        """Open a SESSION wait: it takes every press no other wait takes, and no press ends
+        it (nobody holds a button that long); only its owner's release() does."""
+        return self.claim(SESSION, _NO_PRESS_THIS_LONG_MS)
 
     def release(self, wait):
         if wait in self._waits:

@@ -12,7 +12,6 @@ press first (a calibration, once, at its start), as dispense.test does.
 import asyncio
 import os
 
-from dispenser.arbiter import SESSION
 from dispenser.compat import const, ticks_add, ticks_diff, ticks_ms
 from dispenser.controller import SETUP_FILES
 from dispenser.core import patterns
@@ -24,7 +23,6 @@ _SETTLE_MS = const(400)  # at a step's start, before it waits for its own press
 _BEEP_GAP_MS = const(1000)
 CALIBRATE_IDLE_MS = const(60000)  # a calibration nobody moves for a minute ends itself
 _IDLE_POLL_MS = const(1000)
-_NEVER_SATISFIED_MS = const(0x3FFFFFFF)  # no press is held this long
 LED_NAMES = ("status", "0", "1", "2")
 
 
@@ -190,7 +188,7 @@ async def _begin(cmds, hopper, wait_ms):
         # press would drive that servo too. A wait no press can satisfy takes each press
         # (logged if a dose was due) until the session ends; a self-test step or a test
         # dispense asked meanwhile still gets its own (dispenser.arbiter's ranks).
-        button = cmds.app.arbiter.claim(SESSION, _NEVER_SATISFIED_MS)
+        button = cmds.app.arbiter.session()
         cmds.calibrating = [hopper, ticks_ms(), button]
         asyncio.create_task(_end_when_idle(cmds, cmds.calibrating, servo))
     return reply
