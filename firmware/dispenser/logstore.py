@@ -272,11 +272,7 @@ class LogStore:
                     filled -= pos
                     self._base += pos
                     pos = 0
-                    n = f.readinto(view[filled:])
-                    if n:
-                        filled += n
-                    else:
-                        eof = True
+                    filled, eof = _read_into(f, view, filled)  # a short read is the end
                     continue
                 if pos >= filled:
                     return
